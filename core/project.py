@@ -1,0 +1,115 @@
+"""A project folder: project.duckdb plus content-addressed media, thumbnails, exports, runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ProjectError
+from core.store.db import Database
+
+DB_NAME = "project.duckdb"
+SUBDIRS = ("media", "thumbs", "exports", "runs", "logs")
+
+# Settings a project starts with; stored in the meta table so they travel with the file.
+DEFAULT_SETTINGS = {
+    "near_duplicate_threshold": 6,  # Hamming distance on 64-bit pHash
+    "thumbnail_size": 256,
+    "max_image_pixels": 178_956_970,  # Pillow's own default (~179 MP): see docs/import.md
+    "storage": "copy",
+}
+
+
+@dataclass
+class Project:
+    root: Path
+    db: Database
+
+    @property
+    def media_dir(self) -> Path:
+        return self.root / "media"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.root / "thumbs"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    # lifecycle -----------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path | str, name: str | None = None) -> Project:
+        root = Path(root).expanduser().resolve()
+        if (root / DB_NAME).exists():
+            raise ProjectError(f"{root} already holds a project")
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"{root} exists and is not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in SUBDIRS:
+            (root / sub).mkdir(exist_ok=True)
+        db = Database(root / DB_NAME)
+        project = cls(root, db)
+        with db.tx() as cur:
+            cur.execute(
+                "INSERT INTO meta VALUES ('name', ?), ('settings', ?)",
+                [name or root.name, json.dumps(DEFAULT_SETTINGS)],
+            )
+        return project
+
+    @classmethod
+    def open(cls, root: Path | str) -> Project:
+        root = Path(root).expanduser().resolve()
+        if not (root / DB_NAME).is_file():
+            raise ProjectError(f"{root} is not a project (no {DB_NAME}); create it with `mmstudio init`")
+        for sub in SUBDIRS:
+            (root / sub).mkdir(exist_ok=True)
+        return cls(root, Database(root / DB_NAME))
+
+    @classmethod
+    def open_or_create(cls, root: Path | str) -> Project:
+        root = Path(root).expanduser().resolve()
+        return cls.open(root) if (root / DB_NAME).is_file() else cls.create(root)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # settings ------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.db.scalar("SELECT value FROM meta WHERE key = 'name'") or self.root.name
+
+    def settings(self) -> dict:
+        raw = self.db.scalar("SELECT value FROM meta WHERE key = 'settings'")
+        merged = dict(DEFAULT_SETTINGS)
+        merged.update(json.loads(raw) if raw else {})
+        return merged
+
+    def update_settings(self, **changes) -> dict:
+        unknown = set(changes) - set(DEFAULT_SETTINGS)
+        if unknown:
+            raise ProjectError(f"unknown project settings: {', '.join(sorted(unknown))}")
+        merged = self.settings() | changes
+        with self.db.tx() as cur:
+            cur.execute("DELETE FROM meta WHERE key = 'settings'")
+            cur.execute("INSERT INTO meta VALUES ('settings', ?)", [json.dumps(merged)])
+        return merged
+
+    def resolve_media(self, storage: str, path: str) -> Path:
+        """Absolute path of an image file stored as `storage`/`path` in the images table."""
+        return self.root / path if storage == "copy" else Path(path)
