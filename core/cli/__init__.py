@@ -14,6 +14,8 @@ from core.errors import StudioError
 # Modules that define `register(subparsers)`. Order is the order shown in --help.
 COMMAND_MODULES = [
     "core.cli.project_cmds",
+    "core.cli.domain_cmds",
+    "core.cli.train_cmds",
 ]
 
 

@@ -1,0 +1,125 @@
+"""`llama_cpp` kind: a local GGUF model (+ optional mmproj) behind our managed server.
+
+The wire protocol is the same OpenAI chat-completions one, so everything but process
+management is inherited from the `openai` kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from core.backends.base import BackendConfigError, ChatRequest, ConnectionFailed, Prepared
+from core.backends.llama_server import ManagedServer
+from core.backends.openai_kind import OpenAIBackend
+from core.backends.registry import register_kind
+from core.paths import user_home
+
+# Chat formats of llama-cpp-python that take an mmproj (clip) file. "mtmd" uses the chat
+# template stored in the GGUF, which fits most recent VLMs (SmolVLM, Gemma 3, Qwen2.5-VL...).
+VISION_FORMATS = {
+    "llava-1-5", "llava-1-6", "mtmd", "gemma4", "moondream", "nanollava",
+    "llama-3-vision-alpha", "minicpm-v-2.6", "qwen2.5-vl", "obsidian",
+}  # fmt: skip
+
+
+@register_kind
+class LlamaCppBackend(OpenAIBackend):
+    kind = "llama_cpp"
+
+    def __init__(self, config, server: ManagedServer | None = None):
+        super().__init__(config)
+        self.server = server or ManagedServer(
+            config.gguf,
+            config.mmproj,
+            config.chat_format or ("mtmd" if config.mmproj else None),
+            n_ctx=config.n_ctx,
+            n_gpu_layers=config.n_gpu_layers,
+            n_threads=config.n_threads,
+            log_path=user_home() / "logs" / f"llama-server-{_safe(config.name)}.log",
+            alias=self.model,
+        )
+
+    @classmethod
+    def validate_config(cls, config) -> None:
+        if not config.gguf:
+            raise BackendConfigError(f"backend {config.name!r}: a llama_cpp backend needs --gguf")
+        for path, what in ((config.gguf, "GGUF model"), (config.mmproj, "mmproj")):
+            if path and not Path(path).is_file():
+                raise BackendConfigError(f"backend {config.name!r}: {what} file not found: {path}")
+            if path and Path(path).suffix.lower() != ".gguf":
+                raise BackendConfigError(f"backend {config.name!r}: {what} must be a .gguf file")
+        fmt = config.chat_format
+        if fmt and config.mmproj and fmt not in VISION_FORMATS:
+            raise BackendConfigError(
+                f"backend {config.name!r}: chat format {fmt!r} cannot take images; "
+                f"use one of {', '.join(sorted(VISION_FORMATS))}"
+            )
+        if fmt in VISION_FORMATS and not config.mmproj:
+            raise BackendConfigError(f"backend {config.name!r}: chat format {fmt!r} needs --mmproj")
+
+    @property
+    def model(self) -> str:
+        return self.config.model or f"local/{Path(self.config.gguf).stem}"
+
+    @property
+    def supports_images(self) -> bool:
+        return self.config.mmproj is not None
+
+    def api_key(self) -> str:
+        return self.server.api_key
+
+    def _client(self):
+        # The server's port changes after a restart, so the client is keyed by it too.
+        import openai
+
+        loop = asyncio.get_running_loop()
+        key = (id(loop), self.server.port)
+        client = self._clients.get(key)
+        if client is None:
+            client = openai.AsyncOpenAI(
+                api_key=self.server.api_key,
+                base_url=self.server.base_url,
+                max_retries=0,
+                timeout=self.config.timeout_s,
+            )
+            self._clients[key] = client
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.close()
+
+    def prepare(self, request: ChatRequest) -> Prepared:
+        prepared = super().prepare(request)
+        fmt = prepared.payload.get("response_format")
+        if fmt and fmt.get("type") == "json_schema":  # llama-cpp-python's spelling of it
+            prepared.payload["response_format"] = {
+                "type": "json_object",
+                "schema": fmt["json_schema"]["schema"],
+            }
+        return prepared
+
+    async def _ensure_started(self) -> None:
+        if not self.server.alive():
+            # ensure_running serialises concurrent starters with its own thread lock
+            await asyncio.to_thread(self.server.ensure_running)
+
+    async def send(self, prepared: Prepared, timeout: float | None = None):
+        await self._ensure_started()
+        try:
+            return await super().send(prepared, timeout)
+        except ConnectionFailed:
+            if self.server.alive():
+                raise
+            await self._ensure_started()  # restarts once; raises BackendUnavailable after
+            return await super().send(prepared, timeout)
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", name)

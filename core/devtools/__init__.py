@@ -1,0 +1,1 @@
+"""Developer tools shipped with the engine: servers for tests and benchmarks."""

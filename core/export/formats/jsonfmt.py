@@ -1,0 +1,17 @@
+"""Shared writer of the JSON formats: DuckDB writes each split's records straight to disk."""
+
+from __future__ import annotations
+
+from core.export.formats.base import Format
+from core.store import exports as store
+
+
+class JsonFormat(Format):
+    def write(self, job) -> list[str]:
+        names = []
+        for split in job.splits:
+            name = self.data_file(split)
+            store.copy_records(job.cur, self.name, split, job.staging / name, self.data_suffix == ".json")
+            names.append(name)
+            job.progress(f"{self.name} {split}")
+        return names

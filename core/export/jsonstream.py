@@ -1,0 +1,156 @@
+"""Read the records of a JSON array or JSON Lines file one at a time, in flat memory.
+
+A million-record LLaVA file is one JSON array; `json.load` would hold all of it. This reader
+decodes one element at a time with `raw_decode` from a sliding buffer, and reports bad JSON
+with its line and column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.errors import StudioError
+
+CHUNK = 1 << 20
+_WS = " \t\r\n"
+
+
+class JsonFormatError(StudioError):
+    def __init__(self, path: Path, line: int, column: int, reason: str, index: int | None = None):
+        self.path, self.line, self.column, self.reason, self.index = path, line, column, reason, index
+        super().__init__(f"{Path(path).name}: bad JSON at line {line}, column {column}: {reason}")
+
+
+def iter_json_records(path: Path) -> Iterator[object]:
+    """Each element of a top-level JSON array, or each line of a JSON Lines file."""
+    path = Path(path)
+    with open(path, encoding="utf-8", newline="") as f:
+        try:
+            head = f.read(CHUNK)
+        except UnicodeDecodeError as exc:
+            raise JsonFormatError(path, 1, 1, f"not UTF-8 text ({exc.reason})") from None
+        first = head.lstrip(_WS + "\ufeff")[:1]
+        if first == "[":
+            yield from _ArrayReader(path, f, head).records()
+        elif first == "{":
+            yield from _lines(path, f, head)
+        elif not first:
+            raise JsonFormatError(path, 1, 1, "the file is empty")
+        else:
+            raise JsonFormatError(path, 1, 1, "expected a JSON array or JSON Lines of objects")
+
+
+def _lines(path: Path, f, head: str) -> Iterator[object]:
+    rest = ""
+    lineno = 0
+    chunk = head
+    while chunk:
+        text = rest + chunk
+        lines = text.split("\n")
+        rest = lines.pop()
+        for line in lines:
+            lineno += 1
+            yield from _one_line(path, line, lineno)
+        chunk = _read(path, f, lineno)
+    if rest.strip():
+        yield from _one_line(path, rest, lineno + 1)
+
+
+def _one_line(path: Path, line: str, lineno: int) -> Iterator[object]:
+    line = line.strip().lstrip("\ufeff")
+    if not line:
+        return
+    try:
+        yield json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise JsonFormatError(path, lineno, exc.colno, exc.msg) from None
+
+
+def _read(path: Path, f, line: int) -> str:
+    try:
+        return f.read(CHUNK)
+    except UnicodeDecodeError as exc:
+        raise JsonFormatError(path, line, 1, f"not UTF-8 text ({exc.reason})") from None
+
+
+class _ArrayReader:
+    def __init__(self, path: Path, f, head: str):
+        self.path, self.f = path, f
+        self.buf = head.lstrip("\ufeff")
+        self.pos = 0
+        self.lines_before = 0  # newlines in the part of the file already dropped from buf
+        self.eof = False
+        self.decoder = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = _read(self.path, self.f, self._line(len(self.buf)))
+        if not chunk:
+            self.eof = True
+            return False
+        if self.pos > CHUNK:
+            self.lines_before += self.buf.count("\n", 0, self.pos)
+            self.buf = self.buf[self.pos :]
+            self.pos = 0
+        self.buf += chunk
+        return True
+
+    def _line(self, pos: int) -> int:
+        return self.lines_before + self.buf.count("\n", 0, pos) + 1
+
+    def _fail(self, pos: int, reason: str) -> JsonFormatError:
+        start = self.buf.rfind("\n", 0, pos) + 1
+        return JsonFormatError(self.path, self._line(pos), pos - start + 1, reason)
+
+    def _skip_ws(self) -> str:
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def records(self) -> Iterator[object]:
+        self._skip_ws()
+        self.pos += 1  # the opening bracket
+        if self._skip_ws() == "]":
+            self.pos += 1
+            return self._tail()
+        while True:
+            yield self._value()
+            c = self._skip_ws()
+            if c == ",":
+                self.pos += 1
+                continue
+            if c == "]":
+                self.pos += 1
+                self._tail()
+                return
+            raise self._fail(self.pos, "expected ',' or ']' after an element" if c else "unexpected end of file")
+
+    def _value(self) -> object:
+        if not self._skip_ws():
+            raise self._fail(self.pos, "unexpected end of file")
+        while True:
+            try:
+                obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                # Only an error at the buffer's end (or an open string) can be a cut-off value;
+                # anything else is bad JSON, reported without reading the rest of the file.
+                cut = exc.pos >= len(self.buf) - 16 or exc.msg.startswith("Unterminated string")
+                if cut and self._more():
+                    continue
+                raise self._fail(exc.pos, exc.msg) from None
+            # A value that reaches the buffer's end may continue in the next chunk (a number).
+            if end == len(self.buf) and self._more():
+                continue
+            self.pos = end
+            return obj
+
+    def _tail(self) -> None:
+        if self._skip_ws():
+            raise self._fail(self.pos, "extra data after the closing ']'")

@@ -1,0 +1,214 @@
+"""Export a project's instructions as training data: select, split, place images, write the
+format's files and a manifest, all in a staging folder that becomes the export at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core import __version__
+from core.export import suffix as suffixes
+from core.export.errors import ExportError
+from core.export.formats import FORMATS, Format
+from core.export.images import PLACERS, place_image, read_bytes
+from core.export.manifest import Checksums, write_manifest
+from core.project import Project
+from core.store import exports as store
+
+ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
+LANGS = ("en", "zh")
+STATUSES = ("new", "ok", "needs_review", "accepted", "rejected", "needs_fix")
+IMAGE_DIR = "images"
+
+
+@dataclass
+class ExportOptions:
+    format: str
+    statuses: list[str] = field(default_factory=lambda: ["accepted"])
+    domains: list[str] | None = None
+    itypes: list[str] | None = None
+    langs: list[str] | None = None
+    val_fraction: float = 0.0
+    seed: int = 0
+    images: str = "copy"  # copy | hardlink | symlink (ignored by formats that embed images)
+    multi_turn: bool = False
+    suffix: object = suffixes.AUTO  # AUTO, None, or a function (itype, lang, item_key) -> str
+
+    def check(self) -> None:
+        def bad(what, values, known):
+            wrong = [v for v in values or () if v not in known]
+            if wrong:
+                raise ExportError(f"unknown {what} {', '.join(map(repr, wrong))}; expected {', '.join(known)}")
+
+        bad("format", [self.format], FORMATS)
+        bad("status", self.statuses, STATUSES)
+        bad("type", self.itypes, ITYPES)
+        bad("language", self.langs, LANGS)
+        bad("image mode", [self.images], PLACERS)
+        if not self.statuses:
+            raise ExportError("at least one status is needed")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ExportError(f"--val-fraction must be in [0, 1), not {self.val_fraction}")
+
+    def filters(self) -> dict:
+        return {"status": self.statuses, "domains": self.domains, "types": self.itypes, "languages": self.langs}
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    manifest: dict
+
+    def to_json(self) -> dict:
+        m = self.manifest
+        return {
+            "out": str(self.out),
+            "format": m["format"],
+            "data_files": m["data_files"],
+            "counts": m["counts"],
+            "files": len(m["files"]),
+        }
+
+
+@dataclass
+class ExportJob:
+    """What a format's writer gets: the cursor holding the selection, the staging folder."""
+
+    project: Project
+    cur: object
+    staging: Path
+    options: ExportOptions
+    splits: list[str]
+    counts: dict
+    on_progress: Callable[[str], None] | None = None
+    missing: list[str] = field(default_factory=list)
+
+    def progress(self, what: str) -> None:
+        if self.on_progress:
+            self.on_progress(what)
+
+    def source(self, storage: str, path: str) -> Path:
+        return self.project.resolve_media(storage, path)
+
+    def read_image(self, sha: str, ext: str, storage: str, path: str) -> bytes:
+        try:
+            return read_bytes(self.source(storage, path))
+        except OSError:
+            self.missing.append(sha)
+            return b""
+
+
+def export_project(
+    project: Project, out: Path, options: ExportOptions, on_progress: Callable[[str], None] | None = None
+) -> ExportResult:
+    """Write an export folder at `out` (which must not exist or be empty)."""
+    options.check()
+    fmt = FORMATS[options.format]
+    out = Path(out).expanduser().resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out} already exists and is not empty; choose a new folder")
+    inside = (project.media_dir, project.thumbs_dir)
+    if out == project.root or any(out == d or d in out.parents for d in inside):
+        raise ExportError("export into a folder of its own, e.g. PROJECT/exports/NAME")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    cur = project.db.cursor()
+    try:
+        suffix_fn = suffixes.resolve(options.suffix, project.db)
+        n = store.build_selection(
+            cur,
+            statuses=options.statuses,
+            domains=options.domains,
+            itypes=options.itypes,
+            langs=options.langs,
+            val_fraction=options.val_fraction,
+            seed=options.seed,
+            multi_turn=options.multi_turn,
+            suffix_fn=suffix_fn,
+        )
+        if n == 0:
+            raise ExportError(f"nothing to export: no instruction matches {_describe(options)}")
+        counts = store.selection_counts(cur)
+        splits = [s for s in store.SPLITS if s in counts["splits"]]
+        job = ExportJob(project, cur, staging, options, splits, counts, on_progress)
+        with Checksums(staging) as sums:
+            if fmt.places_images:
+                _place_images(job, sums)
+            names = fmt.write(job)
+            if job.missing:
+                raise _missing_error(job.missing)
+            for name in names:
+                sums.add_file(name)
+        data = {s: fmt.data_file(s) for s in splits}
+        write_manifest(staging, _manifest(project, fmt, options, counts, data, suffix_fn is not None), sums)
+        if out.exists():
+            out.rmdir()
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        store.drop_selection(cur)
+    from core.export.readers import load_manifest
+
+    return ExportResult(out, load_manifest(out))
+
+
+def _place_images(job: ExportJob, sums: Checksums) -> None:
+    root = job.staging / IMAGE_DIR
+    root.mkdir()
+    done = 0
+    for batch in store.iter_selected_images(job.cur):
+        for _image_id, sha, ext, storage, path in batch:
+            rel = f"{IMAGE_DIR}/{sha[:2]}/{sha}.{ext}"
+            try:
+                digest = place_image(job.options.images, job.source(storage, path), job.staging / rel)
+            except FileNotFoundError:
+                job.missing.append(sha)
+                continue
+            sums.add(rel, digest)
+        done += len(batch)
+        job.progress(f"images {done}")
+    if job.missing:
+        raise _missing_error(job.missing)
+
+
+def _missing_error(missing: list[str]) -> ExportError:
+    first = ", ".join(s[:12] for s in missing[:5])
+    return ExportError(
+        f"{len(missing)} image file(s) are missing from the project (sha256 {first}...); "
+        "re-import them or reject their images, then export again"
+    )
+
+
+def _describe(options: ExportOptions) -> str:
+    parts = [f"{k}={','.join(v)}" for k, v in options.filters().items() if v]
+    return " ".join(parts)
+
+
+def _manifest(project, fmt: Format, options: ExportOptions, counts, data, suffixed: bool) -> dict:
+    opts = asdict(options)
+    return {
+        "format": fmt.name,
+        "format_title": fmt.title,
+        "tool": "mmstudio",
+        "tool_version": __version__,
+        "schema_version": project.db.version(),
+        "project": project.name,
+        "filters": options.filters(),
+        "options": {
+            "val_fraction": opts["val_fraction"],
+            "seed": opts["seed"],
+            "images": opts["images"] if fmt.places_images else "embedded",
+            "multi_turn": opts["multi_turn"],
+            "answer_suffixes": suffixed,
+        },
+        "image_folder": IMAGE_DIR if fmt.places_images else None,
+        "data_files": data,
+        "counts": counts,
+    }

@@ -1,0 +1,67 @@
+"""Requests-per-minute and tokens-per-minute limits as token buckets, plus a shared cool-down.
+
+A 429 with Retry-After pauses every caller of the limiter, not just the one that got it:
+the server's limit is shared, so hammering it with the other in-flight requests only earns
+more 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class _Bucket:
+    def __init__(self, per_minute: float, burst_s: float):
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate * burst_s)
+        self.level = self.capacity
+        self.stamp = time.monotonic()
+
+    def refill(self, now: float) -> None:
+        self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def wait_for(self, amount: float) -> float:
+        amount = min(amount, self.capacity)  # a request larger than the bucket waits for a full one
+        return 0.0 if self.level >= amount else (amount - self.level) / self.rate
+
+
+class RateLimiter:
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, burst_s: float = 5.0):
+        self._req = _Bucket(rpm, burst_s) if rpm else None
+        self._tok = _Bucket(tpm, burst_s) if tpm else None
+        self._cool_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def cool_down(self, seconds: float) -> None:
+        self._cool_until = max(self._cool_until, time.monotonic() + seconds)
+
+    async def acquire(self, tokens: int = 0) -> int:
+        """Wait for a slot; returns the tokens charged (pass them to `settle`)."""
+        if self._req is None and self._tok is None and self._cool_until == 0.0:
+            return 0
+        # One waiter at a time keeps the order fair and the arithmetic simple.
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                wait = self._cool_until - now
+                if wait <= 0:
+                    for bucket, amount in ((self._req, 1), (self._tok, tokens)):
+                        if bucket is not None:
+                            bucket.refill(now)
+                            wait = max(wait, bucket.wait_for(amount))
+                if wait <= 0:
+                    if self._req is not None:
+                        self._req.level -= 1
+                    charged = 0
+                    if self._tok is not None:
+                        charged = int(min(tokens, self._tok.capacity))
+                        self._tok.level -= charged
+                    return charged
+                await asyncio.sleep(wait)
+
+    def settle(self, charged: int, actual: int) -> None:
+        """Charge the difference once the server has told us the real token count."""
+        if self._tok is not None:
+            self._tok.level -= actual - charged

@@ -1,0 +1,1 @@
+"""Image library: safe import (limits, hashing, dedup, thumbnails). Entry point: `importer`."""

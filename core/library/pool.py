@@ -1,0 +1,132 @@
+"""Run the per-file work in worker processes, hand results back in input order, survive crashes.
+
+A decoder that dies on a hostile file (segfault, OOM kill) breaks a ProcessPoolExecutor and
+fails every task in flight. The tasks that were in flight are then retried one at a time in a
+fresh single-worker pool: the one that kills its worker again is reported as crashed, the
+others complete, and the import goes on with a new pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from core.errors import StudioError
+
+_END = object()
+
+
+def _ping() -> bool:
+    return True
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        # Fork from a clean server rather than from a process holding DuckDB threads, and
+        # import Pillow / numpy / scipy once there instead of once per worker.
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["core.library.worker", "scipy.fftpack"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class OrderedPool:
+    """`run(tasks)` yields `(task, fn(task))` in task order; `workers=0` runs in this process."""
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        on_crash: Callable[[Any], Any],
+        workers: int,
+        initializer: Callable[..., None],
+        initargs: tuple = (),
+    ):
+        self.fn, self.on_crash = fn, on_crash
+        self.workers = max(0, workers)
+        self.initializer, self.initargs = initializer, initargs
+        self.window = max(2, self.workers * 4)  # enough queued work that no worker idles
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_context(),
+            initializer=self.initializer,
+            initargs=self.initargs,
+        )
+
+    def run(self, tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        if self.workers == 0:
+            self.initializer(*self.initargs)
+            for task in tasks:
+                yield task, self.fn(task)
+            return
+        it = iter(tasks)
+        back: deque[Any] = deque()  # tasks to submit again after a pool broke
+        inflight: deque[tuple[Any, Future]] = deque()
+        pool = self._started_pool()
+        try:
+            while True:
+                try:
+                    self._fill(pool, it, back, inflight)
+                    if not inflight:
+                        return
+                    result = inflight[0][1].result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    for t, f in list(inflight):
+                        ok = f.done() and not f.cancelled() and f.exception() is None
+                        yield t, (f.result() if ok else self._alone(t))
+                    inflight.clear()
+                    pool = self._started_pool()
+                    continue
+                yield inflight.popleft()[0], result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fill(self, pool, it, back: deque, inflight: deque) -> None:
+        while len(inflight) < self.window:
+            task = back.popleft() if back else next(it, _END)
+            if task is _END:
+                return
+            try:
+                fut = pool.submit(self.fn, task)
+            except BrokenProcessPool:
+                back.appendleft(task)
+                raise
+            inflight.append((task, fut))
+
+    def _started_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
+        """A pool whose workers are known to start: a broken set-up is the machine's fault,
+        not a file's, and must not turn every file into a `worker_crashed` rejection."""
+        pool = self._pool(workers or self.workers)
+        try:
+            pool.submit(_ping).result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise StudioError(
+                "image worker processes failed to start (see the messages above); "
+                "try --workers 0 to import in this process"
+            ) from None
+        return pool
+
+    def _alone(self, task: Any) -> Any:
+        pool = self._started_pool(1)
+        try:
+            return pool.submit(self.fn, task).result()
+        except BrokenProcessPool:
+            return self.on_crash(task)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,345 @@
+"""The per-file work, run in worker processes: read once, hash, decode once, thumbnail.
+
+Workers never open the database. Each returns an `Outcome` (plain data) to the parent, which
+decides about duplicates and writes rows. Files are written under a temporary name and then
+renamed, so a crash never leaves a half-written media file or thumbnail behind a real name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+import secrets
+import stat
+import threading
+import warnings
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+import imagehash
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from core.library.limits import FORMAT_EXT, MAX_FILE_BYTES, OPEN_FORMATS
+from core.library.scan import Task
+
+EXIF_ORIENTATION = 0x0112
+# EXIF orientation -> the transpose that shows the picture upright (EXIF 2.3, tag 274).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+THUMB_QUALITY = 80
+_DRAFT_FORMATS = ("JPEG", "MPO")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    root: str  # project folder
+    thumb_size: int
+    max_pixels: int
+    copy: bool  # write media/ab/<sha>.<ext>; zip entries are copied regardless
+    known: np.ndarray  # sorted uint64 prefixes of sha256s already in the project
+    max_bytes: int = MAX_FILE_BYTES
+
+
+@dataclass
+class Outcome:
+    key: int
+    sha256: str | None = None
+    reason: str | None = None  # a rejection code from limits.REASONS
+    detail: str = ""
+    fatal: str | None = None  # the project itself could not be written: stop the import
+    known: bool = False  # content already in the project: hashed, not decoded
+    bytes: int = 0
+    width: int = 0
+    height: int = 0
+    format: str = ""
+    mode: str = ""
+    n_frames: int = 1
+    orientation: int | None = None
+    phash: int = 0
+    ext: str = ""
+    copied: bool = False
+
+
+class Reject(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason, detail)
+        self.reason, self.detail = reason, detail
+
+
+_config: WorkerConfig | None = None
+_zips: dict[str, zipfile.ZipFile] = {}
+
+
+def init_worker(config: WorkerConfig) -> None:
+    global _config
+    _config = config
+    for zf in _zips.values():
+        zf.close()
+    _zips.clear()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    # A pool's workers wait for work forever, and the fork server waits for them: if the
+    # importing process is killed outright, they must notice and go too.
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
+
+
+def sha_prefix(sha: str) -> int:
+    return int(sha[:16], 16)
+
+
+def process(task: Task, force: bool = False) -> Outcome:
+    """Everything for one file. `force` decodes even content the project already holds."""
+    cfg = _config
+    assert cfg is not None, "init_worker() first"
+    out = Outcome(task.key)
+    try:
+        data = _read(task, cfg)
+        out.bytes = len(data)
+        out.sha256 = hashlib.sha256(data).hexdigest()
+        if not force and _is_known(cfg.known, out.sha256):
+            out.known = True
+            return out
+        thumb = _decode(data, out, cfg)
+        try:
+            _write_outputs(data, thumb, out, cfg, copy=cfg.copy or task.member is not None)
+        except OSError as exc:
+            out.fatal = f"cannot write into the project: {exc}"
+    except Reject as r:
+        out.reason, out.detail = r.reason, r.detail
+    except MemoryError:
+        out.reason, out.detail = "out_of_memory", "decoding needed more memory than available"
+    return out
+
+
+def crashed(task: Task) -> Outcome:
+    return Outcome(task.key, reason="worker_crashed", detail="decoder process died")
+
+
+def _is_known(known: np.ndarray, sha: str) -> bool:
+    if not len(known):
+        return False
+    v = np.uint64(sha_prefix(sha))
+    i = int(np.searchsorted(known, v))
+    return i < len(known) and known[i] == v
+
+
+# reading ------------------------------------------------------------------------------
+def _read(task: Task, cfg: WorkerConfig) -> bytes:
+    if task.member is not None:
+        return _read_member(task, cfg)
+    try:
+        # O_NONBLOCK: a FIFO that appeared since the scan must not block the worker forever.
+        fd = os.open(task.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Reject(
+            "not_found" if isinstance(exc, FileNotFoundError) else "unreadable",
+            exc.strerror or str(exc),
+        ) from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Reject("not_a_file", "not a regular file")
+        if st.st_size > cfg.max_bytes:
+            raise Reject("too_large", f"{st.st_size} bytes")
+        try:
+            data = f.read(cfg.max_bytes + 1)
+        except OSError as exc:
+            raise Reject("unreadable", exc.strerror or str(exc)) from None
+    if len(data) > cfg.max_bytes:
+        raise Reject("too_large", f"more than {cfg.max_bytes} bytes")
+    if not data:
+        raise Reject("empty", "zero bytes")
+    return data
+
+
+def _read_member(task: Task, cfg: WorkerConfig) -> bytes:
+    try:
+        zf = _zips.get(task.path)
+        if zf is None:
+            if len(_zips) >= 4:
+                _zips.pop(next(iter(_zips))).close()
+            zf = _zips[task.path] = zipfile.ZipFile(task.path)
+        info = zf.infolist()[task.member]
+        with zf.open(info) as f:
+            # The declared size can lie: bound the read itself.
+            data = f.read(cfg.max_bytes + 1)
+    except RuntimeError as exc:  # zipfile's "password required"
+        raise Reject("encrypted", str(exc)) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        raise Reject("bad_archive", f"{type(exc).__name__}: {exc}") from None
+    except IndexError:
+        raise Reject("bad_archive", "the archive changed during the import") from None
+    if len(data) > cfg.max_bytes:
+        raise Reject("too_large", f"more than {cfg.max_bytes} bytes uncompressed")
+    if not data:
+        raise Reject("empty", "zero bytes")
+    return data
+
+
+# decoding -----------------------------------------------------------------------------
+def _decode(data: bytes, out: Outcome, cfg: WorkerConfig) -> Image.Image:
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = cfg.max_pixels
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between the limit and twice the limit: refuse both.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _decode_checked(data, out, cfg)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own text quotes its internal 2x threshold; say what our limit is instead.
+        m = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(m.group(1)):,} pixels" if m else "the image"
+        raise Reject(
+            "too_many_pixels", f"{size} exceeds max_image_pixels = {cfg.max_pixels:,}"
+        ) from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def _decode_checked(data: bytes, out: Outcome, cfg: WorkerConfig) -> Image.Image:
+    try:
+        im = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
+    except UnidentifiedImageError:
+        other = _sniff(data)
+        if other:
+            raise Reject("unsupported_format", f"{other} is not accepted") from None
+        raise Reject("not_an_image", "no known image format") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
+        raise
+    except Exception as exc:  # a recognised header, then damage while parsing it
+        raise Reject(_decode_reason(exc), f"{type(exc).__name__}: {exc}") from None
+    with im:
+        try:
+            out.format, out.mode = im.format, im.mode
+            width, height = im.size
+            out.n_frames = int(getattr(im, "n_frames", 1) or 1)
+            if out.n_frames > 1:
+                im.seek(0)  # counting frames moved the file to the last one
+            if im.format in _DRAFT_FORMATS:
+                # DCT scaling: libjpeg still reads every coefficient (so truncation and
+                # corruption are caught), but builds only the size the thumbnail needs.
+                im.draft("RGB", (cfg.thumb_size, cfg.thumb_size))
+            im.load()
+            # After load(): some plugins (PNG) load the pixels to find EXIF, and a failure
+            # swallowed there would let a second load() pass over a truncated file.
+            out.orientation = _orientation(im)
+            thumb = _displayable(im)
+            thumb.thumbnail((cfg.thumb_size, cfg.thumb_size))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
+            raise
+        except Exception as exc:  # hostile files raise anything from struct.error to KeyError
+            raise Reject(_decode_reason(exc), f"{type(exc).__name__}: {exc}") from None
+    if out.orientation in _UPRIGHT:
+        thumb = thumb.transpose(_UPRIGHT[out.orientation])
+        if out.orientation >= 5:
+            width, height = height, width
+    out.width, out.height = width, height
+    out.ext = FORMAT_EXT[out.format]
+    out.phash = int(str(imagehash.phash(thumb)), 16)
+    return thumb
+
+
+def _decode_reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if isinstance(exc, EOFError) or "truncat" in text or "end of file" in text:
+        return "truncated"
+    return "corrupt"
+
+
+def _sniff(data: bytes) -> str | None:
+    """Name a format we refuse, for a better message; headers only, nothing is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                return im.format
+    except Exception:
+        return None
+
+
+def _orientation(im: Image.Image) -> int | None:
+    try:
+        value = im.getexif().get(EXIF_ORIENTATION)
+    except Exception:  # a broken EXIF block is no reason to refuse the picture
+        return None
+    return value if isinstance(value, int) and 1 <= value <= 8 else None
+
+
+def _displayable(im: Image.Image) -> Image.Image:
+    """An RGB/RGBA/L image whatever the source mode (16-bit, CMYK, palette, float...)."""
+    mode = im.mode
+    if mode in ("RGB", "RGBA", "L"):
+        return im
+    if mode.startswith("I") or mode == "F":
+        a = np.asarray(im, dtype=np.float64)
+        if mode == "F":
+            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+            a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        else:
+            a = a / 257.0  # 16-bit full scale to 8-bit full scale
+        return Image.fromarray(np.nan_to_num(a).clip(0, 255).astype(np.uint8), "L")
+    if mode in ("P", "PA"):
+        return im.convert("RGBA" if im.has_transparency_data else "RGB")
+    if mode in ("LA", "La", "RGBa"):
+        return im.convert("RGBA")
+    if mode == "1":
+        return im.convert("L")
+    return im.convert("RGB")
+
+
+# writing ------------------------------------------------------------------------------
+def media_relpath(sha: str, ext: str) -> str:
+    return f"media/{sha[:2]}/{sha}.{ext}"
+
+
+def thumb_relpath(sha: str) -> str:
+    return f"thumbs/{sha[:2]}/{sha}.webp"
+
+
+def _write_outputs(
+    data: bytes, thumb: Image.Image, out: Outcome, cfg: WorkerConfig, copy: bool
+) -> None:
+    _atomic_write(
+        os.path.join(cfg.root, thumb_relpath(out.sha256)),
+        lambda f: thumb.save(f, "WEBP", quality=THUMB_QUALITY),
+    )
+    if copy:
+        _atomic_write(
+            os.path.join(cfg.root, media_relpath(out.sha256, out.ext)), lambda f: f.write(data)
+        )
+        out.copied = True
+
+
+def _atomic_write(final: str, write) -> None:
+    if os.path.exists(final):  # content-addressed: an existing file already holds these bytes
+        return
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    tmp = f"{final}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, final)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

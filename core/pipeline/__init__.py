@@ -1,0 +1,1 @@
+"""The MMInstruct data engine: prompts, parsers, checks and the stages that run them as jobs."""

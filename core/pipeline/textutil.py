@@ -1,0 +1,111 @@
+"""Language-aware text measures shared by the parsers, the checks and the verify stage.
+
+English is measured in words; Chinese has no spaces, so each CJK character counts as one unit
+and any embedded Latin word (a brand, a number) as one more.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’.\-][A-Za-z0-9]+)*")
+_SPACE = re.compile(r"\s+")
+
+# Words that carry no content when comparing two questions about the same image.
+_STOP_EN = frozenset(
+    """a an the is are was were be been being do does did of in on at to for with by from and or
+    this that these those it its there here what which who whom whose how why when where
+    image picture photo photograph shown show shows depicted visible can could would should
+    you your i me my we our they their he she his her any some""".split()
+)
+_STOP_ZH = frozenset("的了是在图片中这那个吗呢吧么什哪里有和与及其张幅")
+
+
+def nfkc(text: str) -> str:
+    """Full-width letters, digits and punctuation folded to ASCII (Ａ→A, （→(, ：→:)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+def latin_words(text: str) -> list[str]:
+    return _WORD.findall(nfkc(text))
+
+
+def length_units(text: str, lang: str) -> int:
+    """Words for English; CJK characters plus Latin words for Chinese."""
+    if lang == "zh":
+        return cjk_count(text) + len(latin_words(text))
+    return len(latin_words(text))
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK characters among the text's units; 0.0 for text with no units."""
+    cjk = cjk_count(text)
+    total = cjk + len(latin_words(text))
+    return cjk / total if total else 0.0
+
+
+def squash(text: str) -> str:
+    """Lower case, NFKC, punctuation dropped, runs of spaces folded: for equality tests."""
+    text = nfkc(text).lower()
+    text = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def content_tokens(text: str) -> set[str]:
+    """Words (English) and characters (Chinese) that carry the question's content."""
+    flat = squash(text)
+    tokens = {w for w in _WORD.findall(flat) if w not in _STOP_EN}
+    tokens.update(ch for ch in flat if _CJK.match(ch) and ch not in _STOP_ZH)
+    return tokens
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def char_ratio(a: str, b: str) -> float:
+    return SequenceMatcher(None, squash(a), squash(b), autojunk=False).ratio()
+
+
+def answer_similarity(a: str, b: str) -> float:
+    """How alike two short answers are, in [0, 1]: the better of token overlap and char match."""
+    sa, sb = squash(a), squash(b)
+    if not sa or not sb:
+        return 0.0
+    if sa == sb or (len(sa) >= 3 and sa in sb) or (len(sb) >= 3 and sb in sa):
+        return 1.0
+    return max(jaccard(content_tokens(a), content_tokens(b)), char_ratio(a, b))
+
+
+def near_same(a: str, b: str) -> bool:
+    """Two questions asking the same thing in other words.
+
+    After spelling variants are paired off (colour/color), the content tokens must be equal, or
+    one question may add a single token to the other. A substitution ("red car" vs "blue car")
+    is a different question, however long the shared context.
+    """
+    ta, tb = content_tokens(a), content_tokens(b)
+    shared = len(ta & tb)
+    only_a = {t for t in ta - tb if len(t) > 1 or _CJK.match(t)}
+    only_b = {t for t in tb - ta if len(t) > 1 or _CJK.match(t)}
+    for t in sorted(only_a):
+        match = next((o for o in sorted(only_b) if _variant(t, o)), None)
+        if match:
+            only_a.discard(t)
+            only_b.discard(match)
+            shared += 1
+    small, large = sorted((len(only_a), len(only_b)))
+    return shared >= 2 and small == 0 and large <= 1
+
+
+def _variant(a: str, b: str) -> bool:
+    return min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= 0.8

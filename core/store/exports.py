@@ -1,0 +1,277 @@
+"""Typed queries of the export and import of training data (core/export).
+
+An export first builds `export_sel`, a temp table with one row per selected instruction: its
+split, the record it belongs to, its turn in that record and its answer-format suffix. The
+per-format record queries then join it back to `instructions` and `images` and let DuckDB
+write the JSON itself (`COPY ... TO`), which is what keeps exports fast and memory flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+
+SPLITS = ("train", "val")
+MAX_OPTIONS = 8
+
+_EXT = (
+    "coalesce(nullif(lower(regexp_extract(i.path, '\\.([A-Za-z0-9]{1,8})$', 1)), ''), "
+    "CASE lower(i.format) WHEN 'jpeg' THEN 'jpg' ELSE lower(i.format) END, 'bin')"
+)
+
+
+def _in(column: str, values, params: list) -> str:
+    params.extend(values)
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def build_selection(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    statuses: list[str],
+    domains: list[str] | None,
+    itypes: list[str] | None,
+    langs: list[str] | None,
+    val_fraction: float,
+    seed: int,
+    multi_turn: bool,
+    suffix_fn: Callable[[str, str, str], str] | None,
+) -> int:
+    """Fill the temp table `export_sel`; returns the number of instructions selected.
+
+    The split is by image, stratified by domain: within each domain the images are ordered
+    by md5(seed:sha256) and the first round(n * fraction) go to `val` (never all of them).
+    Everything that decides the output depends on content, not on row ids, so the same data
+    imported into another project exports to the same bytes.
+    """
+    params: list = []
+    where = ["i.status <> 'rejected'", _in("n.status", statuses, params)]
+    if domains:
+        where.append(_in("coalesce(i.domain, '')", domains, params))
+    if itypes:
+        where.append(_in("n.itype", itypes, params))
+    if langs:
+        where.append(_in("n.lang", langs, params))
+    key = "md5(i.sha256 || chr(31) || n.itype || chr(31) || n.question)"
+    if suffix_fn is not None:
+        _register_suffix(cur, suffix_fn)
+        suffix = f"coalesce(mm_answer_suffix(n.itype, n.lang, {key}), '')"
+    else:
+        suffix = "''"
+    group = (
+        "'i' || n.image_id" if multi_turn
+        else "CASE WHEN n.conversation_id IS NULL THEN 'q' || n.id "
+        "ELSE 'c' || n.image_id || ':' || n.conversation_id END"
+    )
+    sql = f"""
+    CREATE OR REPLACE TEMP TABLE export_sel AS
+    WITH base AS (
+        SELECT n.id AS nid, n.image_id, i.sha256, coalesce(i.domain, '') AS dom,
+               {_EXT} AS ext, {group} AS grp, {suffix} AS picked,
+               rtrim(n.question) AS question
+        FROM instructions n JOIN images i ON i.id = n.image_id
+        WHERE {' AND '.join(where)}
+    ), imgs AS (
+        SELECT image_id,
+               row_number() OVER (PARTITION BY dom ORDER BY md5(? || ':' || sha256)) AS r,
+               count(*) OVER (PARTITION BY dom) AS n
+        FROM (SELECT DISTINCT image_id, sha256, dom FROM base)
+    ), grouped AS (
+        SELECT b.*, CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END
+                    AS split,
+               min(b.nid) OVER (PARTITION BY b.grp) AS first_nid,
+               row_number() OVER (PARTITION BY b.grp ORDER BY b.nid) AS turn
+        FROM base b JOIN imgs m USING (image_id)
+    )
+    -- A question that already ends with its suffix keeps it and gets no second one.
+    SELECT nid, image_id, sha256, ext, split, turn, first_nid,
+           CASE WHEN picked <> '' AND ends_with(question, picked) THEN '' ELSE picked END AS suffix,
+           substr(sha256, 1, 16) || '-'
+             || dense_rank() OVER (PARTITION BY image_id ORDER BY first_nid) AS rec_id
+    FROM grouped
+    """
+    cur.execute(sql, [*params, str(seed), float(val_fraction)])
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE export_imgs AS
+           SELECT s.image_id, any_value(s.sha256) AS sha256, any_value(s.ext) AS ext,
+                  any_value(s.split) AS split, any_value(i.storage) AS storage,
+                  any_value(i.path) AS path
+           FROM export_sel s JOIN images i ON i.id = s.image_id
+           GROUP BY s.image_id ORDER BY s.image_id"""
+    )
+    if suffix_fn is not None:
+        cur.remove_function("mm_answer_suffix")
+    return cur.execute("SELECT count(*) FROM export_sel").fetchone()[0]
+
+
+def _register_suffix(cur, fn) -> None:
+    import pyarrow as pa
+
+    def batch(itypes, langs, keys):
+        return pa.array(
+            [fn(t, lg, k) for t, lg, k in zip(itypes.to_pylist(), langs.to_pylist(), keys.to_pylist(), strict=True)],
+            pa.string(),
+        )
+
+    cur.create_function(
+        "mm_answer_suffix", batch, ["VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR", type="arrow"
+    )
+
+
+def drop_selection(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute("DROP TABLE IF EXISTS export_sel")
+    cur.execute("DROP TABLE IF EXISTS export_imgs")
+
+
+# ------------------------------------------------------------------ counts for manifest and card
+def selection_counts(cur: duckdb.DuckDBPyConnection) -> dict:
+    rows = cur.execute(
+        """SELECT s.split, count(DISTINCT s.rec_id || ':' || s.image_id), count(*),
+                  count(DISTINCT s.image_id)
+           FROM export_sel s GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    splits = {sp: {"records": r, "instructions": n, "images": m} for sp, r, n, m in rows}
+    by_domain: dict = {}
+    for dom, itype, n, imgs in cur.execute(
+        """SELECT coalesce(i.domain, ''), n.itype, count(*), count(DISTINCT s.image_id)
+           FROM export_sel s JOIN instructions n ON n.id = s.nid JOIN images i ON i.id = s.image_id
+           GROUP BY ALL ORDER BY ALL"""
+    ).fetchall():
+        entry = by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})
+        entry["by_type"][itype] = n
+        entry["instructions"] += n
+    for dom, imgs in cur.execute(
+        """SELECT coalesce(i.domain, ''), count(DISTINCT s.image_id)
+           FROM export_sel s JOIN images i ON i.id = s.image_id GROUP BY 1"""
+    ).fetchall():
+        by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})["images"] = imgs
+    by_lang = dict(
+        cur.execute(
+            "SELECT n.lang, count(*) FROM export_sel s JOIN instructions n ON n.id = s.nid "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    licenses = dict(
+        cur.execute(
+            """SELECT coalesce(nullif(trim(i.license), ''), 'unknown'), count(*)
+               FROM (SELECT DISTINCT image_id FROM export_sel) s JOIN images i ON i.id = s.image_id
+               GROUP BY 1 ORDER BY 2 DESC, 1"""
+        ).fetchall()
+    )
+    return {
+        "splits": splits,
+        "instructions": sum(v["instructions"] for v in splits.values()),
+        "records": sum(v["records"] for v in splits.values()),
+        "images": sum(v["images"] for v in splits.values()),
+        "by_domain": dict(sorted(by_domain.items())),
+        "by_lang": by_lang,
+        "licenses": licenses,
+    }
+
+
+def iter_selected_images(
+    cur: duckdb.DuckDBPyConnection, split: str | None = None, batch: int = 2000
+) -> Iterator[list[tuple]]:
+    """Batches of (image_id, sha256, ext, storage, path) in export order, each image once.
+
+    Each batch is its own finished query (keyset paging), so the caller may run other
+    queries on the same cursor between batches.
+    """
+    last = -1
+    split_sql = "AND split = ?" if split else ""
+    while True:
+        params = [last, *([split] if split else []), batch]
+        rows = cur.execute(
+            f"""SELECT image_id, sha256, ext, storage, path FROM export_imgs
+                WHERE image_id > ? {split_sql} ORDER BY image_id LIMIT ?""",
+            params,
+        ).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+# ------------------------------------------------------------------ per-format record queries
+def _options_sql() -> str:
+    parts = [
+        f"CASE WHEN len(n.options) >= {k} THEN chr(10) || '{chr(64 + k)}. ' || n.options[{k}] "
+        "ELSE '' END"
+        for k in range(1, MAX_OPTIONS + 1)
+    ]
+    return "coalesce(" + " || ".join(parts) + ", '')"
+
+
+_ROWS = f"""
+    SELECT s.*, i.domain, i.license, n.itype, n.lang, n.answer,
+           n.question || {_options_sql()}
+             || CASE WHEN s.suffix <> '' THEN chr(10) || s.suffix ELSE '' END AS q,
+           substr(s.sha256, 1, 2) || '/' || s.sha256 || '.' || s.ext AS img
+    FROM export_sel s JOIN instructions n ON n.id = s.nid JOIN images i ON i.id = s.image_id
+    WHERE s.split = $split {{extra}}
+"""
+_IMG_Q = "CASE WHEN turn = 1 THEN '<image>' || chr(10) ELSE '' END || q"
+_META = (
+    "{'domain': any_value(domain), 'license': any_value(license), "
+    "'turns': list({'itype': itype, 'lang': lang, 'suffix': suffix} ORDER BY turn)} AS meta"
+)
+_TAIL = "GROUP BY rec_id, image_id ORDER BY image_id, min(first_nid)"
+
+RECORD_SQL = {
+    "llava": f"""SELECT rec_id AS id, any_value(img) AS image,
+        flatten(list([{{'from': 'human', 'value': {_IMG_Q}}}, {{'from': 'gpt', 'value': answer}}]
+                     ORDER BY turn)) AS conversations, {_META}""",
+    "sharegpt": f"""SELECT rec_id AS id,
+        flatten(list([{{'role': 'user', 'content': {_IMG_Q}}},
+                      {{'role': 'assistant', 'content': answer}}] ORDER BY turn)) AS messages,
+        ['images/' || any_value(img)] AS images, {_META}""",
+    "trl": f"""SELECT rec_id AS id,
+        flatten(list([{{'role': 'user', 'content':
+                          CASE WHEN turn = 1 THEN [json_object('type', 'image'),
+                                                   json_object('type', 'text', 'text', q)]
+                               ELSE [json_object('type', 'text', 'text', q)] END}},
+                      {{'role': 'assistant', 'content': [json_object('type', 'text', 'text', answer)]}}]
+                     ORDER BY turn)) AS messages,
+        ['images/' || any_value(img)] AS images, {_META}""",
+    # Image bytes come from the registered arrow table `export_blobs` (one chunk of images).
+    "hf": f"""SELECT rec_id AS id,
+        [{{'bytes': any_value(b.data), 'path': any_value(img)}}] AS images,
+        flatten(list([{{'role': 'user', 'content': {_IMG_Q}}},
+                      {{'role': 'assistant', 'content': answer}}] ORDER BY turn)) AS messages,
+        {_META}""",
+}
+
+
+def _record_query(fmt: str, extra: str = "", source: str = "") -> str:
+    rows = _ROWS.replace("{extra}", extra)
+    return f"{RECORD_SQL[fmt]} FROM ({rows}) r {source} {_TAIL.replace('image_id', 'r.image_id')}"
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def copy_records(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, dest: Path, array: bool) -> None:
+    """Write one split's records of `fmt` as a JSON array (or JSON Lines) file."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
+    query = _record_query(fmt).replace("$split", f"'{split}'")
+    cur.execute(f"COPY ({query}) TO {_literal(dest)} (FORMAT json, ARRAY {str(array).lower()})")
+
+
+def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, lo: int, hi: int):
+    """Arrow reader over the HF records of images lo..hi of `split`; `blobs` has
+    (image_id, data) for those images."""
+    cur.register("export_blobs", blobs)
+    try:
+        query = _record_query(
+            "hf", extra=f"AND s.image_id BETWEEN {int(lo)} AND {int(hi)}",
+            source="JOIN export_blobs b ON b.image_id = r.image_id",
+        ).replace("$split", f"'{split}'")
+        rel = cur.sql(query)
+        # duckdb >= 1.4 names it to_arrow_table; older releases call it arrow().
+        return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+    finally:
+        cur.unregister("export_blobs")

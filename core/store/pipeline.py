@@ -1,0 +1,355 @@
+"""Typed queries for the pipeline stages: prompt overrides, OCR lines, captions (versioned),
+generated instructions, check results and verify verdicts.
+
+Check and verify never overwrite a person's decision: they change `status` only while it is
+one of the machine states (new, ok, needs_review).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from core.store.db import Database
+
+MACHINE_STATUSES = ("new", "ok", "needs_review")
+VERIFY_FLAG = "verify_disagree"
+
+
+# Prompt overrides ------------------------------------------------------------------------
+
+
+def get_prompt_override(
+    db: Database, name: str, lang: str, domain: str = ""
+) -> tuple[str, str] | None:
+    """(text, domain) of the project's template: the domain's own first, then the one for
+    every domain (domain '')."""
+    row = db.fetchone(
+        "SELECT text, domain FROM prompts WHERE name = ? AND lang = ? AND domain IN (?, '') "
+        "ORDER BY domain = '' LIMIT 1",
+        [name, lang, domain or ""],
+    )
+    return (row[0], row[1]) if row else None
+
+
+def set_prompt(db: Database, name: str, lang: str, text: str, domain: str = "") -> None:
+    with db.tx() as cur:
+        cur.execute(
+            "DELETE FROM prompts WHERE name = ? AND lang = ? AND domain = ?", [name, lang, domain]
+        )
+        cur.execute(
+            "INSERT INTO prompts (name, lang, domain, text) VALUES (?, ?, ?, ?)",
+            [name, lang, domain, text],
+        )
+
+
+def delete_prompt(db: Database, name: str, lang: str, domain: str = "") -> bool:
+    with db.tx() as cur:
+        n = cur.execute(
+            "SELECT count(*) FROM prompts WHERE name = ? AND lang = ? AND domain = ?",
+            [name, lang, domain],
+        ).fetchone()[0]
+        cur.execute(
+            "DELETE FROM prompts WHERE name = ? AND lang = ? AND domain = ?", [name, lang, domain]
+        )
+    return n > 0
+
+
+def list_prompt_overrides(db: Database) -> list[tuple[str, str, str, str]]:
+    """(name, lang, domain, text) of every override, sorted."""
+    return db.fetchall("SELECT name, lang, domain, text FROM prompts ORDER BY ALL")
+
+
+# Images as the stages see them -------------------------------------------------------------
+
+
+@dataclass
+class StageImage:
+    id: int
+    domain: str
+    storage: str
+    path: str
+    title: str | None
+    tags: list[str]
+
+
+def select_images(
+    db: Database,
+    domain: str | None = None,
+    limit: int | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[StageImage]:
+    """Images a stage works on, in id order; rejected images are left out."""
+    sql = (
+        "SELECT id, coalesce(domain, ''), storage, path, title, coalesce(tags, []) FROM images "
+        "WHERE status <> 'rejected'"
+    )
+    params: list = []
+    if domain:
+        sql += " AND domain = ?"
+        params.append(domain)
+    if ids is not None:
+        sql += " AND list_contains(?, id)"
+        params.append(list(ids))
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [StageImage(r[0], r[1], r[2], r[3], r[4], list(r[5])) for r in db.fetchall(sql, params)]
+
+
+# OCR ---------------------------------------------------------------------------------------
+
+
+def save_ocr(db: Database, image_id: int, engine: str, lines: list[dict], text: str) -> None:
+    """Replace the image's OCR result from `engine`."""
+    with db.tx() as cur:
+        cur.execute("DELETE FROM ocr WHERE image_id = ? AND engine = ?", [image_id, engine])
+        cur.execute(
+            "INSERT INTO ocr (image_id, engine, lines, text) VALUES (?, ?, ?, ?)",
+            [image_id, engine, json.dumps(lines, ensure_ascii=False), text],
+        )
+
+
+def ocr_text(db: Database, image_id: int) -> str | None:
+    """The most recent OCR text of an image (any engine), or None when it has none."""
+    row = db.fetchone(
+        "SELECT text FROM ocr WHERE image_id = ? ORDER BY created_at DESC LIMIT 1", [image_id]
+    )
+    return row[0] if row else None
+
+
+def ocr_lines(db: Database, image_id: int) -> list[dict]:
+    row = db.fetchone(
+        "SELECT lines FROM ocr WHERE image_id = ? ORDER BY created_at DESC LIMIT 1", [image_id]
+    )
+    return json.loads(row[0]) if row and row[0] else []
+
+
+# Captions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaptionRow:
+    id: int
+    image_id: int
+    version: int
+    text: str
+    lang: str | None
+    model: str | None
+    prompt_hash: str | None
+    job_id: int | None
+    is_current: bool
+
+
+_CAPTION_COLS = "id, image_id, version, text, lang, model, prompt_hash, job_id, is_current"
+
+
+def add_caption(
+    db: Database,
+    image_id: int,
+    text: str,
+    lang: str,
+    model: str | None,
+    prompt_hash: str | None,
+    job_id: int | None,
+    origin: str = "generated",
+) -> CaptionRow:
+    """A new current caption of the image in `lang`; older ones stay as earlier versions."""
+    with db.tx() as cur:
+        version = cur.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM captions WHERE image_id = ?", [image_id]
+        ).fetchone()[0]
+        cur.execute(
+            "UPDATE captions SET is_current = false WHERE image_id = ? AND lang = ? AND is_current",
+            [image_id, lang],
+        )
+        row = cur.execute(
+            "INSERT INTO captions (image_id, version, text, lang, model, prompt_hash, job_id, "
+            f"is_current, origin) VALUES (?, ?, ?, ?, ?, ?, ?, true, ?) RETURNING {_CAPTION_COLS}",
+            [image_id, version, text, lang, model, prompt_hash, job_id, origin],
+        ).fetchone()
+    return CaptionRow(*row)
+
+
+def current_caption(db: Database, image_id: int, lang: str | None = None) -> CaptionRow | None:
+    """The image's current caption in `lang`, or in any language when lang is None/missing."""
+    row = db.fetchone(
+        f"SELECT {_CAPTION_COLS} FROM captions WHERE image_id = ? AND is_current "
+        "ORDER BY (lang = ?) DESC, version DESC LIMIT 1",
+        [image_id, lang or ""],
+    )
+    return CaptionRow(*row) if row else None
+
+
+def caption_history(db: Database, image_id: int) -> list[CaptionRow]:
+    rows = db.fetchall(
+        f"SELECT {_CAPTION_COLS} FROM captions WHERE image_id = ? ORDER BY version", [image_id]
+    )
+    return [CaptionRow(*r) for r in rows]
+
+
+# Instructions ------------------------------------------------------------------------------
+
+
+@dataclass
+class NewInstruction:
+    image_id: int
+    itype: str
+    lang: str
+    question: str
+    answer: str
+    options: list[str] | None = None
+    origin: str = "generated"
+    job_id: int | None = None
+    model: str | None = None
+    prompt_hash: str | None = None
+    seed_ids: list[int] = field(default_factory=list)
+    parent_id: int | None = None
+    round: int | None = None  # set with conversation grouping
+
+
+@dataclass
+class InstructionRow:
+    id: int
+    image_id: int
+    domain: str
+    itype: str
+    lang: str
+    question: str
+    options: list[str] | None
+    answer: str
+    status: str
+    origin: str
+    check_flags: list[str]
+    conversation_id: int | None
+    round: int | None
+    verify_answer: str | None
+    verify_agree: bool | None
+
+
+_INSTR_COLS = (
+    "n.id, n.image_id, coalesce(i.domain, ''), n.itype, n.lang, n.question, n.options, n.answer, "
+    "n.status, n.origin, coalesce(n.check_flags, []), n.conversation_id, n.round, "
+    "n.verify_answer, n.verify_agree"
+)
+
+
+def insert_instructions(
+    db: Database, rows: Iterable[NewInstruction], conversation: bool = False
+) -> list[int]:
+    """Insert rows in one transaction; conversation=True groups them as one multi-round
+    conversation whose id is the first row's id, rounds numbered 1.. in order."""
+    ids: list[int] = []
+    with db.tx() as cur:
+        for r in rows:
+            ids.append(
+                cur.execute(
+                    "INSERT INTO instructions (image_id, itype, lang, question, options, answer, "
+                    "origin, job_id, model, prompt_hash, seed_ids, parent_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    [r.image_id, r.itype, r.lang, r.question, r.options, r.answer, r.origin,
+                     r.job_id, r.model, r.prompt_hash, r.seed_ids, r.parent_id],
+                ).fetchone()[0]
+            )  # fmt: skip
+        if conversation and ids:
+            for n, row_id in enumerate(ids, start=1):
+                cur.execute(
+                    "UPDATE instructions SET conversation_id = ?, round = ? WHERE id = ?",
+                    [ids[0], n, row_id],
+                )
+    return ids
+
+
+def select_instructions(
+    db: Database,
+    domain: str | None = None,
+    image_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] | None = None,
+    itypes: Sequence[str] | None = None,
+    lang: str | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[InstructionRow]:
+    """Instructions in (image, id) order, filtered."""
+    sql = f"SELECT {_INSTR_COLS} FROM instructions n JOIN images i ON i.id = n.image_id WHERE true"
+    params: list = []
+    for column, values in (
+        ("n.image_id", image_ids),
+        ("n.status", statuses),
+        ("n.itype", itypes),
+        ("n.id", ids),
+    ):
+        if values is not None:
+            sql += f" AND list_contains(?, {column})"
+            params.append(list(values))
+    if domain:
+        sql += " AND i.domain = ?"
+        params.append(domain)
+    if lang:
+        sql += " AND n.lang = ?"
+        params.append(lang)
+    sql += " ORDER BY n.image_id, n.id"
+    return [_instruction(r) for r in db.fetchall(sql, params)]
+
+
+def _instruction(r) -> InstructionRow:
+    options = list(r[6]) if r[6] is not None else None
+    return InstructionRow(*r[:6], options, *r[7:10], list(r[10]), *r[11:])
+
+
+def count_instructions(db: Database, image_id: int, itype: str, lang: str) -> int:
+    return db.scalar(
+        "SELECT count(*) FROM instructions WHERE image_id = ? AND itype = ? AND lang = ? "
+        "AND origin = 'generated'",
+        [image_id, itype, lang],
+    )
+
+
+def save_check_results(db: Database, results: Iterable[tuple[int, list[str], list[str]]]) -> None:
+    """(id, flag names, messages) per item; machine statuses become ok or needs_review.
+    A verify disagreement stored earlier is kept: re-checking does not clear it."""
+    with db.tx() as cur:
+        for row_id, flags, messages in results:
+            old = cur.execute(
+                "SELECT coalesce(check_flags, []), coalesce(check_messages, []) "
+                "FROM instructions WHERE id = ?",
+                [row_id],
+            ).fetchone()
+            if old is None:
+                continue
+            kept = [(f, m) for f, m in zip(*old, strict=False) if f == VERIFY_FLAG]
+            flags, messages = (
+                list(flags) + [f for f, _ in kept],
+                list(messages) + [m for _, m in kept],
+            )
+            status = "needs_review" if flags else "ok"
+            cur.execute(
+                "UPDATE instructions SET check_flags = ?, check_messages = ?, "
+                "status = CASE WHEN list_contains(?, status) THEN ? ELSE status END, "
+                "updated_at = current_timestamp WHERE id = ?",
+                [flags, messages, list(MACHINE_STATUSES), status, row_id],
+            )
+
+
+def save_verify(
+    db: Database, row_id: int, answer: str, agree: bool, score: float, message: str
+) -> None:
+    """Store the VLM's own answer; a disagreement adds the verify flag and sends a machine-state
+    item to review. Re-verifying replaces the earlier verdict."""
+    with db.tx() as cur:
+        flags, messages = cur.execute(
+            "SELECT coalesce(check_flags, []), coalesce(check_messages, []) FROM instructions "
+            "WHERE id = ?",
+            [row_id],
+        ).fetchone()
+        kept = [(f, m) for f, m in zip(flags, messages, strict=False) if f != VERIFY_FLAG]
+        if not agree:
+            kept.append((VERIFY_FLAG, message))
+        cur.execute(
+            "UPDATE instructions SET verify_answer = ?, verify_agree = ?, verify_score = ?, "
+            "check_flags = ?, check_messages = ?, "
+            "status = CASE WHEN list_contains(?, status) AND ? THEN 'needs_review' ELSE status END, "
+            "updated_at = current_timestamp WHERE id = ?",
+            [answer, agree, score, [f for f, _ in kept], [m for _, m in kept],
+             list(MACHINE_STATUSES), not agree, row_id],
+        )  # fmt: skip

@@ -1,0 +1,1 @@
+"""The PySide6 desktop studio over core's public API."""

@@ -1,0 +1,1 @@
+"""Qt item models over paged core queries, and the edit history."""

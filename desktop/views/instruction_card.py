@@ -1,0 +1,157 @@
+"""One instruction in the review pane: type, status, editable question/options/answer, the
+check flags and the verify stage's answer beside it, and its accept/reject/needs-fix buttons."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.store.browse import Instruction
+from desktop.strings import ITYPE_COLORS, STATUS_COLORS, label
+from desktop.views.fields import FieldEdit
+
+LETTERS = "ABCD"
+DECISION_BUTTONS = [("accepted", "✓ Accept", "A"), ("rejected", "✗ Reject", "R"), ("needs_fix", "⚑ Fix", "X")]
+
+
+def chip(text: str, color: str) -> str:
+    return (
+        f'<span style="background:{color}; color:white; padding:1px 6px;">&nbsp;'
+        f"{html.escape(text)}&nbsp;</span>"
+    )
+
+
+class InstructionCard(QFrame):
+    edited = Signal(int, str, object)  # instruction id, field, new value
+    decided = Signal(int, str)  # instruction id, status
+    focused = Signal(int)  # instruction id: the user clicked or typed into this card
+
+    def __init__(self, item: Instruction, parent=None):
+        super().__init__(parent)
+        self.item = item
+        self.setObjectName("instructionCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
+
+        head = QHBoxLayout()
+        self.header = QLabel(self)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        head.addWidget(self.header, 1)
+        self.buttons: dict[str, QToolButton] = {}
+        for status, text, key in DECISION_BUTTONS:
+            button = QToolButton(self)
+            button.setText(text)
+            button.setToolTip(f"{label('status', status)} this item ({key})")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _c=False, s=status: self.decided.emit(self.item.id, s))
+            self.buttons[status] = button
+            head.addWidget(button)
+        layout.addLayout(head)
+
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        self.question = self._field(grid, 0, "Q", "question", item.question)
+        self.options: list[FieldEdit] = []
+        if item.itype == "multiple_choice":
+            for k, letter in enumerate(LETTERS):
+                value = (item.options or [""] * 4)[k] if item.options else ""
+                edit = self._field(grid, 1 + k, letter, None, value)
+                edit.committed.connect(lambda _t: self._options_committed())
+                self.options.append(edit)
+        lines = 6 if item.itype == "long_vqa" else 1
+        self.answer = self._field(grid, 5, "Ans", "answer", item.answer, min_lines=lines)
+        layout.addLayout(grid)
+
+        self.notes = QLabel(self)
+        self.notes.setObjectName("notes")
+        self.notes.setTextFormat(Qt.TextFormat.RichText)
+        self.notes.setWordWrap(True)
+        layout.addWidget(self.notes)
+        self.set_current(False)
+        self.update_from(item)
+
+    def _field(self, grid: QGridLayout, row: int, caption: str, field, text, min_lines=1):
+        tag = QLabel(f"<b>{caption}</b>", self)
+        tag.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        edit = FieldEdit(text, self, min_lines=min_lines)
+        edit.setObjectName(f"{field or 'option'}Edit")
+        if field:
+            edit.committed.connect(lambda t, f=field: self.edited.emit(self.item.id, f, t))
+        edit.installEventFilter(self)
+        grid.addWidget(tag, row, 0)
+        grid.addWidget(edit, row, 1)
+        return edit
+
+    def _options_committed(self) -> None:
+        self.edited.emit(self.item.id, "options", [e.toPlainText() for e in self.options])
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == event.Type.FocusIn:
+            self.focused.emit(self.item.id)
+        return False
+
+    def fields(self) -> list[FieldEdit]:
+        return [self.question, *self.options, self.answer]
+
+    def update_from(self, item: Instruction) -> None:
+        """Show stored values; a field the user is typing in keeps its text."""
+        self.item = item
+        values = [item.question, *(item.options or [""] * len(self.options)), item.answer]
+        for edit, value in zip(self.fields(), values, strict=True):
+            if not (edit.hasFocus() and edit.is_dirty()):
+                edit.set_saved(value)
+        color = ITYPE_COLORS.get(item.itype, "#777")
+        status_color = STATUS_COLORS.get(item.status, "#777")
+        round_text = f" · round {item.round}" if item.round else ""
+        self.header.setText(
+            f"{chip(label('itype', item.itype), color)} "
+            f"<span style='color:#777'>#{item.id} · {item.lang} · {item.origin}{round_text}</span> "
+            f"{chip(label('status', item.status), status_color)}"
+        )
+        for status, button in self.buttons.items():
+            button.setChecked(item.status == status)
+        self.notes.setText(self._notes(item))
+        self.notes.setVisible(bool(self.notes.text()))
+
+    @staticmethod
+    def _notes(item: Instruction) -> str:
+        lines = []
+        messages = dict(zip(item.check_flags, item.check_messages, strict=False))
+        for flag in item.check_flags:
+            detail = messages.get(flag, "").removeprefix(f"{flag}:").strip()
+            lines.append(
+                f"<span style='color:#c8463d'>⚠ <b>{html.escape(flag)}</b> "
+                f"{html.escape(detail)}</span>"
+            )
+        if item.verify_agree is False:
+            lines.append(
+                "<span style='color:#d97a00'>≠ the verifier answered "
+                f"<b>{html.escape(item.verify_answer or '?')}</b> (disagrees)</span>"
+            )
+        elif item.verify_agree:
+            lines.append("<span style='color:#3c9a5f'>✓ the verifier agrees</span>")
+        return "<br>".join(lines)
+
+    def set_current(self, current: bool) -> None:
+        self.setProperty("current", current)
+        self.setStyleSheet(
+            "#instructionCard { border: 2px solid %s; border-radius: 5px; }"
+            % ("#2f7fd8" if current else "transparent")
+        )
+
+    def begin_edit(self) -> None:
+        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.question.selectAll()

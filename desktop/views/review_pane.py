@@ -1,0 +1,318 @@
+"""Review one image: the picture large, its caption and its instructions, decided by keyboard.
+
+Every change goes through EditHistory (saved at once, undoable). The pane redraws in place when
+an edit lands, so a field the user is typing in keeps its text and focus.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.store import browse, review
+from desktop.models.edits import EditHistory
+from desktop.strings import ITYPES, STATUS_COLORS, domain_label, label
+from desktop.views.caption_editor import CaptionEditor
+from desktop.views.image_viewer import ImageViewer
+from desktop.views.instruction_card import InstructionCard, chip
+from desktop.workers.tasks import TaskRunner
+from desktop.workers.thumbnails import ThumbnailLoader, read_scaled
+
+FULL_IMAGE_BOX = 4096  # decode larger pictures scaled to this, to bound memory
+IMAGE_DECISIONS = [("accepted", "Accept image"), ("rejected", "Reject image"), ("needs_fix", "Needs fix")]
+
+
+class ReviewPane(QWidget):
+    imageDecided = Signal(int, str)  # image id, status
+    message = Signal(str)
+
+    def __init__(self, project, history: EditHistory, thumbs: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.project = project
+        self.history = history
+        self.thumbs = thumbs
+        self.loader = TaskRunner(self, threads=1)
+        self.image_id: int | None = None
+        self.detail: browse.ImageDetail | None = None
+        self.cards: list[InstructionCard] = []
+        self.current: int = -1  # index into self.cards
+        self._generation = 0
+
+        self.viewer = ImageViewer(self)
+        self.viewer.setMinimumSize(QSize(200, 160))
+        body = QWidget(self)
+        self.body_layout = QVBoxLayout(body)
+        self.body_layout.setContentsMargins(8, 6, 8, 6)
+        self.info = QLabel(body)
+        self.info.setObjectName("imageInfo")
+        self.info.setTextFormat(Qt.TextFormat.RichText)
+        self.info.setWordWrap(True)
+        self.body_layout.addWidget(self.info)
+        bar = QHBoxLayout()
+        self.image_buttons: dict[str, QPushButton] = {}
+        for status, text in IMAGE_DECISIONS:
+            button = QPushButton(text, body)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _c=False, s=status: self.decide_image(s))
+            self.image_buttons[status] = button
+            bar.addWidget(button)
+        bar.addStretch(1)
+        self.body_layout.addLayout(bar)
+        self.error = QLabel(body)
+        self.error.setObjectName("editError")
+        self.error.setStyleSheet("color: #c8463d; font-weight: bold")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.body_layout.addWidget(self.error)
+        self.caption = CaptionEditor(body)
+        self.caption.saved.connect(self._save_caption)
+        self.caption.restore.connect(self._restore_caption)
+        self.body_layout.addWidget(self.caption)
+        self.items_box = QVBoxLayout()
+        self.items_box.setSpacing(6)
+        self.body_layout.addLayout(self.items_box)
+        self.body_layout.addStretch(1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.viewer)
+        split.addWidget(self.scroll)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        history.changed.connect(self._history_changed)
+        history.failed.connect(self._show_error)
+        self.set_image(None)
+
+    # loading -------------------------------------------------------------------------
+    def set_image(self, image_id: int | None) -> None:
+        self.commit_pending()
+        self.image_id = image_id
+        self.error.hide()
+        self._generation += 1
+        self._clear_cards()
+        if image_id is None:
+            self.detail = None
+            self.viewer.clear("No image selected")
+            self.info.setText("<i>Pick an image in the grid.</i>")
+            self.caption.set_versions([])
+            self._enable(False)
+            return
+        self._enable(True)
+        self.detail = browse.image_detail(self.project.db, image_id)
+        if self.detail is None:
+            self.viewer.clear("This image is no longer in the project")
+            return
+        self._load_picture(self.detail)
+        self.refresh()
+
+    def _enable(self, on: bool) -> None:
+        self.caption.setEnabled(on)
+        for button in self.image_buttons.values():
+            button.setEnabled(on)
+
+    def _load_picture(self, d: browse.ImageDetail) -> None:
+        self.viewer.source_size = QSize(d.width, d.height) if d.width and d.height else None
+        thumb = self.thumbs.get(d.id)
+        if thumb is not None:
+            self.viewer.show_image(thumb, provisional=True)
+        else:
+            self.viewer.show_image(None, "Loading…")
+        path = self.project.resolve_media(d.storage, d.path)
+        generation = self._generation
+
+        def shown(image) -> None:
+            if generation != self._generation:
+                return
+            if image.isNull():
+                self.viewer.show_image(None, f"Cannot read the image file:\n{path}")
+            else:
+                self.viewer.show_image(image)
+
+        self.loader.submit(lambda report: read_scaled(str(path), FULL_IMAGE_BOX), shown)
+
+    def refresh(self) -> None:
+        """Re-read the shown image's rows; redraw cards in place when the set is unchanged."""
+        if self.image_id is None:
+            return
+        db = self.project.db
+        self.detail = browse.image_detail(db, self.image_id) or self.detail
+        self._show_info()
+        self.caption.set_versions(browse.caption_versions(db, self.image_id))
+        items = browse.instructions_for_image(db, self.image_id)
+        if [c.item.id for c in self.cards] == [i.id for i in self._grouped(items)]:
+            by_id = {i.id: i for i in items}
+            for card in self.cards:
+                card.update_from(by_id[card.item.id])
+        else:
+            self._build_cards(items)
+
+    def _show_info(self) -> None:
+        d = self.detail
+        size = f"{d.width}×{d.height}" if d.width else ""
+        title = f" · {d.title}" if d.title else ""
+        self.info.setText(
+            f"<b>Image #{d.id}</b> · {domain_label(d.domain)} · {size} {d.format or ''}{title} "
+            f"{chip(label('status', d.status), STATUS_COLORS.get(d.status, '#777'))}"
+        )
+        for status, button in self.image_buttons.items():
+            button.setStyleSheet("font-weight: bold" if d.status == status else "")
+
+    @staticmethod
+    def _grouped(items: list[browse.Instruction]) -> list[browse.Instruction]:
+        order = {t: k for k, t in enumerate(ITYPES)}
+        return sorted(items, key=lambda i: order.get(i.itype, len(order)))
+
+    def _clear_cards(self) -> None:
+        while self.items_box.count():
+            widget = self.items_box.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self.cards = []
+        self.current = -1
+
+    def _build_cards(self, items: list[browse.Instruction]) -> None:
+        keep = self.current_item_id()
+        self._clear_cards()
+        parent = self.items_box.parentWidget()
+        itype = None
+        for item in self._grouped(items):
+            if item.itype != itype:
+                itype = item.itype
+                n = sum(1 for i in items if i.itype == itype)
+                self.items_box.addWidget(QLabel(f"<b>{label('itype', itype)}</b> · {n}", parent))
+            card = InstructionCard(item, parent)
+            card.edited.connect(self._edit_item)
+            card.decided.connect(self._decide_item)
+            card.focused.connect(self._focus_card)
+            self.items_box.addWidget(card)
+            self.cards.append(card)
+        if not items:
+            self.items_box.addWidget(QLabel("<i>No instructions for this image yet.</i>", parent))
+        ids = [c.item.id for c in self.cards]
+        self._set_current(ids.index(keep) if keep in ids else (0 if self.cards else -1))
+
+    # items ---------------------------------------------------------------------------
+    def current_item_id(self) -> int | None:
+        return self.cards[self.current].item.id if 0 <= self.current < len(self.cards) else None
+
+    def _set_current(self, k: int) -> None:
+        for j, card in enumerate(self.cards):
+            card.set_current(j == k)
+        self.current = k
+        if 0 <= k < len(self.cards):
+            self.scroll.ensureWidgetVisible(self.cards[k], 0, 40)
+
+    def _focus_card(self, instruction_id: int) -> None:
+        ids = [c.item.id for c in self.cards]
+        if instruction_id in ids and ids.index(instruction_id) != self.current:
+            self._set_current(ids.index(instruction_id))
+
+    def next_item(self, step: int = 1) -> bool:
+        if not self.cards:
+            return False
+        target = self.current + step if self.current >= 0 else 0
+        if not 0 <= target < len(self.cards):
+            return False
+        self._set_current(target)
+        return True
+
+    def decide_item(self, status: str) -> None:
+        iid = self.current_item_id()
+        if iid is None:
+            self.message.emit("No instruction selected")
+            return
+        if self._decide_item(iid, status):
+            self.next_item(1)
+
+    def _decide_item(self, iid: int, status: str) -> bool:
+        return self.history.run(
+            f"{label('status', status)} item #{iid}",
+            [self.image_id],
+            lambda: review.set_instruction_status(self.project.db, [iid], status),
+        )
+
+    def decide_image(self, status: str) -> None:
+        if self.image_id is None:
+            return
+        self.commit_pending()
+        image_id = self.image_id
+        ok = self.history.run(
+            f"{label('status', status)} image #{image_id}",
+            [image_id],
+            lambda: review.set_image_status(self.project.db, image_id, status),
+        )
+        if ok:
+            self.imageDecided.emit(image_id, status)
+
+    def _edit_item(self, iid: int, field: str, value) -> None:
+        ok = self.history.run(
+            f"Edit {field} of item #{iid}",
+            [self.image_id],
+            lambda: review.edit_instruction(self.project.db, iid, field, value),
+        )
+        if not ok:
+            for card in self.cards:
+                if card.item.id == iid:
+                    for edit in card.fields():
+                        edit.revert()
+
+    def _save_caption(self, text: str) -> None:
+        image_id = self.image_id
+        if image_id is None:
+            return
+        ok = self.history.run(
+            f"Edit caption of image #{image_id}",
+            [image_id],
+            lambda: review.save_caption(self.project.db, image_id, text),
+        )
+        if not ok:
+            self.caption.text.revert()
+
+    def _restore_caption(self, caption_id: int) -> None:
+        image_id = self.image_id
+        self.history.run(
+            f"Restore caption of image #{image_id}",
+            [image_id],
+            lambda: review.make_caption_current(self.project.db, image_id, caption_id),
+        )
+
+    def begin_edit(self) -> None:
+        if 0 <= self.current < len(self.cards):
+            self.cards[self.current].begin_edit()
+        else:
+            self.caption.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def commit_pending(self) -> None:
+        """Save whatever field is being typed in (before switching image, closing...)."""
+        for edit in [self.caption.text, *(f for c in self.cards for f in c.fields())]:
+            edit.commit()  # a no-op unless its text differs from the saved value
+
+    # signals -------------------------------------------------------------------------
+    def _history_changed(self, images) -> None:
+        if self.image_id in images:
+            self.error.hide()
+            self._refresh_timer.start()  # after the current event: never inside a focus-out
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(f"Not saved: {text}")
+        self.error.show()
+        self.message.emit(f"Not saved: {text}")
