@@ -56,7 +56,7 @@ def populate(project, n_images: int = 12, files: bool = True) -> list[int]:
                 cur.execute(
                     "INSERT INTO captions (image_id, version, text, lang, model) "
                     "VALUES (?, 1, ?, 'en', 'test-vlm')",
-                    [image_id, f"A {domain or 'plain'} picture number {k + 1} with a white disc."],
+                    [image_id, f"Picture number {k + 1} ({domain or 'no domain'}) with a white disc."],
                 )
             _instructions(cur, image_id, k)
     return ids
@@ -94,7 +94,16 @@ def _instructions(cur, image_id: int, k: int) -> None:
                 "needs_review" if flags else "ok",
                 flags,
                 messages,
-                "C" if disagree and options else ("no" if disagree else None),
+                _other_answer(itype, answer) if disagree else None,
                 False if disagree else (True if j % 2 == 0 else None),
             ],
         )
+
+
+def _other_answer(itype: str, answer: str) -> str:
+    """What a verifier that disagrees would have answered."""
+    if itype == "judgement":
+        return "no" if answer == "yes" else "yes"
+    if itype == "multiple_choice":
+        return "C" if answer != "C" else "A"
+    return "Something else"

@@ -18,11 +18,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m trainer", description="LoRA fine-tuning of a VLM on an export folder."
     )
     parser.add_argument("config", help="the run's YAML configuration")
-    parser.add_argument("--check", action="store_true",
-                        help="validate the config and the export, then stop")
+    parser.add_argument(
+        "--check", action="store_true", help="validate the config and the export, then stop"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     from trainer.config import load_config
 
     run = None

@@ -91,7 +91,9 @@ def _type_ok(value, annotation: str) -> bool:
         "bool": lambda v: isinstance(v, bool),
         "None": lambda v: v is None,
     }
-    return any(kinds[part.strip()](value) for part in annotation.split("|") if part.strip() in kinds)
+    return any(
+        kinds[part.strip()](value) for part in annotation.split("|") if part.strip() in kinds
+    )
 
 
 def _build(cls, raw: dict, where: str):

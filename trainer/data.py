@@ -37,7 +37,8 @@ def check_rows(convs: list[Conversation], where: list[str]) -> None:
         n_tokens = sum(m["content"].count(IMAGE_TOKEN) for m in msgs)
         if n_tokens != len(conv.images):
             raise DataError(
-                row, conv.id,
+                row,
+                conv.id,
                 f"has {n_tokens} {IMAGE_TOKEN} token(s) but {len(conv.images)} image(s)",
             )
         if any(IMAGE_TOKEN in m["content"] for m in msgs if m["role"] == "assistant"):
@@ -60,6 +61,7 @@ def split_rows(convs: list[Conversation], split, seed: int) -> tuple[list[int], 
     elif not split:
         held = []
     else:
+
         def unit(c: Conversation) -> float:
             h = hashlib.sha256(f"{seed}:{c.id}".encode()).digest()
             return int.from_bytes(h[:8], "big") / 2**64
@@ -186,13 +188,18 @@ class Encoder:
             pos = (ids[b] == self.image_token_id).nonzero()
             if len(pos) and int(pos[-1]) >= limit:
                 raise DataError(
-                    ex.row, ex.id,
+                    ex.row,
+                    ex.id,
                     f"its images need {int(pos[-1]) + 1} tokens, more than max_length "
                     f"{limit}: raise max_length or use smaller images",
                 )
         length = ids.shape[1]
         for key, value in batch.items():
-            if hasattr(value, "shape") and value.dim() == 2 and value.shape == (len(examples), length):
+            if (
+                hasattr(value, "shape")
+                and value.dim() == 2
+                and value.shape == (len(examples), length)
+            ):
                 batch[key] = value[:, :limit]
 
 
@@ -228,7 +235,8 @@ def align_labels(ex: Example, expanded: list[int], image_id: int) -> list[int]:
             ok = at >= 0
         if not ok:
             raise DataError(
-                ex.row, ex.id,
+                ex.row,
+                ex.id,
                 "the processor output does not line up with the chat text "
                 "(is the image token a special token of the tokenizer?)",
             )

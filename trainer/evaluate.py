@@ -120,7 +120,10 @@ def score(items: list[Item], predictions: list[str]) -> dict:
             continue
         out[item.itype]["n"] += 1
         out[item.itype]["correct"] += int(ok)
-    total = {"n": sum(v["n"] for v in out.values()), "correct": sum(v["correct"] for v in out.values())}
+    total = {
+        "n": sum(v["n"] for v in out.values()),
+        "correct": sum(v["correct"] for v in out.values()),
+    }
     out["overall"] = total
     for v in out.values():
         v["accuracy"] = round(v["correct"] / v["n"], 4) if v["n"] else None
@@ -172,7 +175,9 @@ def report(items: list[Item], before: dict | None, after: dict, held_rows: int) 
     return {
         "held_out_rows": held_rows,
         "items": len(items),
-        "by_type_count": {t: sum(1 for it in items if it.itype == t) for t in SCORED + ("long_vqa",)},
+        "by_type_count": {
+            t: sum(1 for it in items if it.itype == t) for t in SCORED + ("long_vqa",)
+        },
         "before": before,
         "after": after,
         "delta": delta,

@@ -7,6 +7,7 @@ covers most transformers VLMs whose language model sits under `language_model` o
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +42,15 @@ GENERIC = Family(
 
 FAMILIES: dict[str, Family] = {
     "llava": Family(
-        "llava", "language_model", r"(vision_tower|multi_modal_projector)",
+        "llava",
+        "language_model",
+        r"(vision_tower|multi_modal_projector)",
         ("vision_tower", "multi_modal_projector", "lm_head"),
     ),
     "llava_next": Family(
-        "llava_next", "language_model", r"(vision_tower|multi_modal_projector|image_newline)",
+        "llava_next",
+        "language_model",
+        r"(vision_tower|multi_modal_projector|image_newline)",
         ("vision_tower", "multi_modal_projector", "lm_head"),
     ),
     "qwen2_vl": Family(
@@ -55,12 +60,17 @@ FAMILIES: dict[str, Family] = {
         "qwen2_5_vl", "language_model", r"(visual)", ("visual", "lm_head"), video_processor=True
     ),
     "idefics3": Family(
-        "idefics3", "text_model", r"(vision_model|connector)",
+        "idefics3",
+        "text_model",
+        r"(vision_model|connector)",
         ("vision_model", "connector", "lm_head"),
     ),
     "smolvlm": Family(
-        "smolvlm", "text_model", r"(vision_model|connector)",
-        ("vision_model", "connector", "lm_head"), video_processor=True,
+        "smolvlm",
+        "text_model",
+        r"(vision_model|connector)",
+        ("vision_model", "connector", "lm_head"),
+        video_processor=True,
     ),
 }
 
@@ -93,20 +103,53 @@ def load_processor(source: str, family: Family, *, trust_remote_code: bool, revi
     tokenizer = AutoTokenizer.from_pretrained(source, **kw)
     image_processor = AutoImageProcessor.from_pretrained(source, **kw)
     template = _chat_template(source, tokenizer, revision)
-    return image_only(proc_cls)(image_processor, tokenizer, chat_template=template)
+    extra = _processor_kwargs(source, proc_cls, revision)
+    return image_only(proc_cls)(image_processor, tokenizer, chat_template=template, **extra)
 
 
 def image_only(proc_cls):
     """A subclass of `proc_cls` whose sub-processors are the image processor and tokenizer only."""
+    from transformers.processing_utils import ProcessorMixin
 
     class ImageOnlyProcessor(proc_cls):
         def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
             # The parent passes video_processor positionally; the mixin zips positional
             # arguments with this signature's sub-processors, so the None is dropped.
-            proc_cls.__init__(self, image_processor, tokenizer, None, chat_template=chat_template)
+            proc_cls.__init__(
+                self, image_processor, tokenizer, None, chat_template=chat_template, **kwargs
+            )
 
+        def apply_chat_template(self, conversation, chat_template=None, **kwargs):
+            # Some families fill in video defaults here from the video processor we left out.
+            return ProcessorMixin.apply_chat_template(self, conversation, chat_template, **kwargs)
+
+    # The parent's signature without video_processor: the mixin derives both the list of
+    # sub-processors and the settings it saves (image_seq_len, ...) from it.
+    sig = inspect.signature(proc_cls.__init__)
+    params = [p for name, p in sig.parameters.items() if name != "video_processor"]
+    ImageOnlyProcessor.__init__.__signature__ = sig.replace(parameters=params)
     ImageOnlyProcessor.__name__ = proc_cls.__name__
     return ImageOnlyProcessor
+
+
+def _processor_kwargs(source: str, proc_cls, revision) -> dict:
+    """Settings saved in processor_config.json that the processor's constructor takes."""
+    import json
+
+    path = Path(source) / "processor_config.json"
+    if not Path(source).is_dir():
+        from huggingface_hub import hf_hub_download
+
+        try:
+            path = Path(hf_hub_download(source, "processor_config.json", revision=revision))
+        except Exception:  # noqa: BLE001 - many checkpoints have none
+            return {}
+    if not path.is_file():
+        return {}
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    params = inspect.signature(proc_cls.__init__).parameters
+    skip = {"self", "image_processor", "tokenizer", "video_processor", "chat_template"}
+    return {k: v for k, v in saved.items() if k in params and k not in skip}
 
 
 def _chat_template(source: str, tokenizer, revision) -> str | None:

@@ -63,7 +63,11 @@ def run_training(cfg: TrainConfig, run: RunFolder | None = None) -> dict:
 
     model, processor, family = load_base(cfg, precision, acc.local_process_index)
     encoder = Encoder(processor, cfg.max_length)
-    items = evaluate.build_items(convs, where, held_rows, cfg.eval.max_items) if cfg.eval.enabled else []
+    items = (
+        evaluate.build_items(convs, where, held_rows, cfg.eval.max_items)
+        if cfg.eval.enabled
+        else []
+    )
     before = run.read_json("eval_before.json")
     if items and cfg.eval.before and before is None:
         run.set_status(state="evaluating", phase="before")
@@ -73,16 +77,28 @@ def run_training(cfg: TrainConfig, run: RunFolder | None = None) -> dict:
 
     model, lora_info = add_lora(model, cfg, family)
     lengths = [encoder.estimate_length(convs[r]) for r in train_rows]
-    n_batches = len(epoch_batches(lengths, cfg.batch_size, cfg.seed, 0, cfg.group_by_length,
-                                  acc.process_index, acc.num_processes))
+    n_batches = len(
+        epoch_batches(
+            lengths,
+            cfg.batch_size,
+            cfg.seed,
+            0,
+            cfg.group_by_length,
+            acc.process_index,
+            acc.num_processes,
+        )
+    )
     plan = Plan(n_batches, cfg)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     from transformers import get_scheduler
 
-    scheduler = get_scheduler(cfg.lr_scheduler, optimizer,
-                              num_warmup_steps=int(cfg.warmup_ratio * plan.total),
-                              num_training_steps=plan.total)
+    scheduler = get_scheduler(
+        cfg.lr_scheduler,
+        optimizer,
+        num_warmup_steps=int(cfg.warmup_ratio * plan.total),
+        num_training_steps=plan.total,
+    )
     if cfg.quantization != "4bit":
         model = model.to(acc.device)
     model, optimizer = acc.prepare(model, optimizer)
@@ -96,19 +112,37 @@ def run_training(cfg: TrainConfig, run: RunFolder | None = None) -> dict:
         counters = {k: int(state.get(k, 0)) for k in counters}
         run.log_event("resume", step=step, checkpoint=str(last))
         log.info("resumed from %s", last)
-    run.log_event("start", step=step, total_steps=plan.total, steps_per_epoch=plan.steps_per_epoch,
-                  train_rows=len(train_rows), held_out_rows=len(held_rows), eval_items=len(items),
-                  world_size=acc.num_processes, precision=precision, family=family.name,
-                  **lora_info)
+    run.log_event(
+        "start",
+        step=step,
+        total_steps=plan.total,
+        steps_per_epoch=plan.steps_per_epoch,
+        train_rows=len(train_rows),
+        held_out_rows=len(held_rows),
+        eval_items=len(items),
+        world_size=acc.num_processes,
+        precision=precision,
+        family=family.name,
+        **lora_info,
+    )
 
     dataset = RowDataset(convs, where, train_rows, encoder)
     clock = _Clock(step)
     while step < plan.total:
         epoch, first = plan.where(step)
-        batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.group_by_length,
-                                acc.process_index, acc.num_processes)
+        batches = epoch_batches(
+            lengths,
+            cfg.batch_size,
+            cfg.seed,
+            epoch,
+            cfg.group_by_length,
+            acc.process_index,
+            acc.num_processes,
+        )
         loader = torch.utils.data.DataLoader(
-            dataset, batch_sampler=FixedBatches(batches[first:]), collate_fn=encoder.collate,
+            dataset,
+            batch_sampler=FixedBatches(batches[first:]),
+            collate_fn=encoder.collate,
             num_workers=cfg.num_workers,
             # Its own generator: the global RNG (dropout) must not depend on where we resumed.
             generator=torch.Generator().manual_seed(cfg.seed + epoch),
@@ -125,8 +159,13 @@ def run_training(cfg: TrainConfig, run: RunFolder | None = None) -> dict:
             counters["samples"] += stats["samples"]
             clock.add(stats)
             if step % cfg.log_steps == 0 or step == plan.total:
-                run.log_event("train", step=step, epoch=round(step / plan.steps_per_epoch, 4),
-                              lr=scheduler.get_last_lr()[0], **clock.report(step, plan.total))
+                run.log_event(
+                    "train",
+                    step=step,
+                    epoch=round(step / plan.steps_per_epoch, 4),
+                    lr=scheduler.get_last_lr()[0],
+                    **clock.report(step, plan.total),
+                )
                 run.set_status(state="running", step=step, total_steps=plan.total)
             if step % cfg.save_steps == 0 or step == plan.total:
                 _save(acc, run, step, peft_model, optimizer, scheduler, cfg, counters)
@@ -225,8 +264,15 @@ class _Clock:
 def _save(acc, run, step, peft_model, optimizer, scheduler, cfg, counters) -> None:
     acc.wait_for_everyone()
     if acc.is_main_process:
-        path = checkpoint.save(run.checkpoints, step, peft_model, optimizer, scheduler,
-                               dict(counters), cfg.save_total_limit)
+        path = checkpoint.save(
+            run.checkpoints,
+            step,
+            peft_model,
+            optimizer,
+            scheduler,
+            dict(counters),
+            cfg.save_total_limit,
+        )
         run.log_event("checkpoint", step=step, path=str(path))
     acc.wait_for_everyone()
 
@@ -236,8 +282,9 @@ def _evaluate(acc, model, encoder, items, cfg, run: RunFolder, phase: str) -> di
     result = None
     if acc.is_main_process:
         model = model.to(acc.device) if cfg.quantization != "4bit" else model
-        preds = evaluate.generate(model, encoder, items, cfg.eval.batch_size,
-                                  cfg.eval.max_new_tokens)
+        preds = evaluate.generate(
+            model, encoder, items, cfg.eval.batch_size, cfg.eval.max_new_tokens
+        )
         result = evaluate.score(items, preds)
         _append_predictions(run, phase, items, preds)
     acc.wait_for_everyone()
@@ -250,8 +297,14 @@ def _append_predictions(run: RunFolder, phase: str, items, preds) -> None:
     path = run.path / f"eval_predictions_{phase}.jsonl"
     with open(path, "w", encoding="utf-8") as f:
         for it, p in zip(items, preds, strict=True):
-            rec = {"row": it.row, "id": it.id, "itype": it.itype, "answer": it.answer,
-                   "prediction": p, "correct": evaluate.is_correct(it.itype, p, it.answer)}
+            rec = {
+                "row": it.row,
+                "id": it.id,
+                "itype": it.itype,
+                "answer": it.answer,
+                "prediction": p,
+                "correct": evaluate.is_correct(it.itype, p, it.answer),
+            }
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
@@ -263,10 +316,20 @@ class _null:
         return False
 
 
+_log_handler: logging.Handler | None = None
+
+
 def _setup_logging(run: RunFolder, main: bool) -> None:
+    """train.log in the run folder; a second run in the same process logs to its own folder."""
+    global _log_handler
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    if main and not any(isinstance(h, logging.FileHandler) for h in root.handlers):
-        handler = logging.FileHandler(Path(run.path) / "train.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+    if _log_handler is not None:
+        root.removeHandler(_log_handler)
+        _log_handler.close()
+        _log_handler = None
+    if main:
+        _log_handler = logging.FileHandler(Path(run.path) / "train.log", encoding="utf-8")
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+        _log_handler.setFormatter(logging.Formatter(fmt))
+        root.addHandler(_log_handler)

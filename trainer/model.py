@@ -58,7 +58,10 @@ def load_base(cfg: TrainConfig, precision: str, device_index: int | None = None)
     try:
         config = AutoConfig.from_pretrained(cfg.model, **common)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load the model config of {cfg.model}: {_first_line(exc)}") from None
+        msg = _first_line(exc)
+        if "custom code" in msg and not cfg.trust_remote_code:
+            msg += " Set trust_remote_code: true only if you trust this code."
+        raise ModelError(f"cannot load the model config of {cfg.model}: {msg}") from None
     family = family_for(config.model_type)
     try:
         processor = load_processor(cfg.model, family, **common)
@@ -174,7 +177,9 @@ def merge_and_save(cfg: TrainConfig, adapter_dir: Path, processor, folder: Path)
     precision = resolve_precision(cfg.precision)
     kwargs = {"trust_remote_code": cfg.trust_remote_code, "revision": cfg.revision}
     base = AutoModelForImageTextToText.from_pretrained(
-        cfg.model, dtype=torch_dtype(precision), use_safetensors=None if cfg.allow_pickle else True,
+        cfg.model,
+        dtype=torch_dtype(precision),
+        use_safetensors=None if cfg.allow_pickle else True,
         **kwargs,
     )
     merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()

@@ -199,6 +199,7 @@ class Backend(ABC):
     """A configured model endpoint. Subclasses register themselves in `core.backends.registry`."""
 
     kind: ClassVar[str]
+    default_concurrency: ClassVar[int] = 8
 
     def __init__(self, config):
         self.config = config
@@ -214,6 +215,10 @@ class Backend(ABC):
     @property
     def model(self) -> str:
         return self.config.model or ""
+
+    @property
+    def supports_images(self) -> bool:
+        return True
 
     @abstractmethod
     def prepare(self, request: ChatRequest) -> Prepared:

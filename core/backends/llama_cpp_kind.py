@@ -27,6 +27,7 @@ VISION_FORMATS = {
 @register_kind
 class LlamaCppBackend(OpenAIBackend):
     kind = "llama_cpp"
+    default_concurrency = 1  # the server runs one llama.cpp context: requests queue anyway
 
     def __init__(self, config, server: ManagedServer | None = None):
         super().__init__(config)

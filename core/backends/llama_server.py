@@ -19,12 +19,17 @@ import time
 import urllib.error
 import urllib.request
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from core.backends.base import BackendUnavailable
 from core.backends.keys import remember_secret
 
 _live: weakref.WeakSet = weakref.WeakSet()
+# Linux delivers the parent-death signal when the *thread* that forked the child ends, not
+# the process; children are therefore forked from this one long-lived thread, never from a
+# short-lived worker (asyncio.to_thread) that would take the server down with it.
+_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="llama-spawner")
 
 
 @atexit.register
@@ -128,14 +133,15 @@ class ManagedServer:
             self._log.write(f"\n=== start {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
             self._log.flush()
         env = dict(os.environ, API_KEY=self.api_key)  # env, not argv: `ps` shows argv
-        self._proc = subprocess.Popen(
+        self._proc = _SPAWNER.submit(
+            subprocess.Popen,
             self.command(),
             stdin=subprocess.DEVNULL,
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
             env=env,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
+        ).result()
         _live.add(self)
         self._wait_healthy()
 

@@ -16,6 +16,10 @@ COMMAND_MODULES = [
     "core.cli.project_cmds",
     "core.cli.domain_cmds",
     "core.cli.train_cmds",
+    "core.cli.export_cmds",
+    "core.cli.gui_cmds",
+    "core.cli.backend_cmds",
+    "core.cli.run_cmds",
 ]
 
 
@@ -52,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `mmstudio stats | head`: the reader left; quietly stop writing.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -89,7 +89,8 @@ async def serve_connection(reader, writer, handler: Handler) -> None:
                 return
             head = [f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Status')}"]
             head.append(f"Content-Type: {resp.content_type}")
-            head.append(f"Content-Length: {len(resp.body)}")
+            if not any(k.lower() == "content-length" for k in resp.headers):  # HEAD sets its own
+                head.append(f"Content-Length: {len(resp.body)}")
             for k, v in resp.headers.items():
                 head.append(f"{k}: {v}")
             if resp.close:

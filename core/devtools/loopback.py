@@ -3,7 +3,7 @@
 Chat completions with image parts (images are decoded and their sizes recorded), a fixed
 number of concurrency slots each holding a request for `latency` seconds (so capacity is
 slots / latency requests per second), usage accounting, the Files + Batches API, and fault
-injection: 429 with Retry-After, 500, 401 echoing the key, a hang past any timeout, cut-off
+injection: 429 with Retry-After, 500, 400, 401 (a wrong key is echoed back whole), a hang past any timeout, cut-off
 JSON, empty content, and a dropped connection.
 
 In-process:   with LoopbackServer(latency=0.05, slots=8) as srv: ... srv.url ...
@@ -316,6 +316,10 @@ async def _f500(server, fault, body):
     return 500, _error(500, "The server had an error processing your request", "server_error"), {}
 
 
+async def _f400(server, fault, body):
+    return 400, _error(400, "Invalid request: unsupported parameter", "invalid_request_error"), {}
+
+
 async def _f401(server, fault, body):
     return 401, _error(401, "Incorrect API key provided", "invalid_api_key"), {}
 
@@ -336,6 +340,7 @@ async def _fnone(server, fault, body):
 FAULTS = {
     "429": _f429,
     "500": _f500,
+    "400": _f400,
     "401": _f401,
     "hang": _fhang,
     "disconnect": _fdisconnect,

@@ -33,7 +33,9 @@ def iter_json_records(path: Path) -> Iterator[object]:
             raise JsonFormatError(path, 1, 1, f"not UTF-8 text ({exc.reason})") from None
         first = head.lstrip(_WS + "\ufeff")[:1]
         if first == "[":
-            yield from _ArrayReader(path, f, head).records()
+            reader = _ArrayReader(path, f, head)
+            head = None  # the reader's buffer owns the text now
+            yield from reader.records()
         elif first == "{":
             yield from _lines(path, f, head)
         elif not first:
@@ -81,6 +83,7 @@ class _ArrayReader:
         self.buf = head.lstrip("\ufeff")
         self.pos = 0
         self.lines_before = 0  # newlines in the part of the file already dropped from buf
+        self.col_base = 0  # characters of the current line dropped from buf
         self.eof = False
         self.decoder = json.JSONDecoder()
 
@@ -92,7 +95,12 @@ class _ArrayReader:
             self.eof = True
             return False
         if self.pos > CHUNK:
-            self.lines_before += self.buf.count("\n", 0, self.pos)
+            last_nl = self.buf.rfind("\n", 0, self.pos)
+            if last_nl >= 0:
+                self.lines_before += self.buf.count("\n", 0, self.pos)
+                self.col_base = self.pos - last_nl - 1
+            else:
+                self.col_base += self.pos
             self.buf = self.buf[self.pos :]
             self.pos = 0
         self.buf += chunk
@@ -102,8 +110,9 @@ class _ArrayReader:
         return self.lines_before + self.buf.count("\n", 0, pos) + 1
 
     def _fail(self, pos: int, reason: str) -> JsonFormatError:
-        start = self.buf.rfind("\n", 0, pos) + 1
-        return JsonFormatError(self.path, self._line(pos), pos - start + 1, reason)
+        nl = self.buf.rfind("\n", 0, pos)
+        column = pos - nl if nl >= 0 else self.col_base + pos + 1
+        return JsonFormatError(self.path, self._line(pos), column, reason)
 
     def _skip_ws(self) -> str:
         while True:

@@ -68,12 +68,18 @@ class Writer:
             except TimeoutError:
                 pass
             self._wake.clear()
-            if self._batch:
-                batch, self._batch = self._batch, _Batch()
-                counts = await self.call(self._commit, batch)
-                self._on_commit(*counts)
+            await self.flush()
             if self._closed and not self._batch:
                 return
+
+    async def flush(self) -> tuple[int, int, int]:
+        """Commit what has been submitted so far: (done, failed, cached) made durable."""
+        if not self._batch:
+            return 0, 0, 0
+        batch, self._batch = self._batch, _Batch()
+        counts = await self.call(self._commit, batch)
+        self._on_commit(*counts)
+        return counts
 
     def shutdown(self) -> None:
         self._exec.shutdown(wait=True)

@@ -164,7 +164,8 @@ class _Run:
         if existing is None and out.known:
             existing = store.image_id_by_sha(self.db, out.sha256)
             if existing is None:
-                # The 64-bit prefix matched another image's: rare enough to decode here.
+                # Files left by an interrupted import, or a 64-bit prefix shared with another
+                # image: rare enough to decode here rather than queue again.
                 worker.init_worker(config)
                 return self.handle(task, worker.process(task, force=True), config)
         if existing is not None:

@@ -40,6 +40,8 @@ _UPRIGHT = {
     8: Image.Transpose.ROTATE_90,
 }
 THUMB_QUALITY = 80
+# libwebp's fastest method: 3-4x quicker than the default (4) for a thumbnail ~15 % larger.
+THUMB_METHOD = 0
 _DRAFT_FORMATS = ("JPEG", "MPO")
 
 
@@ -81,6 +83,7 @@ class Reject(Exception):
 
 _config: WorkerConfig | None = None
 _zips: dict[str, zipfile.ZipFile] = {}
+_made_dirs: set[str] = set()
 
 
 def init_worker(config: WorkerConfig) -> None:
@@ -89,6 +92,7 @@ def init_worker(config: WorkerConfig) -> None:
     for zf in _zips.values():
         zf.close()
     _zips.clear()
+    _made_dirs.clear()
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
@@ -114,7 +118,9 @@ def process(task: Task, force: bool = False) -> Outcome:
         data = _read(task, cfg)
         out.bytes = len(data)
         out.sha256 = hashlib.sha256(data).hexdigest()
-        if not force and _is_known(cfg.known, out.sha256):
+        if not force and (
+            _is_known(cfg.known, out.sha256) or _already_written(out.sha256, cfg, task)
+        ):
             out.known = True
             return out
         thumb = _decode(data, out, cfg)
@@ -131,6 +137,24 @@ def process(task: Task, force: bool = False) -> Outcome:
 
 def crashed(task: Task) -> Outcome:
     return Outcome(task.key, reason="worker_crashed", detail="decoder process died")
+
+
+def _already_written(sha: str, cfg: WorkerConfig, task: Task) -> bool:
+    """Another worker finished this content earlier in the batch (an exact duplicate): its
+    thumbnail (and copy) exist, so decoding again would only repeat work."""
+    if not os.path.exists(os.path.join(cfg.root, thumb_relpath(sha))):
+        return False
+    if not (cfg.copy or task.member is not None):
+        return True
+    media = os.path.join(cfg.root, "media", sha[:2])
+    return any(n.startswith(sha) and not n.endswith(".tmp") for n in _listdir(media))
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _is_known(known: np.ndarray, sha: str) -> bool:
@@ -319,7 +343,7 @@ def _write_outputs(
 ) -> None:
     _atomic_write(
         os.path.join(cfg.root, thumb_relpath(out.sha256)),
-        lambda f: thumb.save(f, "WEBP", quality=THUMB_QUALITY),
+        lambda f: thumb.save(f, "WEBP", quality=THUMB_QUALITY, method=THUMB_METHOD),
     )
     if copy:
         _atomic_write(
@@ -331,7 +355,10 @@ def _write_outputs(
 def _atomic_write(final: str, write) -> None:
     if os.path.exists(final):  # content-addressed: an existing file already holds these bytes
         return
-    os.makedirs(os.path.dirname(final), exist_ok=True)
+    folder = os.path.dirname(final)
+    if folder not in _made_dirs:
+        os.makedirs(folder, exist_ok=True)
+        _made_dirs.add(folder)
     tmp = f"{final}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         with open(tmp, "wb") as f:

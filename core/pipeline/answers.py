@@ -24,11 +24,15 @@ _LABEL = re.compile(
     r"正确答案(?:是|为)?|答案(?:是|为)?|应选|选择|选)\s*[:：]?\s*",
     re.I,
 )
-_LETTER_ONLY = re.compile(r"^\s*[(\[]?\s*([A-Da-d])\s*[)\].、:。,，;]?(?:\s|$)")
+# "(B)" whatever follows; "B", "B.", "B、" followed by a space or the end.
+_LETTER_ONLY = re.compile(
+    r"^\s*(?:[(\[]\s*([A-Da-d])\s*[)\]]|([A-Da-d])\s*[)\].、:。,，;]?(?:\s|$))"
+)
 _LETTER_SAID = re.compile(
     r"(?:answer|option|choice|答案|选项|选)\s*(?:is|是|为)?\s*[:：]?\s*[(\[]?([A-D])\b", re.I
 )
 
+_ARTICLE = re.compile(r"^A\s+[a-z]")  # "A cat": the English article, not option A
 _YES_EN = re.compile(r"^\W*(yes|yeah|yep|true|correct|right|indeed)\b", re.I)
 _NO_EN = re.compile(r"^\W*(no|nope|false|incorrect|wrong|not)\b", re.I)
 _YES_ZH = re.compile(r"^\W*(是的|是|对的|对|正确|有的|有|存在|确实|没错)")
@@ -80,20 +84,24 @@ def _run(marks: list[tuple[str, str, int, int]]) -> list[tuple[int, int]]:
 
 
 def normalize_choice(answer: str, options: list[str] | None = None) -> str:
-    """'(B)', 'B.', '答案：B', 'The answer is B', 'B. blue' or the option's own text -> 'B'."""
+    """'(B)', 'B.', '答案：B', 'The answer is B', 'B. blue' or the option's own text -> 'B'.
+
+    The option's text is tried first: with options "A dog" / "A cat", the answer "A cat" is B,
+    not the letter A. "A small cat" matching no option stays as written (an article, not a
+    letter) for the checks to flag.
+    """
     text = nfkc(answer).strip()
     stripped = _LABEL.sub("", text, count=1)
+    wanted = _plain(stripped)
+    for letter, option in zip(LETTERS, options or [], strict=False):
+        if wanted and wanted == _plain(option):
+            return letter
     m = _LETTER_ONLY.match(stripped)
-    if m:
-        return m.group(1).upper()
+    if m and not _ARTICLE.match(stripped):
+        return (m.group(1) or m.group(2)).upper()
     m = _LETTER_SAID.search(text)
     if m:
         return m.group(1).upper()
-    if options:
-        wanted = _plain(stripped)
-        for letter, option in zip(LETTERS, options, strict=False):
-            if wanted and wanted == _plain(option):
-                return letter
     return answer.strip()
 
 

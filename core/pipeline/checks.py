@@ -105,11 +105,11 @@ _PAIRS = (("(", ")"), ("（", "）"), ("“", "”"), ("「", "」"), ("【", "�
 def _truncated(item: Item, cfg: CheckConfig) -> str | None:
     for name, text in _fields(item):
         text = text.strip()
-        if not text:
+        if not text or (name == "answer" and item.itype in ("multiple_choice", "judgement")):
             continue
         if _ELLIPSIS.search(text):
             return f"{name} ends with an ellipsis"
-        if _DANGLING_EN.search(text) or _DANGLING.search(text):
+        if length_units(text, "zh") >= 3 and (_DANGLING_EN.search(text) or _DANGLING.search(text)):
             return f"{name} ends mid-sentence ({text[-20:]!r})"
         for left, right in _PAIRS:
             if text.count(left) > text.count(right):
@@ -121,8 +121,10 @@ def _truncated(item: Item, cfg: CheckConfig) -> str | None:
     return None
 
 
+# <...> with no space just inside the brackets ("x < 5 and y > 3" is maths, not a slot),
+# {slot}, and lower-case words in square brackets ("[object]").
 _PLACEHOLDER = re.compile(
-    r"<[^<>\n]{1,60}>|\{[a-z_ ]{1,30}\}|\[(?:placeholder|specific [^\]]{1,40}|[^\]]*/[^\]]*)\]"
+    r"<[^<>\s](?:[^<>\n]{0,58}[^<>\s])?>|\{[a-z_ ]{1,30}\}|\[[a-z][a-z _/-]{0,40}\]"
     r"|\bplaceholder\b|占位符",
     re.I,
 )
@@ -188,20 +190,33 @@ def _balance(items: list[Item], cfg: CheckConfig) -> dict[int, str]:
     return out
 
 
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s*\S)")
+
+
 @rule("short_length", "A short answer should be brief", ("short_vqa",))
 def _short_length(item: Item, cfg: CheckConfig) -> str | None:
-    units, limit = length_units(item.answer, item.lang), cfg.short_max[item.lang]
+    if _SENTENCE_END.search(re.sub(r"\d\.\d", "", item.answer.strip())):
+        return "more than one sentence: an explanation follows the answer"
+    script = _script(item.answer)
+    units, limit = length_units(item.answer, script), cfg.short_max[script]
     if units > limit:
-        return f"{units} {_unit(item.lang)}, at most {limit}"
+        return f"{units} {_unit(script)}, at most {limit}"
     return None
 
 
 @rule("long_length", "A long answer should be detailed", ("long_vqa",))
 def _long_length(item: Item, cfg: CheckConfig) -> str | None:
-    units, limit = length_units(item.answer, item.lang), cfg.long_min[item.lang]
+    script = _script(item.answer)
+    units, limit = length_units(item.answer, script), cfg.long_min[script]
     if units < limit:
-        return f"{units} {_unit(item.lang)}, at least {limit}"
+        return f"{units} {_unit(script)}, at least {limit}"
     return None
+
+
+def _script(text: str) -> str:
+    """Measure text in the units of the script it is written in: an English answer to a
+    Chinese item is counted in words, not in (zero) Chinese characters."""
+    return "zh" if cjk_ratio(text) > 0.5 else "en"
 
 
 def _unit(lang: str) -> str:
@@ -216,13 +231,16 @@ _LEAK_EN = re.compile(
     r"|(?:text|information|context|details?)\s+(?:above|provided|given)"
     r"|(?:given|provided|above)\s+(?:text|information|context|details)"
     r"|(?:described|mentioned|stated)\s+(?:above|earlier|previously|in\s+the\s+(?:text|description|caption))"
+    r"|(?:scene|image|picture|photo|situation)\s+(?:described|mentioned)"
+    r"|described\s+(?:scene|image|picture|photo|situation)"
     r"|according\s+to\s+the\s+(?:text|description|caption|information)"
     r"|based\s+on\s+the\s+(?:text|description|caption|information\s+(?:given|provided)))\b",
     re.I,
 )
 _LEAK_ZH = re.compile(
     r"(?:描述中|描述里|描述提到|根据描述|根据(?:上述|以上|上文|所给|给定|提供的)?(?:描述|文字|文本|信息|说明|标题)"
-    r"|(?:上述|以上|上文|前面的|所给的?|给定的?)(?:描述|文字|文本|信息|内容|说明)|文中(?:提到|描述)|题干)"
+    r"|(?:上述|以上|上文|前面的|所给的?|给定的?)(?:描述|文字|文本|信息|内容|说明)|题干"
+    r"|(?<![英中日韩法德俄外])文中)"
 )
 
 

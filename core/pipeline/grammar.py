@@ -13,6 +13,8 @@ llama_cpp's own converter. OpenAI-style servers take `{"type": "json_schema", ..
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from core.pipeline.items import LETTERS, NO, YES, check_itype, check_lang
 
 # Longest string a constrained model may write per field in the tagged grammar (GBNF counts
@@ -140,27 +142,33 @@ def _chars(max_chars: int) -> str:
 # Request fields per backend kind and output format ------------------------------------------
 
 
-def _llama_tagged(itype, lang, n, max_chars):
-    return {"extra_body": {"grammar": gbnf_tagged(itype, lang, n, max_chars)}}
+@dataclass
+class Constraint:
+    """What to put on a ChatRequest: its json_schema field and/or extra body fields."""
+
+    json_schema: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.json_schema is None and not self.extra
 
 
-def _llama_json(itype, lang, n, max_chars):
-    schema = json_schema(itype, lang, n, max_chars=max_chars)
-    return {"response_format": {"type": "json_object", "schema": schema}}
+def _llama_tagged(itype, lang, n, max_chars) -> Constraint:
+    return Constraint(extra={"extra_body": {"grammar": gbnf_tagged(itype, lang, n, max_chars)}})
 
 
-def _openai_json(itype, lang, n, max_chars):
-    schema = json_schema(itype, lang, n, balanced=False, max_chars=max_chars)
-    return {
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": f"{itype}_items", "schema": schema},
-        }
-    }
+def _llama_json(itype, lang, n, max_chars) -> Constraint:
+    # The llama_cpp backend turns json_schema into llama-cpp-python's json_object + schema.
+    return Constraint(json_schema=json_schema(itype, lang, n, max_chars=max_chars))
 
 
-# (backend kind, output format) -> request fields. A pair not listed sends no constraint and
-# relies on the tolerant parser.
+def _openai_json(itype, lang, n, max_chars) -> Constraint:
+    return Constraint(json_schema=json_schema(itype, lang, n, balanced=False, max_chars=max_chars))
+
+
+# (backend kind, output format) -> constraint. A pair not listed sends none and relies on the
+# tolerant parser (the paper's tagged format on a cloud model).
 CONSTRAINTS = {
     ("llama_cpp", "tagged"): _llama_tagged,
     ("llama_cpp", "json"): _llama_json,
@@ -170,7 +178,15 @@ CONSTRAINTS = {
 
 def request_constraints(
     backend_kind: str, fmt: str, itype: str, lang: str, n: int, max_chars: dict | None = None
-) -> dict:
-    """Extra chat-completion fields that constrain the output, or {} when none apply."""
+) -> Constraint:
     make = CONSTRAINTS.get((backend_kind, fmt))
-    return make(itype, lang, n, max_chars) if make else {}
+    return make(itype, lang, n, max_chars) if make else Constraint()
+
+
+def gbnf_answer(itype: str, lang: str) -> str | None:
+    """A grammar for the verify stage's one-word answers (letter, yes/no), else None."""
+    if itype == "multiple_choice":
+        return 'root ::= ("A" | "B" | "C" | "D")\n'
+    if itype == "judgement":
+        return f'root ::= ("{YES[lang]}" | "{NO[lang]}")\n'
+    return None

@@ -19,6 +19,7 @@ _STOP_EN = frozenset(
     """a an the is are was were be been being do does did of in on at to for with by from and or
     this that these those it its there here what which who whom whose how why when where
     image picture photo photograph shown show shows depicted visible can could would should
+    object thing kind type
     you your i me my we our they their he she his her any some""".split()
 )
 _STOP_ZH = frozenset("的了是在图片中这那个吗呢吧么什哪里有和与及其张幅")
@@ -61,9 +62,17 @@ def squash(text: str) -> str:
 def content_tokens(text: str) -> set[str]:
     """Words (English) and characters (Chinese) that carry the question's content."""
     flat = squash(text)
-    tokens = {w for w in _WORD.findall(flat) if w not in _STOP_EN}
+    tokens = {_stem(w) for w in _WORD.findall(flat) if w not in _STOP_EN}
     tokens.update(ch for ch in flat if _CJK.match(ch) and ch not in _STOP_ZH)
     return tokens
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer: enough for holding/hold, colours/colour, parked/park."""
+    for suffix, keep in (("ing", 3), ("ed", 3), ("es", 3), ("s", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
 
 
 def jaccard(a: set[str], b: set[str]) -> float:

@@ -8,6 +8,7 @@ write the JSON itself (`COPY ... TO`), which is what keeps exports fast and memo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ import duckdb
 
 SPLITS = ("train", "val")
 MAX_OPTIONS = 8
+# Records are written in parts of about this many instructions (whole images per part), so
+# DuckDB sorts and buffers one part at a time and memory does not grow with the export.
+PART_ROWS = 50_000
+_SHA = re.compile(r"^[0-9a-f]{64}$")
 
 _EXT = (
     "coalesce(nullif(lower(regexp_extract(i.path, '\\.([A-Za-z0-9]{1,8})$', 1)), ''), "
@@ -90,16 +95,20 @@ def build_selection(
            CASE WHEN picked <> '' AND ends_with(question, picked) THEN '' ELSE picked END AS suffix,
            substr(sha256, 1, 16) || '-'
              || dense_rank() OVER (PARTITION BY image_id ORDER BY first_nid) AS rec_id
-    FROM grouped
+    FROM grouped ORDER BY sha256, nid
     """
     cur.execute(sql, [*params, str(seed), float(val_fraction)])
     cur.execute(
-        """CREATE OR REPLACE TEMP TABLE export_imgs AS
-           SELECT s.image_id, any_value(s.sha256) AS sha256, any_value(s.ext) AS ext,
-                  any_value(s.split) AS split, any_value(i.storage) AS storage,
-                  any_value(i.path) AS path
-           FROM export_sel s JOIN images i ON i.id = s.image_id
-           GROUP BY s.image_id ORDER BY s.image_id"""
+        f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
+           WITH per_image AS (
+               SELECT s.image_id, any_value(s.sha256) AS sha256, any_value(s.ext) AS ext,
+                      any_value(s.split) AS split, any_value(i.storage) AS storage,
+                      any_value(i.path) AS path, count(*) AS n
+               FROM export_sel s JOIN images i ON i.id = s.image_id GROUP BY s.image_id
+           )
+           SELECT *, (sum(n) OVER (PARTITION BY split ORDER BY sha256 ROWS UNBOUNDED PRECEDING) - n)
+                     // {PART_ROWS} AS part
+           FROM per_image ORDER BY sha256"""
     )
     if suffix_fn is not None:
         cur.remove_function("mm_answer_suffix")
@@ -174,24 +183,22 @@ def selection_counts(cur: duckdb.DuckDBPyConnection) -> dict:
 def iter_selected_images(
     cur: duckdb.DuckDBPyConnection, split: str | None = None, batch: int = 2000
 ) -> Iterator[list[tuple]]:
-    """Batches of (image_id, sha256, ext, storage, path) in export order, each image once.
-
-    Each batch is its own finished query (keyset paging), so the caller may run other
-    queries on the same cursor between batches.
-    """
-    last = -1
+    """Batches of (image_id, sha256, ext, storage, path) in export order (by sha256), each
+    image once. Each batch is its own finished query (keyset paging), so the caller may run
+    other queries on the same cursor between batches."""
+    last = ""
     split_sql = "AND split = ?" if split else ""
     while True:
         params = [last, *([split] if split else []), batch]
         rows = cur.execute(
             f"""SELECT image_id, sha256, ext, storage, path FROM export_imgs
-                WHERE image_id > ? {split_sql} ORDER BY image_id LIMIT ?""",
+                WHERE sha256 > ? {split_sql} ORDER BY sha256 LIMIT ?""",
             params,
         ).fetchall()
         if not rows:
             return
         yield rows
-        last = rows[-1][0]
+        last = rows[-1][1]
 
 
 # ------------------------------------------------------------------ per-format record queries
@@ -217,7 +224,9 @@ _META = (
     "{'domain': any_value(domain), 'license': any_value(license), "
     "'turns': list({'itype': itype, 'lang': lang, 'suffix': suffix} ORDER BY turn)} AS meta"
 )
-_TAIL = "GROUP BY rec_id, image_id ORDER BY image_id, min(first_nid)"
+# Records go out by image sha256, then by their first instruction: an order that depends on
+# content only, so an imported copy of the data exports in the same order.
+_TAIL = "GROUP BY rec_id, r.image_id ORDER BY any_value(r.sha256), min(first_nid)"
 
 RECORD_SQL = {
     "llava": f"""SELECT rec_id AS id, any_value(img) AS image,
@@ -246,28 +255,63 @@ RECORD_SQL = {
 
 def _record_query(fmt: str, extra: str = "", source: str = "") -> str:
     rows = _ROWS.replace("{extra}", extra)
-    return f"{RECORD_SQL[fmt]} FROM ({rows}) r {source} {_TAIL.replace('image_id', 'r.image_id')}"
+    return f"{RECORD_SQL[fmt]} FROM ({rows}) r {source} {_TAIL}"
 
 
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def parts(cur: duckdb.DuckDBPyConnection, split: str) -> list[tuple[str, str]]:
+    """(first, last) image sha256 of each part of a split, in export order."""
+    return cur.execute(
+        "SELECT min(sha256), max(sha256) FROM export_imgs WHERE split = ? GROUP BY part ORDER BY 1",
+        [split],
+    ).fetchall()
+
+
 def copy_records(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, dest: Path, array: bool) -> None:
-    """Write one split's records of `fmt` as a JSON array (or JSON Lines) file."""
+    """Write one split's records of `fmt` as a JSON array (or JSON Lines) file, part by part.
+
+    DuckDB writes each part as JSON Lines; the parts are appended to `dest`, and for an array
+    each line break between records becomes ",\n\t" (JSON text never holds a raw line break,
+    so this is exact). The result matches DuckDB's own ARRAY layout.
+    """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}")
-    query = _record_query(fmt).replace("$split", f"'{split}'")
-    cur.execute(f"COPY ({query}) TO {_literal(dest)} (FORMAT json, ARRAY {str(array).lower()})")
+    tmp = dest.with_name(dest.name + ".part")
+    with open(dest, "wb") as out:
+        first = True
+        if array:
+            out.write(b"[\n")
+        for lo, hi in parts(cur, split):
+            if not (_SHA.match(lo) and _SHA.match(hi)):
+                raise ValueError("bad sha256 bounds")
+            query = _record_query(fmt, extra=f"AND s.sha256 BETWEEN '{lo}' AND '{hi}'")
+            query = query.replace("$split", f"'{split}'")
+            cur.execute(f"COPY ({query}) TO {_literal(tmp)} (FORMAT json)")
+            data = tmp.read_bytes().rstrip(b"\n")
+            if array:
+                out.write(b"\t" if first else b",\n\t")
+                out.write(data.replace(b"\n", b",\n\t"))
+            else:
+                out.write(data + b"\n")
+            first = False
+        if array:
+            out.write(b"\n]\n")
+    tmp.unlink(missing_ok=True)
 
 
-def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, lo: int, hi: int):
-    """Arrow reader over the HF records of images lo..hi of `split`; `blobs` has
-    (image_id, data) for those images."""
+def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last: str):
+    """Arrow table of the HF records of `split` whose image sha256 lies in first..last;
+    `blobs` is an arrow table (image_id, data) holding those images' bytes."""
+    if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
+        raise ValueError("bad split or sha256 bounds")
     cur.register("export_blobs", blobs)
     try:
         query = _record_query(
-            "hf", extra=f"AND s.image_id BETWEEN {int(lo)} AND {int(hi)}",
+            "hf",
+            extra=f"AND s.sha256 BETWEEN '{first}' AND '{last}'",
             source="JOIN export_blobs b ON b.image_id = r.image_id",
         ).replace("$split", f"'{split}'")
         rel = cur.sql(query)
@@ -275,3 +319,59 @@ def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, lo: int, hi: int
         return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
     finally:
         cur.unregister("export_blobs")
+
+
+# ------------------------------------------------------------------ import of training data
+IMPORT_COLUMNS = (
+    "id", "image_id", "itype", "lang", "question", "options", "answer", "origin", "status",
+    "conversation_id", "round",
+)
+
+
+def image_ids_by_sha(cur: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, int]:
+    rows = cur.execute("SELECT sha256, id FROM images WHERE list_contains(?, sha256)", [shas]).fetchall()
+    return dict(rows)
+
+
+def fill_image_fields(cur: duckdb.DuckDBPyConnection, rows: list[tuple[int, str | None, str | None]]) -> None:
+    """Set domain and license from (image_id, domain, license) where the image has none yet."""
+    import pyarrow as pa
+
+    if not rows:
+        return
+    table = pa.table(
+        {
+            "image_id": pa.array([r[0] for r in rows], pa.int64()),
+            "domain": pa.array([r[1] for r in rows], pa.string()),
+            "license": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
+    cur.register("_fill_images", table)
+    try:
+        cur.execute(
+            """UPDATE images SET domain = coalesce(images.domain, f.domain),
+                                 license = coalesce(images.license, f.license)
+               FROM _fill_images f WHERE images.id = f.image_id"""
+        )
+    finally:
+        cur.unregister("_fill_images")
+
+
+def allocate_instruction_ids(cur: duckdb.DuckDBPyConnection, n: int) -> list[int]:
+    rows = cur.execute("SELECT nextval('instructions_id') FROM range(?)", [n]).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def insert_instructions(cur: duckdb.DuckDBPyConnection, columns: dict[str, list]) -> None:
+    """Insert rows given column-wise (keys: IMPORT_COLUMNS) in one statement."""
+    import pyarrow as pa
+
+    types = {"id": pa.int64(), "image_id": pa.int64(), "options": pa.list_(pa.string()),
+             "conversation_id": pa.int64(), "round": pa.int32()}
+    table = pa.table({c: pa.array(columns[c], types.get(c, pa.string())) for c in IMPORT_COLUMNS})
+    cur.register("_import_instructions", table)
+    try:
+        cols = ", ".join(IMPORT_COLUMNS)
+        cur.execute(f"INSERT INTO instructions ({cols}) SELECT {cols} FROM _import_instructions")
+    finally:
+        cur.unregister("_import_instructions")

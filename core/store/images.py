@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,9 +187,12 @@ def write_import_chunk(db: Database, batch_id: int, domain: str | None, chunk: I
 
 
 def sources_of(db: Database, image_id: int) -> list[str]:
-    return [r[0] for r in db.fetchall(
-        "SELECT path FROM image_sources WHERE image_id = ? ORDER BY path", [image_id]
-    )]
+    return [
+        r[0]
+        for r in db.fetchall(
+            "SELECT path FROM image_sources WHERE image_id = ? ORDER BY path", [image_id]
+        )
+    ]
 
 
 def rejected_in_batch(db: Database, batch_id: int) -> list[tuple[str, str, str]]:

@@ -99,13 +99,13 @@ def create_job(
 def get_job(db: Database, job_id: int) -> dict | None:
     row = db.fetchone(
         "SELECT id, stage, backend, model, params, status, status_reason, budget_usd, "
-        "max_attempts, created_at, started_at, finished_at FROM jobs WHERE id = ?",
+        "max_attempts, batch_id, created_at, started_at, finished_at FROM jobs WHERE id = ?",
         [job_id],
     )
     if row is None:
         return None
     cols = (
-        "id stage backend model params status status_reason budget_usd max_attempts "
+        "id stage backend model params status status_reason budget_usd max_attempts batch_id "
         "created_at started_at finished_at"
     ).split()
     job = dict(zip(cols, row, strict=True))
@@ -132,6 +132,16 @@ def set_job_status(db: Database, job_id: int, status: str, reason: str | None = 
             f"UPDATE jobs SET status = ?, status_reason = ?{stamp} WHERE id = ?",
             [status, reason, job_id],
         )
+
+
+def set_budget(db: Database, job_id: int, budget_usd: float | None) -> None:
+    with db.tx() as cur:
+        cur.execute("UPDATE jobs SET budget_usd = ? WHERE id = ?", [budget_usd, job_id])
+
+
+def set_batch_id(db: Database, job_id: int, batch_id: str | None) -> None:
+    with db.tx() as cur:
+        cur.execute("UPDATE jobs SET batch_id = ? WHERE id = ?", [batch_id, job_id])
 
 
 def item_counts(db: Database, job_id: int) -> dict[str, int]:

@@ -172,12 +172,18 @@ def add_caption(
     return CaptionRow(*row)
 
 
-def current_caption(db: Database, image_id: int, lang: str | None = None) -> CaptionRow | None:
-    """The image's current caption in `lang`, or in any language when lang is None/missing."""
+def current_caption(
+    db: Database, image_id: int, lang: str | None = None, exact: bool = False
+) -> CaptionRow | None:
+    """The image's current caption in `lang`; with exact=False a current caption in another
+    language serves when there is none in `lang`."""
+    sql = f"SELECT {_CAPTION_COLS} FROM captions WHERE image_id = ? AND is_current"
+    params: list = [image_id]
+    if exact:
+        sql += " AND lang = ?"
+        params.append(lang)
     row = db.fetchone(
-        f"SELECT {_CAPTION_COLS} FROM captions WHERE image_id = ? AND is_current "
-        "ORDER BY (lang = ?) DESC, version DESC LIMIT 1",
-        [image_id, lang or ""],
+        sql + " ORDER BY (lang = ?) DESC, version DESC LIMIT 1", [*params, lang or ""]
     )
     return CaptionRow(*row) if row else None
 
@@ -353,3 +359,20 @@ def save_verify(
             [answer, agree, score, [f for f, _ in kept], [m for _, m in kept],
              list(MACHINE_STATUSES), not agree, row_id],
         )  # fmt: skip
+
+
+def expanded_parents(db: Database, mode: str) -> set[int]:
+    """Ids of items that already have an expansion of this kind: rephrase keeps the language,
+    translate changes it."""
+    same = "=" if mode == "rephrase" else "<>"
+    rows = db.fetchall(
+        "SELECT DISTINCT c.parent_id FROM instructions c JOIN instructions p ON p.id = c.parent_id "
+        f"WHERE c.origin = 'expanded' AND c.lang {same} p.lang"
+    )
+    return {r[0] for r in rows}
+
+
+def images_with_ocr(db: Database, engine: str) -> set[int]:
+    return {
+        r[0] for r in db.fetchall("SELECT DISTINCT image_id FROM ocr WHERE engine = ?", [engine])
+    }

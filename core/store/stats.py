@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.store.db import Database
+from core.store.pipeline_metrics import pipeline_metrics
 
 
 def library_stats(db: Database) -> dict:
@@ -30,4 +31,5 @@ def library_stats(db: Database) -> dict:
         "captions": db.scalar("SELECT count(*) FROM captions WHERE is_current"),
         "instructions": db.scalar("SELECT count(*) FROM instructions"),
         "by_domain": by_domain,
+        "pipeline": pipeline_metrics(db),
     }

@@ -40,11 +40,11 @@ class _EditCommand(QUndoCommand):
             self.setObsolete(True)  # QUndoStack drops it: it can no longer be replayed
             self.history.failed.emit(f"Cannot {verb} “{self.text()}”: {exc}")
             return
-        self.history.changed.emit(self.images)
+        self.history.changed.emit(self.images, True)
 
 
 class EditHistory(QObject):
-    changed = Signal(object)  # frozenset of image ids whose data changed
+    changed = Signal(object, bool)  # image ids whose data changed; True for an undo or redo
     failed = Signal(str)  # a message for the user; nothing was changed
 
     def __init__(self, db, parent: QObject | None = None, author: str | None = None):
@@ -64,7 +64,7 @@ class EditHistory(QObject):
         if changes:
             images = frozenset(images)
             self.stack.push(_EditCommand(self, text, changes, images))
-            self.changed.emit(images)
+            self.changed.emit(images, False)
         return True
 
     def undo(self) -> None:

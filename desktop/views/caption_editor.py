@@ -36,7 +36,7 @@ class CaptionEditor(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.text)
 
-    def set_versions(self, versions: list[CaptionVersion]) -> None:
+    def set_versions(self, versions: list[CaptionVersion], keep_typing: bool = False) -> None:
         """Versions newest first (core.store.browse.caption_versions); shows the current one."""
         self.versions = versions
         self.version_box.blockSignals(True)
@@ -53,7 +53,7 @@ class CaptionEditor(QWidget):
             self.version_box.addItem("no versions", None)
         self.version_box.setCurrentIndex(current_index)
         self.version_box.blockSignals(False)
-        self._show_version(current_index, keep_typing=True)
+        self._show_version(current_index, keep_typing)
 
     def _selected(self) -> CaptionVersion | None:
         k = self.version_box.currentIndex()

@@ -60,7 +60,7 @@ class ThumbDelegate(QStyledItemDelegate):
         font = QFont(option.font)
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         painter.setFont(font)
-        label = f"{domain_label(row.domain)} · {row.n_items} items"
+        label = f"{domain_label(row.domain)} · {row.n_items} item{'s' * (row.n_items != 1)}"
         metrics = painter.fontMetrics()
         painter.drawText(
             text_rect,

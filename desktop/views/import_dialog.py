@@ -49,7 +49,7 @@ class ImportDialog(QDialog):
         add_files = QPushButton("Add files or zip…", self)
         add_files.clicked.connect(self._add_files)
         remove = QPushButton("Remove", self)
-        remove.clicked.connect(lambda: [self.paths.takeItem(self.paths.row(i)) for i in self.paths.selectedItems()])
+        remove.clicked.connect(self._remove_selected)
         buttons = QHBoxLayout()
         for b in (add_folder, add_files, remove):
             buttons.addWidget(b)
@@ -110,6 +110,10 @@ class ImportDialog(QDialog):
             if text and text not in existing:
                 self.paths.addItem(text)
                 existing.add(text)
+
+    def _remove_selected(self) -> None:
+        for item in self.paths.selectedItems():
+            self.paths.takeItem(self.paths.row(item))
 
     def _add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of images")

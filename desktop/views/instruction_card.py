@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -21,6 +22,7 @@ from desktop.strings import ITYPE_COLORS, STATUS_COLORS, label
 from desktop.views.fields import FieldEdit
 
 LETTERS = "ABCD"
+CURRENT_BORDER = "#2f7fd8"
 DECISION_BUTTONS = [("accepted", "✓ Accept", "A"), ("rejected", "✗ Reject", "R"), ("needs_fix", "⚑ Fix", "X")]
 
 
@@ -80,7 +82,7 @@ class InstructionCard(QFrame):
         self.notes.setTextFormat(Qt.TextFormat.RichText)
         self.notes.setWordWrap(True)
         layout.addWidget(self.notes)
-        self.set_current(False)
+        self._current = False
         self.update_from(item)
 
     def _field(self, grid: QGridLayout, row: int, caption: str, field, text, min_lines=1):
@@ -146,11 +148,21 @@ class InstructionCard(QFrame):
         return "<br>".join(lines)
 
     def set_current(self, current: bool) -> None:
-        self.setProperty("current", current)
-        self.setStyleSheet(
-            "#instructionCard { border: 2px solid %s; border-radius: 5px; }"
-            % ("#2f7fd8" if current else "transparent")
-        )
+        # A painted border, not a style sheet: re-polishing a card costs ~0.5 ms per call.
+        if current != self._current:
+            self._current = current
+            self.update()
+
+    def is_current(self) -> bool:
+        return self._current
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._current:
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(QColor(CURRENT_BORDER), 2))
+            painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 5, 5)
 
     def begin_edit(self) -> None:
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -34,6 +34,7 @@ IMAGE_DECISIONS = [("accepted", "Accept image"), ("rejected", "Reject image"), (
 class ReviewPane(QWidget):
     imageDecided = Signal(int, str)  # image id, status
     message = Signal(str)
+    editFinished = Signal()  # Escape in a field: the window gives focus back to the grid
 
     def __init__(self, project, history: EditHistory, thumbs: ThumbnailLoader, parent=None):
         super().__init__(parent)
@@ -76,6 +77,7 @@ class ReviewPane(QWidget):
         self.caption = CaptionEditor(body)
         self.caption.saved.connect(self._save_caption)
         self.caption.restore.connect(self._restore_caption)
+        self.caption.text.escaped.connect(self.editFinished)
         self.body_layout.addWidget(self.caption)
         self.items_box = QVBoxLayout()
         self.items_box.setSpacing(6)
@@ -83,6 +85,7 @@ class ReviewPane(QWidget):
         self.body_layout.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(body)
 
@@ -91,10 +94,14 @@ class ReviewPane(QWidget):
         split.addWidget(self.scroll)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 6)
+        split.setSizes([420, 480])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
 
+        self._pending_image: int | None = None
+        self._load_timer = QTimer(self, singleShot=True, interval=0)
+        self._load_timer.timeout.connect(self._load_pending)
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
         history.changed.connect(self._history_changed)
@@ -102,7 +109,23 @@ class ReviewPane(QWidget):
         self.set_image(None)
 
     # loading -------------------------------------------------------------------------
+    def show_image_soon(self, image_id: int | None) -> None:
+        """set_image after pending events: the grid repaints first, and holding a key down
+        through many images builds the pane only for the one the key stops on."""
+        self._pending_image = image_id
+        self._load_timer.start()
+
+    def _load_pending(self) -> None:
+        self._load_timer.stop()
+        if self._pending_image != self.image_id:
+            self.set_image(self._pending_image)
+
+    def sync(self) -> None:
+        """Load a pending image now: a key pressed right after "next image" acts on it."""
+        self._load_pending()
+
     def set_image(self, image_id: int | None) -> None:
+        self._pending_image = image_id
         self.commit_pending()
         self.image_id = image_id
         self.error.hide()
@@ -121,7 +144,7 @@ class ReviewPane(QWidget):
             self.viewer.clear("This image is no longer in the project")
             return
         self._load_picture(self.detail)
-        self.refresh()
+        self.refresh(keep_typing=False)
 
     def _enable(self, on: bool) -> None:
         self.caption.setEnabled(on)
@@ -148,16 +171,17 @@ class ReviewPane(QWidget):
 
         self.loader.submit(lambda report: read_scaled(str(path), FULL_IMAGE_BOX), shown)
 
-    def refresh(self) -> None:
-        """Re-read the shown image's rows; redraw cards in place when the set is unchanged."""
+    def refresh(self, keep_typing: bool = True) -> None:
+        """Re-read the shown image's rows; redraw cards in place when the set is unchanged
+        (`keep_typing`: a field being typed in keeps its text, for redraws after an edit)."""
         if self.image_id is None:
             return
         db = self.project.db
         self.detail = browse.image_detail(db, self.image_id) or self.detail
         self._show_info()
-        self.caption.set_versions(browse.caption_versions(db, self.image_id))
+        self.caption.set_versions(browse.caption_versions(db, self.image_id), keep_typing)
         items = browse.instructions_for_image(db, self.image_id)
-        if [c.item.id for c in self.cards] == [i.id for i in self._grouped(items)]:
+        if self.cards and [c.item.id for c in self.cards] == [i.id for i in self._grouped(items)]:
             by_id = {i.id: i for i in items}
             for card in self.cards:
                 card.update_from(by_id[card.item.id])
@@ -203,6 +227,8 @@ class ReviewPane(QWidget):
             card.edited.connect(self._edit_item)
             card.decided.connect(self._decide_item)
             card.focused.connect(self._focus_card)
+            for edit in card.fields():
+                edit.escaped.connect(self.editFinished)
             self.items_box.addWidget(card)
             self.cards.append(card)
         if not items:
@@ -227,6 +253,7 @@ class ReviewPane(QWidget):
             self._set_current(ids.index(instruction_id))
 
     def next_item(self, step: int = 1) -> bool:
+        self.sync()
         if not self.cards:
             return False
         target = self.current + step if self.current >= 0 else 0
@@ -236,6 +263,7 @@ class ReviewPane(QWidget):
         return True
 
     def decide_item(self, status: str) -> None:
+        self.sync()
         iid = self.current_item_id()
         if iid is None:
             self.message.emit("No instruction selected")
@@ -251,6 +279,7 @@ class ReviewPane(QWidget):
         )
 
     def decide_image(self, status: str) -> None:
+        self.sync()
         if self.image_id is None:
             return
         self.commit_pending()
@@ -296,6 +325,7 @@ class ReviewPane(QWidget):
         )
 
     def begin_edit(self) -> None:
+        self.sync()
         if 0 <= self.current < len(self.cards):
             self.cards[self.current].begin_edit()
         else:
@@ -307,7 +337,7 @@ class ReviewPane(QWidget):
             edit.commit()  # a no-op unless its text differs from the saved value
 
     # signals -------------------------------------------------------------------------
-    def _history_changed(self, images) -> None:
+    def _history_changed(self, images, _replay: bool) -> None:
         if self.image_id in images:
             self.error.hide()
             self._refresh_timer.start()  # after the current event: never inside a focus-out

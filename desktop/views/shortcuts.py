@@ -60,6 +60,7 @@ class ShortcutsDialog(QDialog):
         table.setObjectName("shortcutsTable")
         table.setHorizontalHeaderLabels(["Group", "Action", "Keys"])
         table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for row, s in enumerate(shortcuts):
             for col, text in enumerate((s.group, s.text, "   or   ".join(s.keys))):
@@ -76,4 +77,4 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(buttons)
-        self.resize(640, 620)
+        self.resize(680, 40 + (len(shortcuts) + 2) * (table.fontMetrics().height() + 8))

@@ -18,6 +18,7 @@ class DomainSidebar(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("domainList")
         self.list.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumWidth(150)
         title = QLabel("<b>Domains</b>", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)

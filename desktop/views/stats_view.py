@@ -64,7 +64,9 @@ class StatsView(QWidget):
         order = {t: k for k, t in enumerate(ITYPES)}
         bars = [
             Bar(label("itype", itype), [(s, counts.get(s, 0)) for s in STATUSES], group=domain_label(domain))
-            for (domain, itype), counts in sorted(by_dt.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 9)))
+            for (domain, itype), counts in sorted(
+                by_dt.items(), key=lambda kv: (kv[0][0] == "", kv[0][0], order.get(kv[0][1], 9))
+            )
         ]
         self.instructions.set_data(bars, status_colors, names)
 
@@ -72,7 +74,10 @@ class StatsView(QWidget):
         for domain, status, n in stats["images"]:
             by_d[domain][status] = n
         self.images.set_data(
-            [Bar(domain_label(d), [(s, c.get(s, 0)) for s in STATUSES]) for d, c in sorted(by_d.items())],
+            [
+                Bar(domain_label(d), [(s, c.get(s, 0)) for s in STATUSES])
+                for d, c in sorted(by_d.items(), key=lambda kv: (kv[0] == "", kv[0]))
+            ],
             {s: status_colors[s] for s in ("new", "accepted", "rejected", "needs_fix")},
             names,
         )

@@ -37,10 +37,7 @@ def _chunk(tag: bytes, data: bytes) -> bytes:
 def png_bytes(width: int, height: int, bit_depth: int, color_type: int, idat: bytes) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", ihdr)
-        + _chunk(b"IDAT", idat)
-        + _chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
     )
 
 
@@ -62,3 +59,21 @@ def exif_with_orientation(orientation: int) -> Image.Exif:
     exif = Image.Exif()
     exif[0x0112] = orientation
     return exif
+
+
+def mark_encrypted(archive: Path, name: str) -> None:
+    """Set the "encrypted" flag of one entry (zipfile cannot write encrypted archives)."""
+    import zipfile
+
+    raw = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo(name)
+    raw[info.header_offset + 6] |= 0x1  # local file header: general purpose flags
+    encoded = name.encode()
+    at = 0
+    while (at := raw.find(b"PK\x01\x02", at)) >= 0:  # central directory records
+        name_len = struct.unpack_from("<H", raw, at + 28)[0]
+        if raw[at + 46 : at + 46 + name_len] == encoded:
+            raw[at + 8] |= 0x1
+        at += 4
+    archive.write_bytes(bytes(raw))

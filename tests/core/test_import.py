@@ -43,7 +43,11 @@ def test_folder_import_records_metadata_copies_and_thumbnails(project, folder):
         "SELECT sha256, width, height, format, mode, n_frames, bytes, storage, path, thumb, "
         "domain, phash, batch_id FROM images ORDER BY id"
     )
-    by_name = {"a.jpg": ("JPEG", 320, 240), "b.png": ("PNG", 320, 240), "c.webp": ("WEBP", 200, 300)}
+    by_name = {
+        "a.jpg": ("JPEG", 320, 240),
+        "b.png": ("PNG", 320, 240),
+        "c.webp": ("WEBP", 200, 300),
+    }
     files = [folder / "a.jpg", folder / "sub" / "b.png", folder / "sub" / "deeper" / "c.webp"]
     assert [r[0] for r in rows] == [sha(f) for f in files]  # walk order: name order, depth first
     for row, f in zip(rows, files, strict=True):
@@ -61,7 +65,11 @@ def test_folder_import_records_metadata_copies_and_thumbnails(project, folder):
     info = store.batch(project.db, summary.batch_id)
     assert info["domain"] == "nature" and info["finished_at"] is not None
     assert info["counts"] == {
-        "imported": 3, "duplicates": 0, "near_duplicates": 0, "rejected": 0, "ignored": 0
+        "imported": 3,
+        "duplicates": 0,
+        "near_duplicates": 0,
+        "rejected": 0,
+        "ignored": 0,
     }
     assert info["options"]["storage"] == "copy" and info["options"]["thumbnail_size"] == 256
     assert not list(project.root.glob("*/*/*.tmp"))
@@ -76,7 +84,11 @@ def test_reimport_of_the_same_folder_is_all_duplicates(project, folder):
     before = project.db.fetchall("SELECT * FROM image_sources ORDER BY image_id")
     again = import_paths(project, [folder], domain="nature")
     assert again.to_json() == {
-        "imported": 0, "duplicates": 3, "near_duplicates": 0, "rejected": [], "ignored": 0,
+        "imported": 0,
+        "duplicates": 3,
+        "near_duplicates": 0,
+        "rejected": [],
+        "ignored": 0,
         "batch_id": again.batch_id,
     }
     assert project.db.scalar("SELECT count(*) FROM images") == 3
@@ -185,7 +197,9 @@ def test_in_process_mode_gives_the_same_rows(tmp_path, folder):
     for workers in (0, 2):
         with Project.create(tmp_path / f"p{workers}") as p:
             import_paths(p, [folder], workers=workers)
-            rows.append(p.db.fetchall("SELECT sha256, phash, width, height FROM images ORDER BY id"))
+            rows.append(
+                p.db.fetchall("SELECT sha256, phash, width, height FROM images ORDER BY id")
+            )
     assert rows[0] == rows[1] and len(rows[0]) == 3
 
 
@@ -196,14 +210,20 @@ def test_cli_import_prints_the_documented_json(tmp_path, folder):
     cmd = [str(mmstudio)] if mmstudio.exists() else [sys.executable, "-m", "core"]
     done = subprocess.run(
         [*cmd, "import", str(tmp_path / "proj"), str(folder), "--domain", "d", "--json"],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["imported"] == 3 and out["duplicates"] == 0 and out["near_duplicates"] == 0
     assert out["rejected"] == [
-        {"path": str(folder / "notes.txt"), "reason": "unsupported_extension",
-         "detail": "suffix '.txt'"}
+        {
+            "path": str(folder / "notes.txt"),
+            "reason": "unsupported_extension",
+            "detail": "suffix '.txt'",
+        }
     ]
     with Project.open(tmp_path / "proj") as p:
         assert p.db.scalar("SELECT count(*) FROM images WHERE domain = 'd'") == 3
@@ -237,7 +257,10 @@ def test_crash_mid_import_leaves_only_whole_rows(tmp_path):
     script.write_text(CRASHER)
     done = subprocess.run(
         [sys.executable, str(script), str(tmp_path / "proj"), str(src), "10"],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert done.returncode == 9, done.stderr
     with Project.open(tmp_path / "proj") as p:
@@ -258,8 +281,18 @@ def test_crash_mid_import_leaves_only_whole_rows(tmp_path):
         assert not list(p.root.glob("*/*/*.tmp"))
 
 
-def test_a_killed_worker_does_not_lose_files(project, tmp_path):
+def test_a_killed_worker_does_not_lose_files(project, tmp_path, monkeypatch):
     psutil = pytest.importorskip("psutil")
+    from core.library.pool import OrderedPool
+
+    retried = []
+    real_alone = OrderedPool._alone
+
+    def counting_alone(self, task):
+        retried.append(task.label)
+        return real_alone(self, task)
+
+    monkeypatch.setattr(OrderedPool, "_alone", counting_alone)
     src = tmp_path / "k"
     for i in range(12):
         save(photo(200 + i, (800, 600)), src / f"{i:02d}.png")
@@ -274,6 +307,6 @@ def test_a_killed_worker_does_not_lose_files(project, tmp_path):
             killed.append(workers[0].pid)
 
     summary = import_paths(project, [src], workers=2, progress=progress)
-    assert killed
+    assert killed and retried  # the pool broke and the files in flight were retried alone
     assert summary.imported == 12 and summary.rejected == []
     assert project.db.scalar("SELECT count(*) FROM images") == 12

@@ -59,7 +59,11 @@ def _llava_rows(folder: Path, recs: list[dict], multi_turn: bool, with_meta: boo
 
 
 def write_llava(
-    folder: Path, n: int = 24, val: int = 0, seed: int = 0, multi_turn: bool = False,
+    folder: Path,
+    n: int = 24,
+    val: int = 0,
+    seed: int = 0,
+    multi_turn: bool = False,
     with_meta: bool = True,
 ) -> Path:
     """train.json (+ val.json with `val` rows) and images/, as `mmstudio export --format llava`."""
@@ -78,14 +82,29 @@ def write_sharegpt(folder: Path, n: int = 12, seed: int = 0) -> Path:
     rows = []
     for r in records(n, seed):
         _image(folder / "images", f"{r['id']}.png", r["color"])
-        rows.append({
-            "messages": [{"role": "user", "content": "<image>" + r["q"]},
-                         {"role": "assistant", "content": r["a"]}],
-            "images": [f"images/{r['id']}.png"],
-        })
+        rows.append(
+            {
+                "messages": [
+                    {"role": "user", "content": "<image>" + r["q"]},
+                    {"role": "assistant", "content": r["a"]},
+                ],
+                "images": [f"images/{r['id']}.png"],
+            }
+        )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "train.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    info = {"mmstudio_train": {"file_name": "train.json", "formatting": "sharegpt",
-                               "columns": {"messages": "messages", "images": "images"}}}
+    info = {
+        "mmstudio_train": {
+            "file_name": "train.json",
+            "formatting": "sharegpt",
+            "columns": {"messages": "messages", "images": "images"},
+            "tags": {
+                "role_tag": "role",
+                "content_tag": "content",
+                "user_tag": "user",
+                "assistant_tag": "assistant",
+            },
+        }
+    }
     (folder / "dataset_info.json").write_text(json.dumps(info), encoding="utf-8")
     return folder

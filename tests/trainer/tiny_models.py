@@ -46,6 +46,9 @@ FAMILY_SPECIALS = {
     "qwen2_vl": ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"],
     "idefics3": ["<image>", "<fake_token_around_image>", "<global-img>", "<end_of_utterance>"],
 }
+FAMILY_SPECIALS["llava_next"] = FAMILY_SPECIALS["llava"]
+FAMILY_SPECIALS["qwen2_5_vl"] = FAMILY_SPECIALS["qwen2_vl"]
+FAMILY_SPECIALS["smolvlm"] = FAMILY_SPECIALS["idefics3"]
 
 
 def train_tokenizer(family: str):
@@ -65,8 +68,8 @@ def train_tokenizer(family: str):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(sentences, trainer)
-    eos = "<|im_end|>" if family == "qwen2_vl" else "</s>"
-    if family == "idefics3":
+    eos = "<|im_end|>" if family.startswith("qwen") else "</s>"
+    if family in ("idefics3", "smolvlm"):
         eos = "<end_of_utterance>"
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token=eos
@@ -82,6 +85,9 @@ def _text_dims(vocab: int) -> dict:
         num_attention_heads=2,
         num_key_value_heads=2,
         max_position_embeddings=1024,
+        # Wide enough an output layer that LoRA on a 32-wide model can move the logits far:
+        # at the usual 0.02, the final norm caps them near uniform.
+        initializer_range=0.3,
     )
 
 
@@ -187,6 +193,115 @@ def build_idefics3(folder: Path) -> Path:
     return _save(Idefics3ForConditionalGeneration(cfg), proc, folder)
 
 
+def _clip_tiny() -> dict:
+    return dict(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=28,
+        patch_size=14,
+    )
+
+
+def build_llava_next(folder: Path) -> Path:
+    from transformers import (
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        LlavaNextImageProcessorPil,
+        LlavaNextProcessor,
+    )
+
+    tok = train_tokenizer("llava_next")
+    grid = [[28, 28], [28, 56], [56, 28]]
+    cfg = LlavaNextConfig(
+        vision_config=CLIPVisionConfig(**_clip_tiny()),
+        text_config=LlamaConfig(**_text_dims(len(tok)), pad_token_id=tok.pad_token_id),
+        image_token_index=tok.convert_tokens_to_ids("<image>"),
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+        image_grid_pinpoints=grid,
+    )
+    ip = LlavaNextImageProcessorPil(
+        size={"shortest_edge": 28},
+        crop_size={"height": 28, "width": 28},
+        image_grid_pinpoints=grid,
+    )
+    proc = LlavaNextProcessor(
+        image_processor=ip,
+        tokenizer=tok,
+        patch_size=14,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=LLAVA_TEMPLATE,
+    )
+    return _save(LlavaNextForConditionalGeneration(cfg), proc, folder)
+
+
+def build_qwen2_5_vl(folder: Path) -> Path:
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessorPil,
+    )
+
+    tok = train_tokenizer("qwen2_5_vl")
+    ids = tok.convert_tokens_to_ids
+    text = _text_dims(len(tok)) | {
+        "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]},
+        "pad_token_id": tok.pad_token_id,
+        "eos_token_id": ids("<|im_end|>"),
+        "bos_token_id": ids("<s>"),
+    }
+    cfg = Qwen2_5_VLConfig(
+        text_config=text,
+        vision_config=dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=32,
+            fullatt_block_indexes=[1],
+            window_size=56,
+        ),
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"),
+        vision_end_token_id=ids("<|vision_end|>"),
+    )
+    ip = Qwen2VLImageProcessorPil(
+        size={"shortest_edge": 56 * 56, "longest_edge": 56 * 56}, merge_size=2
+    )
+    proc = image_only(Qwen2_5_VLProcessor)(ip, tok, chat_template=QWEN_TEMPLATE)
+    return _save(Qwen2_5_VLForConditionalGeneration(cfg), proc, folder)
+
+
+def build_smolvlm(folder: Path) -> Path:
+    from transformers import (
+        LlamaConfig,
+        SmolVLMConfig,
+        SmolVLMForConditionalGeneration,
+        SmolVLMImageProcessorPil,
+        SmolVLMProcessor,
+    )
+
+    tok = train_tokenizer("smolvlm")
+    cfg = SmolVLMConfig(
+        vision_config=_clip_tiny(),
+        text_config=LlamaConfig(**_text_dims(len(tok)), pad_token_id=tok.pad_token_id),
+        image_token_id=tok.convert_tokens_to_ids("<image>"),
+        scale_factor=2,
+    )
+    ip = SmolVLMImageProcessorPil(
+        do_image_splitting=False, size={"longest_edge": 28}, max_image_size={"longest_edge": 28}
+    )
+    proc = image_only(SmolVLMProcessor)(ip, tok, chat_template=IDEFICS3_TEMPLATE, image_seq_len=1)
+    return _save(SmolVLMForConditionalGeneration(cfg), proc, folder)
+
+
 def _save(model, processor, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
@@ -194,4 +309,11 @@ def _save(model, processor, folder: Path) -> Path:
     return folder
 
 
-BUILDERS = {"llava": build_llava, "qwen2_vl": build_qwen2_vl, "idefics3": build_idefics3}
+BUILDERS = {
+    "llava": build_llava,
+    "llava_next": build_llava_next,
+    "qwen2_vl": build_qwen2_vl,
+    "qwen2_5_vl": build_qwen2_5_vl,
+    "idefics3": build_idefics3,
+    "smolvlm": build_smolvlm,
+}

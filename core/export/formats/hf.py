@@ -83,9 +83,9 @@ class HfFormat(Format):
             dest = job.staging / name
             dest.parent.mkdir(parents=True, exist_ok=True)
             with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
-                for ids, blobs in _chunks(job, split):
+                for ids, shas, blobs in _chunks(job, split):
                     table = pa.table({"image_id": pa.array(ids, pa.int64()), "data": pa.array(blobs, pa.binary())})
-                    part = store.hf_chunk(job.cur, split, table, ids[0], ids[-1])
+                    part = store.hf_chunk(job.cur, split, table, shas[0], shas[-1])
                     writer.write_table(part.cast(schema))
             names.append(name)
             job.progress(f"hf {split}")
@@ -127,21 +127,24 @@ class HfFormat(Format):
         return ReadContext(data_file, data_file.parent.resolve(), split_of(data_file), cache_dir=cache)
 
 
-def _chunks(job, split: str) -> Iterator[tuple[list[int], list[bytes]]]:
+def _chunks(job, split: str) -> Iterator[tuple[list[int], list[str], list[bytes]]]:
+    """Images of a split in export order, in chunks bounded by count and bytes."""
     ids: list[int] = []
+    shas: list[str] = []
     blobs: list[bytes] = []
     size = 0
     for batch in store.iter_selected_images(job.cur, split, batch=256):
         for image_id, sha, ext, storage, path in batch:
             data = job.read_image(sha, ext, storage, path)
             ids.append(image_id)
+            shas.append(sha)
             blobs.append(data)
             size += len(data)
             if size >= CHUNK_BYTES or len(ids) >= CHUNK_IMAGES:
-                yield ids, blobs
-                ids, blobs, size = [], [], 0
+                yield ids, shas, blobs
+                ids, shas, blobs, size = [], [], [], 0
     if ids:
-        yield ids, blobs
+        yield ids, shas, blobs
 
 
 def _materialize(img: object, ctx: ReadContext) -> Path:

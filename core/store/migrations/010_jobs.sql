@@ -13,6 +13,7 @@ CREATE TABLE jobs (
     status_reason VARCHAR,
     budget_usd    DOUBLE,
     max_attempts  INTEGER NOT NULL DEFAULT 4,
+    batch_id      VARCHAR,            -- OpenAI Batch API id while a batch is out
     created_at    TIMESTAMP DEFAULT current_timestamp,
     started_at    TIMESTAMP,
     finished_at   TIMESTAMP

@@ -1,0 +1,201 @@
+"""Benchmark: exports of 1M instructions over 100k images, each format against a naive
+Python loop (fetch every row, build dicts, json.dump / pyarrow from_pylist) in the same run.
+
+    .venv/bin/python bench/export.py               # 1,000,000 QAs, 100,000 images
+    .venv/bin/python bench/export.py --scale 0.1   # quicker
+    .venv/bin/python bench/export.py --formats llava,hf
+
+The project is generated with DuckDB `range()` inserts; images are `reference` rows sharing a
+few tiny PNG files, so the run measures the export, not the disk. Both sides apply the same
+answer-format suffixes and place the same images. Each measurement runs in its own child
+process so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+FORMATS = ("llava", "sharegpt", "trl", "hf")
+SHARED = 16
+
+
+def build(root: Path, n_qas: int, n_images: int) -> None:
+    from PIL import Image
+
+    from core.project import Project
+
+    pics = root / "pics"
+    pics.mkdir(parents=True)
+    for k in range(SHARED):
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8), (k * 15, 90, 200 - k * 10)).save(buf, "PNG")
+        (pics / f"{k}.png").write_bytes(buf.getvalue())
+    with Project.create(root / "proj") as p:
+        cur = p.db.cursor()
+        cur.execute(
+            "INSERT INTO images (sha256, width, height, format, domain, storage, path, status, license) "
+            "SELECT sha256(r::VARCHAR), 8, 8, 'PNG', ['nature', 'charts', 'documents', 'art'][1 + r % 4], "
+            "'reference', ? || (r % ?) || '.png', 'accepted', ['CC-BY-4.0', 'CC0'][1 + r % 2] "
+            "FROM range(?) t(r)",
+            [str(pics) + os.sep, SHARED, n_images],
+        )
+        cur.execute(
+            """INSERT INTO instructions (image_id, itype, lang, question, options, answer, status)
+            SELECT 1 + (r % ?),
+                   ['judgement', 'multiple_choice', 'short_vqa', 'long_vqa'][1 + (r // ?) % 4],
+                   CASE WHEN r % 10 = 0 THEN 'zh' ELSE 'en' END,
+                   'Question ' || r || ': what does the picture show about item ' || (r % 97) || '?',
+                   CASE WHEN (r // ?) % 4 = 1 THEN ['red', 'green', 'blue', 'grey'] END,
+                   CASE (r // ?) % 4 WHEN 0 THEN 'yes' WHEN 1 THEN 'B' WHEN 2 THEN 'A square.'
+                        ELSE 'A longer answer that describes the picture in a full sentence ' || r END,
+                   'accepted'
+            FROM range(?) t(r)""",
+            [n_images, n_images, n_images, n_images, n_qas],
+        )
+
+
+# ---------------------------------------------------------------------------- the two sides
+def ours(project_root: Path, fmt: str, out: Path) -> int:
+    from core.export.writer import ExportOptions, export_project
+    from core.project import Project
+
+    with Project.open(project_root) as p:
+        return export_project(p, out, ExportOptions(fmt)).manifest["counts"]["records"]
+
+
+def _render(q, options, suffix):
+    parts = [q, *(f"{'ABCDEFGH'[i]}. {o}" for i, o in enumerate(options or []))]
+    return "\n".join([*parts, suffix] if suffix else parts)
+
+
+def naive(project_root: Path, fmt: str, out: Path) -> int:
+    """What a first version would write: every row into Python, a dict per record, one dump."""
+    import hashlib
+
+    from core.domains.answer_formats import project_answer_formats
+    from core.project import Project
+
+    out.mkdir(parents=True)
+    with Project.open(project_root) as p:
+        pick = project_answer_formats(p.db).suffix
+        rows = p.db.fetchall(
+            "SELECT i.sha256, i.storage, i.path, i.domain, i.license, n.itype, n.lang, n.question, "
+            "n.options, n.answer FROM instructions n JOIN images i ON i.id = n.image_id "
+            "WHERE n.status = 'accepted' ORDER BY i.sha256, n.id"
+        )
+        records, seen, cache = [], set(), {}
+        for k, (sha, storage, path, dom, lic, itype, lang, q, opts, ans) in enumerate(rows):
+            key = hashlib.md5(f"{sha}\x1f{itype}\x1f{q}".encode()).hexdigest()
+            text = _render(q, opts, pick(itype, lang, key))
+            rel = f"{sha[:2]}/{sha}.png"
+            meta = {"domain": dom, "license": lic, "turns": [{"itype": itype, "lang": lang}]}
+            if fmt == "hf":
+                if sha not in cache:
+                    cache = {sha: Path(p.resolve_media(storage, path)).read_bytes()}
+                msgs = [{"role": "user", "content": "<image>\n" + text}, {"role": "assistant", "content": ans}]
+                records.append({"id": f"{sha[:16]}-{k}", "images": [{"bytes": cache[sha], "path": rel}],
+                                "messages": msgs, "meta": meta})
+                continue
+            if sha not in seen:
+                seen.add(sha)
+                dest = out / "images" / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(p.resolve_media(storage, path), dest)
+            if fmt == "llava":
+                conv = [{"from": "human", "value": "<image>\n" + text}, {"from": "gpt", "value": ans}]
+                records.append({"id": f"{sha[:16]}-{k}", "image": rel, "conversations": conv, "meta": meta})
+            elif fmt == "sharegpt":
+                msgs = [{"role": "user", "content": "<image>\n" + text}, {"role": "assistant", "content": ans}]
+                records.append({"id": f"{sha[:16]}-{k}", "messages": msgs, "images": ["images/" + rel], "meta": meta})
+            else:
+                msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": ans}]}]
+                records.append({"id": f"{sha[:16]}-{k}", "messages": msgs, "images": ["images/" + rel], "meta": meta})
+    if fmt == "hf":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(records), out / "train.parquet", compression="zstd")
+    elif fmt == "trl":
+        with open(out / "train.jsonl", "w", encoding="utf-8") as f:
+            for r in records:
+                json.dump(r, f, ensure_ascii=False)
+                f.write("\n")
+    else:
+        with open(out / "train.json", "w", encoding="utf-8") as f:
+            json.dump(records, f, ensure_ascii=False)
+    return len(records)
+
+
+# ---------------------------------------------------------------------------- driver
+def child(args) -> int:
+    fn = ours if args.side == "ours" else naive
+    t0 = time.perf_counter()
+    n = fn(Path(args.project), args.fmt, Path(args.out))
+    secs = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"records": n, "seconds": secs, "peak_rss_mb": peak_mb}))
+    return 0
+
+
+def run_side(side: str, project: Path, fmt: str, out: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", side, "--project", str(project), "--fmt", fmt, "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{side} {fmt} failed:\n{done.stderr}")
+    shutil.rmtree(out, ignore_errors=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1M instructions over 100k images")
+    ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--child", choices=("ours", "naive"), dest="side", help=argparse.SUPPRESS)
+    ap.add_argument("--project", help=argparse.SUPPRESS)
+    ap.add_argument("--fmt", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.side:
+        return child(args)
+    n_qas, n_images = int(1_000_000 * args.scale), int(100_000 * args.scale)
+    work = Path(tempfile.mkdtemp(prefix="mmstudio-bench-export-"))
+    try:
+        t0 = time.perf_counter()
+        build(work, n_qas, n_images)
+        print(f"project: {n_qas:,} instructions over {n_images:,} images, built in "
+              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        results = {}
+        for fmt in args.formats.split(","):
+            a = run_side("ours", work / "proj", fmt, work / f"ours-{fmt}")
+            b = run_side("naive", work / "proj", fmt, work / f"naive-{fmt}")
+            if a["records"] != b["records"]:
+                raise SystemExit(f"{fmt}: ours wrote {a['records']} records, naive {b['records']}")
+            results[fmt] = {"ours": a, "naive": b, "speedup": b["seconds"] / a["seconds"]}
+        if args.json:
+            print(json.dumps({"instructions": n_qas, "images": n_images, "formats": results}, indent=2))
+            return 0
+        print(f"{'format':9} {'ours s':>8} {'naive s':>8} {'speedup':>8} {'ours RSS':>9} {'naive RSS':>10}")
+        for fmt, r in results.items():
+            print(f"{fmt:9} {r['ours']['seconds']:8.2f} {r['naive']['seconds']:8.2f} {r['speedup']:7.1f}x "
+                  f"{r['ours']['peak_rss_mb']:7.0f}MB {r['naive']['peak_rss_mb']:8.0f}MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

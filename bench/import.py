@@ -1,0 +1,169 @@
+"""Benchmark: `import_paths` against a naive one-process loop, on the same files, in one run.
+
+    .venv/bin/python bench/import.py            # 2,000 JPEGs of 1600x1200 + 5 % exact copies
+    .venv/bin/python bench/import.py --n 400    # quicker
+
+The naive loop is what a first version would do per file: open with PIL, decode fully,
+thumbnail to 256 px, save WebP, sha256 the bytes. Ours also writes the content-addressed copy,
+computes a perceptual hash and fills DuckDB, and still has to be faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+WIDTH, HEIGHT = 1600, 1200
+
+
+def _make(args: tuple[str, int]) -> None:
+    path, seed = args
+    rng = np.random.default_rng(seed)
+    base = Image.fromarray((rng.random((9, 12, 3)) * 255).astype(np.uint8))
+    base = np.asarray(base.resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC), dtype=np.int16)
+    # Fine grain, so that files have a photo's size (~0.4 MB, 1.7 bits/pixel at quality 90)
+    # and entropy-decoding cost, rather than being flat colour fields.
+    grain = rng.integers(-6, 7, size=(HEIGHT, WIDTH, 1), dtype=np.int16)
+    Image.fromarray((base + grain).clip(0, 255).astype(np.uint8)).save(path, quality=90)
+
+
+def generate(folder: Path, n: int, dup_ratio: float = 0.05) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(folder / f"img_{i:05d}.jpg"), i) for i in range(n)]
+    with multiprocessing.get_context("spawn").Pool() as pool:
+        pool.map(_make, jobs, chunksize=8)
+    files = [Path(p) for p, _ in jobs]
+    rng = np.random.default_rng(1)
+    for k, i in enumerate(rng.choice(n, size=int(n * dup_ratio), replace=False)):
+        copy = folder / f"copy_{k:05d}.jpg"
+        shutil.copyfile(files[i], copy)
+        files.append(copy)
+    return files
+
+
+class PeakRSS:
+    """Highest sum of RSS over this process and all its descendants, sampled every 20 ms."""
+
+    def __init__(self):
+        import psutil
+
+        self._psutil = psutil
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = self._psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except self._psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def naive(files: list[Path], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        with Image.open(f) as im:
+            im.load()
+            im.thumbnail((256, 256))
+            im.save(out / f"{digest}.webp", "WEBP", quality=80)
+
+
+def ours(files_dir: Path, project_dir: Path, workers: int | None):
+    from core.library.importer import import_paths
+    from core.project import Project
+
+    with Project.create(project_dir) as project:
+        return import_paths(project, [files_dir], workers=workers)
+
+
+def timed(fn, *args):
+    with PeakRSS() as rss:
+        t0 = time.perf_counter()
+        result = fn(*args)
+        seconds = time.perf_counter() - t0
+    return result, seconds, rss.peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=2000, help="distinct images (default 2000)")
+    ap.add_argument("--workers", type=int, default=None, help="import workers (default: CPUs)")
+    ap.add_argument("--keep", type=Path, help="generate into / reuse this folder")
+    ap.add_argument("--generate-only", action="store_true", help="make the files, time nothing")
+    args = ap.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="mmstudio-bench-"))
+    src = args.keep or tmp / "images"
+    try:
+        t0 = time.perf_counter()
+        files = sorted(src.glob("*.jpg")) if args.keep and src.is_dir() else []
+        if len(files) < args.n:
+            files = generate(src, args.n)
+        mb = sum(f.stat().st_size for f in files) / 1e6
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        print(
+            f"{len(files)} files ({args.n} distinct {WIDTH}x{HEIGHT} JPEGs + exact copies), "
+            f"{mb:.0f} MB ({mb * 1000 / len(files):.0f} kB each), ready in "
+            f"{time.perf_counter() - t0:.1f} s; {cpus} usable CPUs",
+            flush=True,
+        )
+        if args.generate_only:
+            return 0
+        for f in files:  # both contenders start from the page cache
+            f.read_bytes()
+
+        _, t_naive, rss_naive = timed(naive, files, tmp / "naive")
+        summary, t_ours, rss_ours = timed(ours, src, tmp / "project", args.workers)
+        counts = summary.to_json()
+        counts["rejected"] = len(counts["rejected"])
+        print(f"import summary: {counts}")
+        n = len(files)
+        print(
+            f"naive loop : {n / t_naive:7.1f} images/s  ({t_naive:.2f} s, "
+            f"peak RSS {rss_naive / 2**20:.0f} MiB)"
+        )
+        print(
+            f"import     : {n / t_ours:7.1f} images/s  ({t_ours:.2f} s, "
+            f"peak RSS {rss_ours / 2**20:.0f} MiB summed over parent + workers)"
+        )
+        print(f"ratio      : {t_naive / t_ours:.2f}x")
+        self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(
+            f"ru_maxrss  : this process {self_kb / 1024:.0f} MiB, "
+            f"largest finished child {child_kb / 1024:.0f} MiB"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""`mmstudio backend add | list | test | remove | models | download`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import io
+import sys
+import time
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backend", help="model endpoints: add, list, test, remove, download")
+    bsub = p.add_subparsers(dest="backend_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+    a = bsub.add_parser("add", help="add (or --replace) a backend in the user settings")
+    a.add_argument("name")
+    a.add_argument("--kind", required=True, help="openai | llama_cpp")
+    a.add_argument("--base-url", help="OpenAI-compatible base URL (default: OpenAI)")
+    a.add_argument("--model", help="model name on the server")
+    a.add_argument("--api-key-env", help="environment variable that holds the API key")
+    a.add_argument("--store-key", action="store_true", help="read a key from stdin into the OS keyring")
+    a.add_argument("--gguf", type=Path, help="llama_cpp: the model GGUF file")
+    a.add_argument("--mmproj", type=Path, help="llama_cpp: the vision projector GGUF file")
+    a.add_argument("--chat-format", help="llama_cpp: llava-1-5, qwen2.5-vl, mtmd, ...")
+    a.add_argument("--n-ctx", type=int, help="llama_cpp: context size (default 4096)")
+    a.add_argument("--n-gpu-layers", type=int, help="llama_cpp: layers on the GPU (-1: all)")
+    a.add_argument("--threads", type=int, help="llama_cpp: CPU threads")
+    a.add_argument("--max-concurrency", type=int, help="requests in flight at once")
+    a.add_argument("--rpm", type=int, help="requests per minute limit")
+    a.add_argument("--tpm", type=int, help="tokens per minute limit")
+    a.add_argument("--timeout", type=float, help="seconds per request (default 120)")
+    a.add_argument("--image-max-side", type=int, help="shrink images to this longest side")
+    a.add_argument("--detail", choices=["low", "high", "auto"], help="OpenAI image detail")
+    a.add_argument("--batch-api", action="store_true", help="use the OpenAI Batch API for jobs")
+    a.add_argument("--replace", action="store_true")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_add)
+
+    ls = bsub.add_parser("list", help="configured backends")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    t = bsub.add_parser("test", help="one text and one image request")
+    t.add_argument("name")
+    t.add_argument("--image", type=Path, help="image to send (default: a generated one)")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_test)
+
+    r = bsub.add_parser("remove", help="forget a backend (and its keyring entry)")
+    r.add_argument("name")
+    r.set_defaults(func=cmd_remove)
+
+    m = bsub.add_parser("models", help="the catalog of recommended local models")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+
+    d = bsub.add_parser("download", help="download a catalog model and add it as a backend")
+    d.add_argument("model_id")
+    d.add_argument("--name", help="backend name (default: the model id)")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_download)
+
+
+_FIELDS = {
+    "base_url": "base_url", "model": "model", "api_key_env": "api_key_env",
+    "chat_format": "chat_format", "n_ctx": "n_ctx", "n_gpu_layers": "n_gpu_layers",
+    "threads": "n_threads", "max_concurrency": "max_concurrency", "rpm": "rpm", "tpm": "tpm",
+    "timeout": "timeout_s", "image_max_side": "image_max_side", "detail": "image_detail",
+}  # fmt: skip
+
+
+def cmd_add(args) -> int:
+    from core.backends.keys import set_key
+    from core.backends.registry import kind_class
+    from core.backends.settings import BackendConfig, add_backend
+    from core.cli import emit_json
+
+    fields = {dst: getattr(args, src) for src, dst in _FIELDS.items() if getattr(args, src) is not None}
+    for name in ("gguf", "mmproj"):
+        if getattr(args, name) is not None:
+            fields[name] = str(getattr(args, name).expanduser().resolve())
+    fields.setdefault("max_concurrency", kind_class(args.kind).default_concurrency)
+    config = BackendConfig(name=args.name, kind=args.kind, use_batch_api=args.batch_api, **fields)
+    add_backend(config, replace=args.replace)
+    if args.store_key:
+        key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ")
+        set_key(args.name, key)
+    if args.json:
+        emit_json({"added": config.to_json()})
+    else:
+        print(f"added backend {config.name} ({config.kind})")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from core.backends.keys import get_key
+    from core.backends.settings import load_backends
+    from core.cli import emit_json
+
+    rows = []
+    for cfg in load_backends().values():
+        entry = cfg.to_json()
+        entry["has_key"] = bool(get_key(cfg.name, cfg.api_key_env)) if cfg.kind == "openai" else None
+        rows.append(entry)
+    if args.json:
+        emit_json({"backends": rows})
+        return 0
+    if not rows:
+        print("no backends yet; add one with `mmstudio backend add NAME --kind openai|llama_cpp`")
+    for r in rows:
+        where = r.get("base_url") or r.get("gguf") or "OpenAI"
+        print(f"{r['name']:<20} {r['kind']:<10} {r.get('model') or '':<24} {where}")
+    return 0
+
+
+def _test_image(path: Path | None):
+    from PIL import Image, ImageDraw
+
+    from core.backends.base import ImagePart
+
+    if path is not None:
+        return ImagePart(path=path)
+    img = Image.new("RGB", (64, 64), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((8, 8, 40, 40), fill="red")
+    draw.ellipse((30, 30, 60, 60), fill="blue")
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return ImagePart(data=buf.getvalue())
+
+
+def _one(backend, request) -> dict:
+    from core.backends.base import BackendError
+
+    started = time.perf_counter()
+    try:
+        resp = backend.chat_sync(request)
+    except BackendError as exc:
+        return {"ok": False, "error_class": exc.error_class, "error": str(exc)}
+    return {
+        "ok": True,
+        "latency_s": round(time.perf_counter() - started, 3),
+        "reply": resp.text[:500],
+        "prompt_tokens": resp.usage.prompt_tokens,
+        "completion_tokens": resp.usage.completion_tokens,
+        "cost_usd": backend.cost(resp.usage, 0),
+    }
+
+
+def cmd_test(args) -> int:
+    from core.backends.base import ChatRequest
+    from core.backends.registry import make_backend
+    from core.cli import emit_json
+
+    with make_backend(args.name) as backend:
+        text = _one(backend, ChatRequest.user("Reply with one short sentence: what is 2 + 2?", max_tokens=32))
+        if backend.supports_images:
+            image = _one(
+                backend,
+                ChatRequest.user("Describe this image in one sentence.", [_test_image(args.image)], max_tokens=48),
+            )
+        else:
+            image = {"ok": None, "skipped": "this backend has no vision projector (mmproj)"}
+    ok = text["ok"] and image["ok"] is not False
+    result = {"backend": backend.name, "kind": backend.kind, "model": backend.model, "ok": ok,
+              "text": text, "image": image}  # fmt: skip
+    if args.json:
+        emit_json(result)
+    else:
+        for what, r in (("text", text), ("image", image)):
+            if r.get("skipped"):
+                print(f"{what}: skipped ({r['skipped']})")
+            elif r["ok"]:
+                print(f"{what}: ok in {r['latency_s']} s: {r['reply'][:120]!r}")
+            else:
+                print(f"{what}: FAILED ({r['error_class']}): {r['error']}")
+    return 0 if ok else 1
+
+
+def cmd_remove(args) -> int:
+    from core.backends.keys import delete_key
+    from core.backends.settings import remove_backend
+
+    remove_backend(args.name)
+    delete_key(args.name)
+    print(f"removed backend {args.name}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from core.backends.catalog import load_catalog
+    from core.cli import emit_json
+
+    catalog = load_catalog()
+    if args.json:
+        emit_json({"models": [e.to_json() for e in catalog.values()]})
+        return 0
+    for e in catalog.values():
+        print(f"{e.id:<22} {e.kind:<4} {e.size_mb:>7.0f} MB  {e.title}")
+    return 0
+
+
+def cmd_download(args) -> int:
+    from core.backends.catalog import backend_config_for, download, load_catalog
+    from core.backends.settings import add_backend
+    from core.cli import emit_json
+    from core.cli.progress import Progress
+
+    catalog = load_catalog()
+    entry = catalog.get(args.model_id)
+    if entry is None:
+        from core.backends.catalog import CatalogError
+
+        raise CatalogError(f"no catalog model {args.model_id!r}; see `mmstudio backend models`")
+    bars: dict[str, Progress] = {}
+
+    def progress(name, done, total):
+        bar = bars.get(name) or bars.setdefault(name, Progress(name, total))
+        bar(done, total)
+
+    try:
+        model, mmproj = download(entry, progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    config = backend_config_for(entry, model, mmproj, args.name)
+    add_backend(config, replace=True)
+    if args.json:
+        emit_json({"added": config.to_json()})
+    else:
+        print(f"downloaded {entry.title}; added backend {config.name}")
+    return 0

@@ -1,0 +1,127 @@
+"""export / validate / import-data: training data out of and into a project."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMATS = ("llava", "sharegpt", "hf", "trl")
+
+
+def _listed(values: list[str] | None) -> list[str] | None:
+    """Repeatable options that also take comma-separated lists."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write training data (LLaVA, ShareGPT, HF parquet, TRL)")
+    p.add_argument("project", type=Path)
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", required=True, type=Path, help="a new (or empty) folder")
+    p.add_argument("--status", action="append", help="instruction status(es) (default: accepted)")
+    p.add_argument("--domain", action="append", help="only these domains (repeat or comma-separate)")
+    p.add_argument("--type", action="append", help="only these instruction types")
+    p.add_argument("--lang", action="append", help="only these languages (en, zh)")
+    p.add_argument("--val-fraction", type=float, default=0.0, help="share of images per domain in val")
+    p.add_argument("--seed", type=int, default=0, help="seed of the train/val split")
+    p.add_argument("--images", default="copy", choices=("copy", "hardlink", "symlink"))
+    p.add_argument("--multi-turn", action="store_true", help="one record per image with all its QAs")
+    p.add_argument("--no-suffix", action="store_true", help="do not append answer-format suffixes")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("validate", help="check a training file or export folder; exit 1 when invalid")
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=FORMATS, help="default: detected from the file")
+    p.add_argument("--image-folder", type=Path, help="where relative LLaVA image paths point")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("import-data", help="import training data (QAs and images) into a project")
+    p.add_argument("project", type=Path)
+    p.add_argument("file", type=Path, help="an export folder or a data file")
+    p.add_argument("--format", choices=FORMATS, help="default: detected from the file")
+    p.add_argument("--domain", help="domain of images whose record names none")
+    p.add_argument("--status", default="accepted", help="status of the imported instructions")
+    p.add_argument("--skip-invalid", action="store_true", help="skip invalid records instead of stopping")
+    p.add_argument("--image-folder", type=Path, help="where relative LLaVA image paths point")
+    p.add_argument("--workers", type=int, help="image worker processes (0: in this process)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import_data)
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+    return lambda what: print(f"  {what}", file=sys.stderr, flush=True)
+
+
+def cmd_export(args) -> int:
+    from core.cli import emit_json
+    from core.export.writer import ExportOptions, export_project
+    from core.project import Project
+
+    options = ExportOptions(
+        format=args.format,
+        statuses=_listed(args.status) or ["accepted"],
+        domains=_listed(args.domain),
+        itypes=_listed(args.type),
+        langs=_listed(args.lang),
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        images=args.images,
+        multi_turn=args.multi_turn,
+        suffix=None if args.no_suffix else "auto",
+    )
+    with Project.open(args.project) as project:
+        result = export_project(project, args.out, options, on_progress=_progress(not args.json))
+    if args.json:
+        emit_json(result.to_json())
+        return 0
+    c = result.manifest["counts"]
+    print(
+        f"exported {c['records']} records ({c['instructions']} QAs, {c['images']} images) "
+        f"as {args.format} to {result.out}"
+    )
+    for split, s in c["splits"].items():
+        print(f"  {split}: {s['records']} records, {s['images']} images")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from core.cli import emit_json
+    from core.export.validate import validate_path
+
+    report = validate_path(args.file, args.format, image_folder=args.image_folder)
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        print(report.describe())
+    return 0 if report.ok else 1
+
+
+def cmd_import_data(args) -> int:
+    from core.cli import emit_json
+    from core.export.importer import import_data
+    from core.project import Project
+
+    with Project.open(args.project) as project:
+        summary = import_data(
+            project,
+            args.file,
+            args.format,
+            domain=args.domain,
+            status=args.status,
+            skip_invalid=args.skip_invalid,
+            image_folder=args.image_folder,
+            workers=args.workers,
+            on_progress=_progress(not args.json),
+        )
+    if args.json:
+        emit_json(summary.to_json())
+    else:
+        print(summary.describe())
+    return 0

@@ -1,0 +1,157 @@
+"""`mmstudio run PROJECT --stage ...`: the pipeline stages from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.pipeline.items import ITYPES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run", help="run a pipeline stage: ocr, caption, generate, check, verify, expand"
+    )
+    p.add_argument("project", type=Path)
+    p.add_argument(
+        "--stage",
+        required=True,
+        choices=("ocr", "caption", "generate", "check", "verify", "expand"),
+    )
+    p.add_argument("--backend", help="backend name (see `mmstudio backend list`)")
+    p.add_argument("--domain", help="only images of this domain")
+    p.add_argument("--limit", type=int, help="at most this many images (items for expand)")
+    p.add_argument("--lang", default="en", choices=("en", "zh"), help="output language")
+    p.add_argument("--types", help=f"generate: comma-separated, of {', '.join(ITYPES)}")
+    p.add_argument("--format", dest="fmt", default="tagged", choices=("tagged", "json"),
+                   help="generate: the paper's tagged layout or JSON")  # fmt: skip
+    p.add_argument("--seeds", type=int, default=3, help="generate: seed questions per request")
+    p.add_argument("--with-image", action="store_true", help="generate: send the image too")
+    p.add_argument("--ocr-engine", default="rapidocr", choices=("rapidocr", "vlm"))
+    p.add_argument("--mode", default="rephrase", choices=("rephrase", "translate", "import"),
+                   help="expand: what to do")  # fmt: skip
+    p.add_argument("--source", help="expand --mode import: a LLaVA/ShareGPT file or export folder")
+    p.add_argument("--source-format", help="expand --mode import: llava | sharegpt | ... (guessed)")
+    p.add_argument("--force", action="store_true", help="redo items that already have a result")
+    p.add_argument("--concurrency", type=int, help="requests in flight (default: the backend's)")
+    p.add_argument("--budget", type=float, help="stop the job cleanly past this many USD")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the prompts and the cost, send nothing"
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.set_defaults(func=cmd_run)
+
+
+def _options(args):
+    from core.pipeline.common import StageOptions
+    from core.pipeline.run import PipelineError
+
+    itypes = list(ITYPES)
+    if args.types:
+        itypes = [t.strip() for t in args.types.split(",") if t.strip()]
+        unknown = sorted(set(itypes) - set(ITYPES))
+        if unknown:
+            raise PipelineError(
+                f"unknown type(s) {', '.join(unknown)}; expected {', '.join(ITYPES)}"
+            )
+    return StageOptions(
+        lang=args.lang, domain=args.domain, limit=args.limit, itypes=itypes, seeds_k=args.seeds,
+        fmt=args.fmt, attach_image=args.with_image, force=args.force, ocr_engine=args.ocr_engine,
+        mode=args.mode, source=args.source, source_format=args.source_format,
+        budget_usd=args.budget,
+    )  # fmt: skip
+
+
+def cmd_run(args) -> int:
+    from core.cli import emit_json
+    from core.jobs import Limits, recover_on_open
+    from core.pipeline.run import dry_run
+    from core.project import Project
+
+    opts = _options(args)
+    backend = None
+    if args.backend:
+        from core.backends.registry import make_backend
+
+        backend = make_backend(args.backend)
+    try:
+        with Project.open(args.project) as project:
+            recover_on_open(project.db)
+            if args.dry_run:
+                result = dry_run(project, args.stage, opts, backend)
+            else:
+                limits = (
+                    Limits.from_backend(backend, concurrency=args.concurrency) if backend else None
+                )
+                result = _run_with_progress(project, args, opts, backend, limits)
+    finally:
+        if backend is not None:
+            backend.close()
+    if args.json:
+        emit_json(result)
+    else:
+        print(describe(result))
+    failed = result.get("failed") or 0
+    return 1 if failed and not result.get("done") else 0
+
+
+def _run_with_progress(project, args, opts, backend, limits):
+    from core.cli.progress import Progress
+    from core.pipeline.run import run_stage
+
+    bars: dict[int, Progress] = {}
+
+    def on_event(ev):
+        bar = bars.get(ev.job_id)
+        if bar is None:
+            bar = bars[ev.job_id] = Progress(f"{args.stage} job {ev.job_id}", ev.total)
+        bar(ev.done + ev.failed, ev.total, failed=ev.failed, cost=f"${ev.cost_usd:.4f}")
+
+    local = Progress(args.stage)
+    try:
+        return run_stage(
+            project, args.stage, opts, backend, limits, on_event=on_event,
+            progress=lambda done, total: local(done, total),
+        )  # fmt: skip
+    finally:
+        local.close()
+        for bar in bars.values():
+            bar.close()
+
+
+def describe(result: dict) -> str:
+    stage = result["stage"]
+    if result.get("dry_run"):
+        lines = [f"{stage}: {result['requests']} request(s) would be sent"]
+        if result.get("note"):
+            lines = [f"{stage}: {result['note']}"]
+        for p in result.get("prompts", []):
+            lines.append(f"--- item {p['item']}")
+            for m in p["messages"]:
+                images = "".join(f"\n[image: {i}]" for i in m.get("images", []))
+                lines.append(f"[{m['role']}]\n{m['text']}{images}")
+        cost = result.get("estimated_cost_usd")
+        lines.append(
+            f"estimated cost: at most ${cost:.4f}" if cost is not None
+            else "estimated cost: unknown (no backend given, or its model is not in the price table)"
+        )  # fmt: skip
+        return "\n".join(lines)
+    if stage == "check":
+        flags = ", ".join(f"{k} {v}" for k, v in result["flags"].items()) or "none"
+        return f"check: {result['checked']} items, {result['passed']} passed, {result['flagged']} flagged ({flags})"
+    if "engine" in result:
+        return f"ocr ({result['engine']}): {result['images']} images read, {result['with_text']} with text, {result['skipped']} skipped"
+    if "import" in result:
+        imp = result["import"]
+        return f"expand import: {imp['instructions']} items from {imp['records']} {imp['format']} records"
+    text = (
+        f"{stage}: {result['done']} done, {result['failed']} failed, {result['cached']} from cache, "
+        f"${result['cost_usd']:.4f}"
+    )
+    if result.get("skipped"):
+        text += " (skipped: " + ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) + ")"
+    for f in result.get("failures", [])[:5]:
+        text += f"\n  failed {f['key']}: {f['reason']}: {f['error']}"
+    if result.get("retry", {}).get("items"):
+        text += f"\n  {result['retry']['items']} short caption(s) asked again"
+    return text

@@ -1,0 +1,107 @@
+"""The CLIP model catalog (resources/clip_models.yaml) and turning a model name into a folder.
+
+`--model` takes a catalog name (weights fetched through huggingface_hub and cached there) or a
+local folder with a saved model. A folder's key in the database is its absolute path.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from core.collect.errors import CollectError
+from core.paths import resources_dir
+
+CATALOG_FILE = "clip_models.yaml"
+FALLBACK_RELEVANCE = 0.21
+FALLBACK_DUPLICATE = 0.95
+# What a model folder needs; skips the duplicate PyTorch / TF / Flax weight files.
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model"]
+FAMILY_BY_TYPE = {"clip": "clip", "chinese_clip": "clip", "siglip": "siglip", "siglip2": "siglip"}
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    name: str
+    repo: str | None = None
+    revision: str | None = None
+    family: str = "clip"
+    dim: int | None = None
+    relevance_threshold: float = FALLBACK_RELEVANCE
+    duplicate_threshold: float = FALLBACK_DUPLICATE
+    license: str | None = None
+    size_mb: int | None = None
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    key: str  # the name stored in clip_models
+    folder: Path
+    spec: ClipSpec
+
+
+@cache
+def catalog() -> tuple[str, dict[str, ClipSpec]]:
+    """(default name, name -> spec) from the bundled catalog."""
+    data = yaml.safe_load((resources_dir() / CATALOG_FILE).read_text(encoding="utf-8"))
+    specs = {m["name"]: ClipSpec(**m) for m in data["models"]}
+    return data.get("default") or next(iter(specs)), specs
+
+
+def spec_for(key: str) -> ClipSpec:
+    """The catalog entry of `key`, or defaults for a local folder."""
+    specs = catalog()[1]
+    if key in specs:
+        return specs[key]
+    folder = Path(key)
+    return ClipSpec(name=key, family=_folder_family(folder) if folder.is_dir() else "clip")
+
+
+def _folder_family(folder: Path) -> str:
+    try:
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8"))["model_type"]
+    except (OSError, ValueError, KeyError):
+        raise CollectError(f"{folder} holds no model (config.json missing or unreadable)") from None
+    if model_type not in FAMILY_BY_TYPE:
+        raise CollectError(
+            f"{folder}: model type {model_type!r} is not a CLIP-style model "
+            f"({', '.join(sorted(FAMILY_BY_TYPE))})"
+        )
+    return FAMILY_BY_TYPE[model_type]
+
+
+def resolve(name: str | None = None) -> ResolvedModel:
+    default, specs = catalog()
+    name = name or default
+    path = Path(name).expanduser()
+    if path.is_dir():
+        folder = path.resolve()
+        return ResolvedModel(str(folder), folder, ClipSpec(str(folder), family=_folder_family(folder)))
+    spec = specs.get(name)
+    if spec is None:
+        raise CollectError(
+            f"unknown CLIP model {name!r}: use one of {', '.join(specs)} or a local model folder"
+        )
+    return ResolvedModel(name, _download(spec), spec)
+
+
+def _download(spec: ClipSpec) -> Path:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(
+            snapshot_download(spec.repo, revision=spec.revision, allow_patterns=ALLOW_PATTERNS)
+        )
+    except Exception as exc:  # offline, missing repo, network: the hub has many error types
+        raise CollectError(
+            f"cannot get model {spec.name!r} ({spec.repo}, about {spec.size_mb or '?'} MB): "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. "
+            "Connect once to download it, or pass --model with a local folder."
+        ) from None

@@ -1,0 +1,102 @@
+"""Verify stage (beyond the paper): the vision model answers each question from the image
+alone, without the caption the question was written from. Multiple choice and judgement are
+compared exactly (after the same normalisation the parser uses), short answers by similarity.
+A disagreement flags a likely hallucination and keeps the model's answer for the reviewer.
+Long answers are not verified: two good paragraphs rarely match word for word.
+"""
+
+from __future__ import annotations
+
+from core.backends.base import ChatRequest
+from core.jobs.stage import BadOutput, register_stage
+from core.pipeline.answers import normalize_choice, normalize_judgement
+from core.pipeline.common import ModelStage
+from core.pipeline.grammar import gbnf_answer
+from core.pipeline.prompts import verify_prompt
+from core.pipeline.textutil import answer_similarity
+from core.store import pipeline as store
+
+VERIFIABLE = ("multiple_choice", "judgement", "short_vqa")
+MAX_TOKENS = {"multiple_choice": 8, "judgement": 8, "short_vqa": 40}
+
+
+def judge(itype: str, lang: str, stored: str, options, reply: str, threshold: float):
+    """(normalised reply, agree, score) for one item."""
+    if itype == "multiple_choice":
+        got = normalize_choice(reply, options)
+        score = 1.0 if got == stored else 0.0
+    elif itype == "judgement":
+        got = normalize_judgement(reply, lang)
+        score = 1.0 if got == stored else 0.0
+    else:
+        got = reply.strip().strip(".。").strip()
+        score = round(answer_similarity(got, stored), 3)
+    return got, score >= threshold if itype == "short_vqa" else score == 1.0, score
+
+
+class VerifyStage(ModelStage):
+    name = "verify"
+
+    def build(self, item):
+        (row,) = store.select_instructions(self.db, ids=[item.payload["id"]]) or [None]
+        if row is None:
+            return None
+        img = self.image(row.image_id)
+        if img is None:
+            return None
+        rendered = verify_prompt(
+            self.db, row.itype, row.lang, row.question, row.options, row.domain
+        )
+        self.remember(item.key, row=row)
+        request = ChatRequest.user(
+            rendered.text, [self.image_path(img)], max_tokens=MAX_TOKENS[row.itype], temperature=0.0
+        )
+        grammar = gbnf_answer(row.itype, row.lang)
+        if grammar and self.opts.backend_kind == "llama_cpp":
+            request.extra["extra_body"] = {"grammar": grammar}
+        return request
+
+    def parse(self, item, response):
+        text = response.text.strip()
+        if not text:
+            raise BadOutput("empty answer")
+        return {"reply": text}
+
+    def store_many(self, db, results):
+        for item, value, _ctx in results:
+            row = self.recall(item.key).get("row")
+            if row is None:
+                (row,) = store.select_instructions(db, ids=[item.payload["id"]])
+            got, agree, score = judge(
+                row.itype, row.lang, row.answer, row.options, value["reply"], self.opts.similarity
+            )
+            message = (
+                f"the model, looking at the image only, answered {got[:80]!r} "
+                f"instead of {row.answer[:80]!r}"
+            )
+            store.save_verify(db, row.id, got, agree, score, message)
+
+
+def plan_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:
+    statuses = opts.statuses or ["new", "ok", "needs_review"]
+    rows = store.select_instructions(
+        project.db, domain=opts.domain, statuses=statuses, itypes=VERIFIABLE, lang=None
+    )
+    items, skipped = [], {"already_verified": 0}
+    image_ids: set[int] = set()
+    for row in rows:
+        if (
+            opts.limit is not None
+            and row.image_id not in image_ids
+            and len(image_ids) >= opts.limit
+        ):
+            continue
+        if row.verify_answer is not None and not opts.force:
+            skipped["already_verified"] += 1
+            continue
+        image_ids.add(row.image_id)
+        items.append((str(row.id), {"id": row.id}))
+    return items, skipped
+
+
+register_stage("verify", VerifyStage)

@@ -1,0 +1,122 @@
+"""Entry point of the desktop studio: QApplication, error handling, the project, the window.
+
+MMSTUDIO_SCREENSHOT=PATH makes the app save a picture of its window once everything on
+screen has loaded, then quit: the smoke test and the docs use it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from core.errors import ProjectLocked, StudioError
+from core.paths import demo_project_dir, user_home
+from core.project import Project
+from desktop.errors import ErrorReporter
+
+SCREENSHOT_ENV = "MMSTUDIO_SCREENSHOT"
+SCREENSHOT_TIMEOUT_S = 15.0
+EXIT_STARTUP_ERROR = 2
+
+
+def demo_project_path() -> Path:
+    """The bundled demo project, built on first use (core.demo); an empty project under
+    the user's folder when this build has no demo."""
+    try:
+        from core.demo import ensure_demo_project
+    except ImportError:
+        path = demo_project_dir()
+        Project.open_or_create(path).close()
+        return path
+    print("Opening the demo project (imported on first use)…", file=sys.stderr)
+    result = ensure_demo_project()
+    return Path(result) if isinstance(result, str | Path) else Path(result.root)
+
+
+def open_project(path: Path | None) -> Project:
+    return Project.open(path if path is not None else demo_project_path())
+
+
+def startup_message(exc: StudioError) -> str:
+    if isinstance(exc, ProjectLocked):
+        who = f"process {exc.pid}" if exc.pid else "another process"
+        return (
+            f"The project {exc.path} is already open in another window ({who}).\n\n"
+            "Only one window can work on a project at a time. Switch to that window, "
+            "or close it and try again."
+        )
+    return str(exc)
+
+
+def report_startup_error(exc: StudioError, screenshot: Path | None = None) -> None:
+    text = startup_message(exc)
+    print(f"error: {text}", file=sys.stderr)
+    box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the project", text)
+    box.setObjectName("startupError")
+    if screenshot is not None:
+        box.show()
+        QApplication.processEvents()
+        box.grab().save(str(screenshot))
+        box.close()
+        return
+    box.exec()
+
+
+def save_when_idle(window: QWidget, path: Path, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> QTimer:
+    """Grab `window` into `path` once it has painted and loaded, then quit the app."""
+    start = time.monotonic()
+    calm = {"n": 0}
+    timer = QTimer(window)
+
+    def poll() -> None:
+        idle = window.isVisible() and getattr(window, "is_idle", lambda: True)()
+        calm["n"] = calm["n"] + 1 if idle else 0
+        if calm["n"] >= 3 or time.monotonic() - start > timeout_s:
+            timer.stop()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ok = window.grab().save(str(path))
+            print(f"screenshot {'saved' if ok else 'FAILED'}: {path} ({window.windowTitle()})", file=sys.stderr)
+            QApplication.exit(0 if ok else 1)
+
+    timer.timeout.connect(poll)
+    timer.start(100)
+    return timer
+
+
+def run(project_path: Path | str | None = None, argv: list[str] | None = None) -> int:
+    """Open `project_path` (the demo project when None) in the main window; returns the exit
+    code. A project locked by another process gets a message, not a crash."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("MMInstruct Studio")
+    app.setOrganizationName("mmstudio")
+    shot = os.environ.get(SCREENSHOT_ENV)
+    screenshot = Path(shot) if shot else None
+    reporter = ErrorReporter(user_home() / "logs")
+    reporter.install()
+    try:
+        try:
+            project = open_project(Path(project_path) if project_path else None)
+        except StudioError as exc:
+            report_startup_error(exc, screenshot)
+            return EXIT_STARTUP_ERROR
+        try:
+            from desktop.main_window import MainWindow
+
+            reporter.set_log_dir(project.logs_dir)
+            window = MainWindow(project)
+            window.show()
+            if screenshot is not None:
+                save_when_idle(window, screenshot)
+            code = app.exec()
+            window.shutdown()
+            window.deleteLater()
+            return code
+        finally:
+            project.close()
+    finally:
+        reporter.uninstall()

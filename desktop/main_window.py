@@ -1,0 +1,293 @@
+"""The studio's window: domains, filters and the grid on the left, the review pane on the
+right, other panels as tabs or docks from desktop.panels, every command on the keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.store import browse
+from desktop import panels
+from desktop.models.edits import EditHistory
+from desktop.models.filter_state import FilterState
+from desktop.models.image_list import ImageListModel
+from desktop.views.filter_bar import FilterBar
+from desktop.views.grid import ImageGrid
+from desktop.views.review_pane import ReviewPane
+from desktop.views.shortcuts import SHORTCUTS, ShortcutsDialog, key_sequences
+from desktop.views.sidebar import DomainSidebar
+from desktop.workers.tasks import TaskRunner
+from desktop.workers.thumbnails import ThumbnailLoader
+
+DOCK_AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+MENUS = ("File", "Edit", "Review", "View", "Tools", "Help")
+# Menu placement of the keyboard commands (desktop.views.shortcuts.SHORTCUTS).
+MENU_OF_GROUP = {"Navigate": "Review", "Decide": "Review", "Edit": "Edit", "View": "View", "Project": "File", "Help": "Help"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, project, parent=None):
+        super().__init__(parent)
+        self.project = project
+        self.setWindowTitle(f"MMInstruct Studio — {project.name}")
+        self.thumbs = ThumbnailLoader(self)
+        self.history = EditHistory(project.db, self)
+        self.filters = FilterState(self)
+        self.model = ImageListModel(project, self.thumbs, self)
+        self.background = TaskRunner(self, threads=1)
+
+        self.sidebar = DomainSidebar(self)
+        self.filter_bar = FilterBar(self)
+        self.grid = ImageGrid(self)
+        self.grid.setObjectName("imageGrid")
+        self.grid.setModel(self.model)
+        self.review = ReviewPane(project, self.history, self.thumbs, self)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.sidebar)
+        split.addWidget(self.grid)
+        split.addWidget(self.review)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 4)
+        split.setSizes([200, 540, 700])
+        browse_tab = QWidget(self)
+        browse_layout = QVBoxLayout(browse_tab)
+        browse_layout.setContentsMargins(0, 0, 0, 0)
+        browse_layout.addWidget(self.filter_bar)
+        browse_layout.addWidget(split, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("tabs")
+        self.tabs.addTab(browse_tab, "Browse && review")
+        self.setCentralWidget(self.tabs)
+        self.count_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.count_label)
+
+        self.menus: dict[str, QMenu] = {name: self.menuBar().addMenu(name) for name in MENUS}
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_actions()
+        self.panels: dict[str, QWidget] = {}
+        self._build_panels()
+        self._connect()
+        self.refresh_library()
+        self.model.set_query(self.filters.query, wait=True)
+        self.resize(1440, 900)
+        self.grid.setFocus()
+
+    # construction --------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        for s in SHORTCUTS:
+            action = QAction(s.text, self)
+            action.setShortcuts(key_sequences(s))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(getattr(self, f"on_{s.name}"))
+            self.addAction(action)
+            self.menus[MENU_OF_GROUP.get(s.group, "Tools")].addAction(action)
+            self.actions_by_name[s.name] = action
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.menus["File"].addSeparator()
+        self.menus["File"].addAction(quit_action)
+        for extra in sorted(panels.ACTIONS, key=lambda a: a.order):
+            action = QAction(extra.text, self)
+            if extra.shortcut:
+                action.setShortcut(QKeySequence(extra.shortcut))
+            action.triggered.connect(lambda _c=False, run=extra.run: run(self))
+            self.menu(extra.menu).addAction(action)
+
+    def menu(self, name: str) -> QMenu:
+        """The menu called `name`, created at the end of the bar when new."""
+        if name not in self.menus:
+            self.menus[name] = self.menuBar().addMenu(name)
+        return self.menus[name]
+
+    def _build_panels(self) -> None:
+        panels.load_panel_modules()
+        for spec in sorted(panels.PANELS.values(), key=lambda p: (p.order, p.name)):
+            self.add_panel(spec)
+
+    def add_panel(self, spec: panels.Panel) -> QWidget:
+        widget = spec.factory(self)
+        widget.setObjectName(f"panel_{spec.name}")
+        if spec.area == "tab":
+            self.tabs.addTab(widget, spec.title)
+        else:
+            dock = QDockWidget(spec.title, self)
+            dock.setObjectName(f"dock_{spec.name}")
+            dock.setWidget(widget)
+            self.addDockWidget(DOCK_AREAS[spec.area], dock)
+        self.panels[spec.name] = widget
+        return widget
+
+    def show_panel(self, name: str) -> None:
+        widget = self.panels[name]
+        index = self.tabs.indexOf(widget)
+        if index >= 0:
+            self.tabs.setCurrentIndex(index)
+
+    def _connect(self) -> None:
+        self.filters.changed.connect(self.model.set_query)
+        self.sidebar.domainSelected.connect(lambda d: self.filters.update(domain=d))
+        self.filter_bar.changed.connect(lambda changes: self.filters.update(**changes))
+        self.model.queryApplied.connect(self._query_applied)
+        self.model.queryFailed.connect(lambda m: self.statusBar().showMessage(f"Filter failed: {m}"))
+        self.grid.currentImageChanged.connect(self.review.show_image_soon)
+        self.history.changed.connect(self._history_changed)
+        self.history.failed.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.review.imageDecided.connect(lambda _i, _s: self.grid.step(1))
+        self.review.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.review.editFinished.connect(self.grid.setFocus)
+        stack = self.history.stack
+        stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
+        stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
+        stack.undoTextChanged.connect(lambda t: self.actions_by_name["undo"].setText(f"Undo {t}".strip()))
+        stack.redoTextChanged.connect(lambda t: self.actions_by_name["redo"].setText(f"Redo {t}".strip()))
+        self.actions_by_name["undo"].setEnabled(False)
+        self.actions_by_name["redo"].setEnabled(False)
+
+    def refresh_library(self) -> None:
+        """Domain counts now (one small query); the list of check flags in the background."""
+        self.sidebar.set_counts(browse.domain_counts(self.project.db), self.filters.query.domain)
+        db = self.project.db
+        self.background.submit(lambda report: browse.check_flag_names(db), self.filter_bar.set_flags)
+
+    # reactions -----------------------------------------------------------------------
+    def _query_applied(self, query, count: int) -> None:
+        self.count_label.setText(f"{count:,} images")
+        if count and not self.grid.currentIndex().isValid():
+            self.grid.select_row(0)
+
+    def _history_changed(self, images, replay: bool) -> None:
+        self.model.invalidate(images)
+        if replay and self.review.image_id not in images:
+            rows = [r for r in (self.model.row_of(i) for i in images) if r is not None]
+            if rows:  # undo/redo elsewhere: show what changed
+                self.grid.select_row(min(rows))
+
+    # commands (named after desktop.views.shortcuts.SHORTCUTS) -------------------------
+    def on_next_image(self) -> None:
+        self.review.commit_pending()
+        self.grid.step(1)
+
+    def on_previous_image(self) -> None:
+        self.review.commit_pending()
+        self.grid.step(-1)
+
+    def on_next_item(self) -> None:
+        self.review.next_item(1)
+
+    def on_previous_item(self) -> None:
+        self.review.next_item(-1)
+
+    def on_focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.filter_bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.search.selectAll()
+
+    def on_focus_grid(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.grid.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def on_accept_item(self) -> None:
+        self.review.decide_item("accepted")
+
+    def on_reject_item(self) -> None:
+        self.review.decide_item("rejected")
+
+    def on_fix_item(self) -> None:
+        self.review.decide_item("needs_fix")
+
+    def on_accept_image(self) -> None:
+        self.review.decide_image("accepted")
+
+    def on_reject_image(self) -> None:
+        self.review.decide_image("rejected")
+
+    def on_fix_image(self) -> None:
+        self.review.decide_image("needs_fix")
+
+    def on_edit(self) -> None:
+        self.review.begin_edit()
+
+    def on_edit_caption(self) -> None:
+        self.review.sync()
+        self.review.caption.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def on_commit(self) -> None:
+        self.review.commit_pending()
+
+    def on_undo(self) -> None:
+        self.review.commit_pending()
+        self.history.undo()
+
+    def on_redo(self) -> None:
+        self.history.redo()
+
+    def on_fit(self) -> None:
+        self.review.viewer.fit()
+
+    def on_zoom_in(self) -> None:
+        self.review.viewer.zoom(1.25)
+
+    def on_zoom_out(self) -> None:
+        self.review.viewer.zoom(0.8)
+
+    def on_actual_size(self) -> None:
+        self.review.viewer.actual_size()
+
+    def on_import_images(self) -> None:
+        from desktop.views.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.project, self)
+        dialog.imported.connect(lambda _s: (self.refresh_library(), self.model.refresh()))
+        dialog.open()
+        self.import_dialog = dialog
+
+    def on_export_data(self) -> None:
+        from desktop.views.export_dialog import ExportDialog
+
+        self.export_dialog = ExportDialog(self.project, self)
+        self.export_dialog.open()
+
+    def on_show_shortcuts(self) -> None:
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+
+    # shutdown ------------------------------------------------------------------------
+    def is_idle(self) -> bool:
+        """No query, thumbnail or picture still loading (screenshots and benchmarks wait on it)."""
+        return not (
+            self.model.runner.busy()
+            or self.review.loader.busy()
+            or self.background.busy()
+            or self.thumbs.pending()
+        )
+
+    def shutdown(self) -> None:
+        """Save the field being typed in and stop the worker threads; idempotent."""
+        self.review.commit_pending()
+        self.thumbs.shutdown()
+        for runner in (self.model.runner, self.review.loader, self.background):
+            runner.wait()
+        for widget in self.panels.values():
+            runner = getattr(widget, "runner", None)
+            if runner is not None:
+                runner.wait()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

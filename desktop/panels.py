@@ -1,0 +1,62 @@
+"""Registries that let other parts add tabs, docks and menu actions to the main window.
+
+A part registers from its own module and appends that module to PANEL_MODULES (the same
+pattern as core.cli.COMMAND_MODULES); the window imports them when it is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+AREAS = ("tab", "left", "right", "bottom")  # a tab beside "Browse & review", or a dock
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    title: str
+    factory: Callable  # (MainWindow) -> QWidget; import heavy modules inside it
+    area: str = "tab"
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class MenuAction:
+    menu: str  # "File", "Edit", "Review", "View", "Tools", "Help" or a new one
+    text: str
+    run: Callable  # (MainWindow) -> None
+    shortcut: str | None = None
+    order: int = 100
+
+
+PANELS: dict[str, Panel] = {}
+ACTIONS: list[MenuAction] = []
+
+# Modules whose import registers panels or actions (jobs and training panels add theirs here).
+PANEL_MODULES: list[str] = []
+
+
+def register_panel(panel: Panel) -> None:
+    if panel.area not in AREAS:
+        raise ValueError(f"panel {panel.name!r}: area must be one of {', '.join(AREAS)}")
+    PANELS[panel.name] = panel
+
+
+def register_action(action: MenuAction) -> None:
+    ACTIONS.append(action)
+
+
+def load_panel_modules() -> None:
+    for name in PANEL_MODULES:
+        importlib.import_module(name)
+
+
+def _stats(window):
+    from desktop.views.stats_view import StatsView
+
+    return StatsView(window.project, window)
+
+
+register_panel(Panel("stats", "Stats", _stats, order=50))

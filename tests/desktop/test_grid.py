@@ -1,0 +1,109 @@
+"""The grid over the id list: filters from the sidebar and the filter bar, paging, thumbnails."""
+
+import pytest
+
+from core.store import browse
+from core.store.browse import ANY_FLAG, ImageQuery
+from desktop.models.image_list import MISSING, ROW_ROLE, THUMB_ROLE, ImageListModel
+from desktop.views.filter_bar import DISAGREE
+from desktop.workers.thumbnails import ThumbnailLoader
+from tests.desktop.conftest import wait_idle
+
+pytestmark = pytest.mark.gui
+
+
+def _apply(qtbot, window, action):
+    with qtbot.waitSignal(window.model.queryApplied, timeout=5000):
+        action()
+    wait_idle(qtbot, window)
+
+
+def _shown_ids(window):
+    return [window.model.image_id(r) for r in range(window.model.rowCount())]
+
+
+def test_sidebar_counts_and_domain_filter(qtbot, window):
+    db = window.project.db
+    texts = [window.sidebar.list.item(i).text() for i in range(window.sidebar.list.count())]
+    assert texts == ["All images  (12)", "art  (4)", "science  (4)", "street  (3)", "(no domain)  (1)"]
+    _apply(qtbot, window, lambda: window.sidebar.list.setCurrentRow(2))
+    assert _shown_ids(window) == browse.image_ids(db, ImageQuery(domain="science")).tolist()
+    assert window.count_label.text() == "4 images"
+    # the first image of the new list is shown in the review pane
+    assert window.review.image_id == _shown_ids(window)[0]
+    _apply(qtbot, window, lambda: window.sidebar.list.setCurrentRow(4))
+    assert _shown_ids(window) == browse.image_ids(db, ImageQuery(domain="")).tolist()
+
+
+def test_filter_bar_combines_with_domain(qtbot, window):
+    db = window.project.db
+    bar = window.filter_bar
+    _apply(qtbot, window, lambda: bar.itype.setCurrentIndex(bar.itype.findData("long_vqa")))
+    assert _shown_ids(window) == browse.image_ids(db, ImageQuery(itype="long_vqa")).tolist()
+    _apply(qtbot, window, lambda: bar.flag.setCurrentIndex(bar.flag.findData(ANY_FLAG)))
+    expected = browse.image_ids(db, ImageQuery(itype="long_vqa", check_flag=ANY_FLAG)).tolist()
+    assert _shown_ids(window) == expected
+    _apply(qtbot, window, lambda: bar.flag.setCurrentIndex(bar.flag.findData(DISAGREE)))
+    assert window.filters.query == ImageQuery(itype="long_vqa", disagree=True)
+    _apply(qtbot, window, lambda: bar.sort.setCurrentIndex(bar.sort.findData("newest")))
+    got = _shown_ids(window)
+    assert got == sorted(got, reverse=True)
+    # the check flags present in the project are offered
+    assert bar.flag.findData("answer_leak") > 0 and bar.flag.findData("too_short") > 0
+
+
+def test_text_search_is_debounced_and_literal(qtbot, window):
+    search = window.filter_bar.search
+    window.on_focus_search()
+    assert search.hasFocus()
+    with qtbot.waitSignal(window.model.queryApplied, timeout=3000):
+        qtbot.keyClicks(search, "number 5 ")
+    assert window.filters.query.text == "number 5 "
+    assert window.model.rowCount() == 1
+    row = window.model.data(window.model.index(0), ROW_ROLE)
+    assert row.id == browse.image_ids(window.project.db, ImageQuery(text="number 5 "))[0]
+
+
+def test_rows_page_in_and_edits_invalidate_only_their_row(qtbot, review_project):
+    loader = ThumbnailLoader()
+    model = ImageListModel(review_project, loader)
+    model.PAGE = 5  # three pages over twelve images
+    model.set_query(ImageQuery(), wait=True)
+    assert model.rowCount() == 12 and not model._pages
+    row = model.data(model.index(7), ROW_ROLE)
+    assert row.id == model.image_id(7) and list(model._pages) == [1]
+    review_project.db.execute("UPDATE images SET status = 'accepted' WHERE id = ?", [row.id])
+    with qtbot.waitSignal(model.dataChanged):
+        model.invalidate([row.id])
+    assert model.data(model.index(7), ROW_ROLE).status == "accepted"
+    assert model.row_of(row.id) == 7 and model.row_of(-5) is None
+    loader.shutdown()
+
+
+def test_thumbnails_load_on_pool_threads_with_placeholder_for_missing(qtbot, review_project):
+    first, second = browse.page_rows(review_project.db, browse.image_ids(review_project.db, ImageQuery())[:2])
+    (review_project.root / second.thumb).unlink()
+    loader = ThumbnailLoader(box=64)
+    model = ImageListModel(review_project, loader)
+    model.set_query(ImageQuery(), wait=True)
+    assert model.data(model.index(0), THUMB_ROLE) is None  # placeholder while it loads
+    model.data(model.index(1), THUMB_ROLE)
+    qtbot.waitUntil(lambda: loader.pending() == 0, timeout=3000)
+    image = model.data(model.index(0), THUMB_ROLE)
+    assert max(image.width(), image.height()) == 64
+    assert model.data(model.index(1), THUMB_ROLE) is MISSING
+    assert first.id in loader.cache and second.id in loader.failed
+    loader.shutdown()
+
+
+def test_grid_paints_tiles_with_status_and_badges(qtbot, window):
+    window.grid.viewport().repaint()
+    image = window.grid.viewport().grab().toImage()
+    # the first tile is selected and painted in the highlight colour around its thumbnail
+    highlight = window.grid.palette().highlight().color()
+    rect = window.grid.visualRect(window.model.index(0))
+    assert image.pixelColor(rect.left() + 6, rect.bottom() - 8) == highlight
+    # the thumbnail (a coloured picture) is drawn, not the grey placeholder
+    centre = image.pixelColor(rect.center().x(), rect.top() + 30)
+    assert centre.name() not in ("#d6d9de", highlight.name())
+    assert window.model.data(window.model.index(0)) == f"#{window.model.image_id(0)}"

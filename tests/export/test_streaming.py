@@ -1,0 +1,55 @@
+"""Memory stays flat as the data grows: Python-side peaks do not scale with the row count.
+
+tracemalloc sees every Python allocation (not DuckDB's own buffers): a whole-dataset list of
+records or rows would make the peak grow with the number of instructions.
+"""
+
+import tracemalloc
+
+import pytest
+
+from core.export import jsonstream
+from core.export.readers import iter_conversations
+from core.export.writer import ExportOptions, export_project
+from core.project import Project
+from tests.export.helpers import add_image
+
+
+def _project(root, n_qas):
+    p = Project.create(root)
+    images = [add_image(p, k, "nature") for k in range(20)]
+    p.db.execute(
+        "INSERT INTO instructions (image_id, itype, lang, question, answer, status) "
+        "SELECT ?[1 + (r % 20)::INT], 'short_vqa', 'en', 'Question number ' || r || ' about the picture?', "
+        "'Answer ' || r, 'accepted' FROM range(?) t(r)",
+        [images, n_qas],
+    )
+    return p
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["llava", "trl", "hf"])
+def test_export_and_read_memory_is_flat(tmp_path, monkeypatch, fmt):
+    # The JSON reader holds a few chunks at a time: make them small so that both sizes
+    # below span many chunks and the peaks measure the per-row cost.
+    monkeypatch.setattr(jsonstream, "CHUNK", 1 << 16)
+    peaks = {}
+    for n in (200, 2_000, 20_000):  # the first run pays for lazy imports; not compared
+        with _project(tmp_path / f"p{n}", n) as p:
+            out = tmp_path / f"o{n}"
+            export = _peak(lambda p=p, out=out: export_project(p, out, ExportOptions(fmt, suffix=None)))
+            read = _peak(lambda out=out: sum(1 for _ in iter_conversations(out, cache_dir=tmp_path / "c")))
+            peaks[n] = (export, read)
+    (e_small, r_small), (e_big, r_big) = peaks[2_000], peaks[20_000]
+    # 10x the rows; a list of them would grow the peak by megabytes
+    assert e_big < e_small * 2 + 1_000_000, peaks
+    assert r_big < r_small * 2 + 1_000_000, peaks
