@@ -24,7 +24,9 @@ def main() -> int:
     }
     reports = {name: evaluate(chosen) for name, chosen in splits.items()}
     if "--json" in sys.argv:
-        print(json.dumps({k: r.to_json() for k, r in reports.items()}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps({k: r.to_json() for k, r in reports.items()}, ensure_ascii=False, indent=2)
+        )
     else:
         for name, report in reports.items():
             print(f"== {name}")

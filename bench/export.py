@@ -104,9 +104,18 @@ def naive(project_root: Path, fmt: str, out: Path) -> int:
             if fmt == "hf":
                 if sha not in cache:
                     cache = {sha: Path(p.resolve_media(storage, path)).read_bytes()}
-                msgs = [{"role": "user", "content": "<image>\n" + text}, {"role": "assistant", "content": ans}]
-                records.append({"id": f"{sha[:16]}-{k}", "images": [{"bytes": cache[sha], "path": rel}],
-                                "messages": msgs, "meta": meta})
+                msgs = [
+                    {"role": "user", "content": "<image>\n" + text},
+                    {"role": "assistant", "content": ans},
+                ]
+                records.append(
+                    {
+                        "id": f"{sha[:16]}-{k}",
+                        "images": [{"bytes": cache[sha], "path": rel}],
+                        "messages": msgs,
+                        "meta": meta,
+                    }
+                )
                 continue
             if sha not in seen:
                 seen.add(sha)
@@ -114,15 +123,42 @@ def naive(project_root: Path, fmt: str, out: Path) -> int:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(p.resolve_media(storage, path), dest)
             if fmt == "llava":
-                conv = [{"from": "human", "value": "<image>\n" + text}, {"from": "gpt", "value": ans}]
-                records.append({"id": f"{sha[:16]}-{k}", "image": rel, "conversations": conv, "meta": meta})
+                conv = [
+                    {"from": "human", "value": "<image>\n" + text},
+                    {"from": "gpt", "value": ans},
+                ]
+                records.append(
+                    {"id": f"{sha[:16]}-{k}", "image": rel, "conversations": conv, "meta": meta}
+                )
             elif fmt == "sharegpt":
-                msgs = [{"role": "user", "content": "<image>\n" + text}, {"role": "assistant", "content": ans}]
-                records.append({"id": f"{sha[:16]}-{k}", "messages": msgs, "images": ["images/" + rel], "meta": meta})
+                msgs = [
+                    {"role": "user", "content": "<image>\n" + text},
+                    {"role": "assistant", "content": ans},
+                ]
+                records.append(
+                    {
+                        "id": f"{sha[:16]}-{k}",
+                        "messages": msgs,
+                        "images": ["images/" + rel],
+                        "meta": meta,
+                    }
+                )
             else:
-                msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]},
-                        {"role": "assistant", "content": [{"type": "text", "text": ans}]}]
-                records.append({"id": f"{sha[:16]}-{k}", "messages": msgs, "images": ["images/" + rel], "meta": meta})
+                msgs = [
+                    {
+                        "role": "user",
+                        "content": [{"type": "image"}, {"type": "text", "text": text}],
+                    },
+                    {"role": "assistant", "content": [{"type": "text", "text": ans}]},
+                ]
+                records.append(
+                    {
+                        "id": f"{sha[:16]}-{k}",
+                        "messages": msgs,
+                        "images": ["images/" + rel],
+                        "meta": meta,
+                    }
+                )
     if fmt == "hf":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -151,7 +187,18 @@ def child(args) -> int:
 
 
 def run_side(side: str, project: Path, fmt: str, out: Path) -> dict:
-    cmd = [sys.executable, __file__, "--child", side, "--project", str(project), "--fmt", fmt, "--out", str(out)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        side,
+        "--project",
+        str(project),
+        "--fmt",
+        fmt,
+        "--out",
+        str(out),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"{side} {fmt} failed:\n{done.stderr}")
@@ -160,8 +207,12 @@ def run_side(side: str, project: Path, fmt: str, out: Path) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 1M instructions over 100k images")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--scale", type=float, default=1.0, help="1.0 = 1M instructions over 100k images"
+    )
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", choices=("ours", "naive"), dest="side", help=argparse.SUPPRESS)
@@ -176,8 +227,11 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         build(work, n_qas, n_images)
-        print(f"project: {n_qas:,} instructions over {n_images:,} images, built in "
-              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(
+            f"project: {n_qas:,} instructions over {n_images:,} images, built in "
+            f"{time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
         results = {}
         for fmt in args.formats.split(","):
             a = run_side("ours", work / "proj", fmt, work / f"ours-{fmt}")
@@ -186,12 +240,20 @@ def main() -> int:
                 raise SystemExit(f"{fmt}: ours wrote {a['records']} records, naive {b['records']}")
             results[fmt] = {"ours": a, "naive": b, "speedup": b["seconds"] / a["seconds"]}
         if args.json:
-            print(json.dumps({"instructions": n_qas, "images": n_images, "formats": results}, indent=2))
+            print(
+                json.dumps(
+                    {"instructions": n_qas, "images": n_images, "formats": results}, indent=2
+                )
+            )
             return 0
-        print(f"{'format':9} {'ours s':>8} {'naive s':>8} {'speedup':>8} {'ours RSS':>9} {'naive RSS':>10}")
+        print(
+            f"{'format':9} {'ours s':>8} {'naive s':>8} {'speedup':>8} {'ours RSS':>9} {'naive RSS':>10}"
+        )
         for fmt, r in results.items():
-            print(f"{fmt:9} {r['ours']['seconds']:8.2f} {r['naive']['seconds']:8.2f} {r['speedup']:7.1f}x "
-                  f"{r['ours']['peak_rss_mb']:7.0f}MB {r['naive']['peak_rss_mb']:8.0f}MB")
+            print(
+                f"{fmt:9} {r['ours']['seconds']:8.2f} {r['naive']['seconds']:8.2f} {r['speedup']:7.1f}x "
+                f"{r['ours']['peak_rss_mb']:7.0f}MB {r['naive']['peak_rss_mb']:8.0f}MB"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

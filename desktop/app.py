@@ -80,7 +80,10 @@ def save_when_idle(window: QWidget, path: Path, timeout_s: float = SCREENSHOT_TI
             timer.stop()
             path.parent.mkdir(parents=True, exist_ok=True)
             ok = window.grab().save(str(path))
-            print(f"screenshot {'saved' if ok else 'FAILED'}: {path} ({window.windowTitle()})", file=sys.stderr)
+            print(
+                f"screenshot {'saved' if ok else 'FAILED'}: {path} ({window.windowTitle()})",
+                file=sys.stderr,
+            )
             QApplication.exit(0 if ok else 1)
 
     timer.timeout.connect(poll)

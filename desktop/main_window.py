@@ -36,7 +36,14 @@ DOCK_AREAS = {
 }
 MENUS = ("File", "Edit", "Review", "View", "Tools", "Help")
 # Menu placement of the keyboard commands (desktop.views.shortcuts.SHORTCUTS).
-MENU_OF_GROUP = {"Navigate": "Review", "Decide": "Review", "Edit": "Edit", "View": "View", "Project": "File", "Help": "Help"}
+MENU_OF_GROUP = {
+    "Navigate": "Review",
+    "Decide": "Review",
+    "Edit": "Edit",
+    "View": "View",
+    "Project": "File",
+    "Help": "Help",
+}
 
 
 class MainWindow(QMainWindow):
@@ -144,7 +151,9 @@ class MainWindow(QMainWindow):
         self.sidebar.domainSelected.connect(lambda d: self.filters.update(domain=d))
         self.filter_bar.changed.connect(lambda changes: self.filters.update(**changes))
         self.model.queryApplied.connect(self._query_applied)
-        self.model.queryFailed.connect(lambda m: self.statusBar().showMessage(f"Filter failed: {m}"))
+        self.model.queryFailed.connect(
+            lambda m: self.statusBar().showMessage(f"Filter failed: {m}")
+        )
         self.grid.currentImageChanged.connect(self.review.show_image_soon)
         self.history.changed.connect(self._history_changed)
         self.history.failed.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -154,8 +163,12 @@ class MainWindow(QMainWindow):
         stack = self.history.stack
         stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
         stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
-        stack.undoTextChanged.connect(lambda t: self.actions_by_name["undo"].setText(f"Undo {t}".strip()))
-        stack.redoTextChanged.connect(lambda t: self.actions_by_name["redo"].setText(f"Redo {t}".strip()))
+        stack.undoTextChanged.connect(
+            lambda t: self.actions_by_name["undo"].setText(f"Undo {t}".strip())
+        )
+        stack.redoTextChanged.connect(
+            lambda t: self.actions_by_name["redo"].setText(f"Redo {t}".strip())
+        )
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
 
@@ -163,7 +176,9 @@ class MainWindow(QMainWindow):
         """Domain counts now (one small query); the list of check flags in the background."""
         self.sidebar.set_counts(browse.domain_counts(self.project.db), self.filters.query.domain)
         db = self.project.db
-        self.background.submit(lambda report: browse.check_flag_names(db), self.filter_bar.set_flags)
+        self.background.submit(
+            lambda report: browse.check_flag_names(db), self.filter_bar.set_flags
+        )
 
     # reactions -----------------------------------------------------------------------
     def _query_applied(self, query, count: int) -> None:
@@ -271,18 +286,18 @@ class MainWindow(QMainWindow):
     def is_idle(self) -> bool:
         """No query, thumbnail or picture still loading (screenshots and benchmarks wait on it)."""
         return not (
-            self.model.runner.busy()
-            or self.review.loader.busy()
+            self.model.busy()
+            or self.review.busy()
             or self.background.busy()
             or self.thumbs.pending()
         )
 
     def shutdown(self) -> None:
         """Save the field being typed in and stop the worker threads; idempotent."""
-        self.review.commit_pending()
+        self.review.shutdown()
+        self.model.shutdown()
         self.thumbs.shutdown()
-        for runner in (self.model.runner, self.review.loader, self.background):
-            runner.wait()
+        self.background.wait()
         for widget in self.panels.values():
             runner = getattr(widget, "runner", None)
             if runner is not None:

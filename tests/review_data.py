@@ -6,6 +6,7 @@ Shared by tests/core (browse, review) and tests/desktop (the GUI over the same d
 from __future__ import annotations
 
 import hashlib
+
 from PIL import Image, ImageDraw
 
 DOMAINS = [("art", "Art"), ("science", "Science"), ("street", "Street view")]
@@ -56,7 +57,10 @@ def populate(project, n_images: int = 12, files: bool = True) -> list[int]:
                 cur.execute(
                     "INSERT INTO captions (image_id, version, text, lang, model) "
                     "VALUES (?, 1, ?, 'en', 'test-vlm')",
-                    [image_id, f"Picture number {k + 1} ({domain or 'no domain'}) with a white disc."],
+                    [
+                        image_id,
+                        f"Picture number {k + 1} ({domain or 'no domain'}) with a white disc.",
+                    ],
                 )
             _instructions(cur, image_id, k)
     return ids

@@ -46,7 +46,9 @@ class ChatRequest:
     top_p: float | None = None
     seed: int | None = None
     stop: list[str] | None = None
-    json_schema: dict | None = None  # constrain the reply (local grammar / OpenAI structured output)
+    json_schema: dict | None = (
+        None  # constrain the reply (local grammar / OpenAI structured output)
+    )
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -132,7 +134,9 @@ class BackendError(StudioError):
     retryable: ClassVar[bool] = False
     fatal: ClassVar[bool] = False  # stops the whole job: every other item would fail the same way
 
-    def __init__(self, message: str, http_status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, message: str, http_status: int | None = None, retry_after: float | None = None
+    ):
         from core.backends.keys import redact
 
         super().__init__(redact(message))
@@ -207,6 +211,7 @@ class Backend(ABC):
     @classmethod
     def validate_config(cls, config) -> None:
         """Raise BackendConfigError for settings this kind cannot use."""
+        return None
 
     @property
     def name(self) -> str:
@@ -255,9 +260,11 @@ class Backend(ABC):
 
     async def aclose(self) -> None:
         """Release connections bound to the running event loop."""
+        return None
 
     def close(self) -> None:
         """Release everything (stop a managed server). Safe to call twice."""
+        return None
 
     def __enter__(self):
         return self

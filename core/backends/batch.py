@@ -26,7 +26,9 @@ def build_jsonl(model: str, requests: list[tuple[str, Prepared]]) -> bytes:
     lines = []
     for custom_id, prepared in requests:
         body = {"model": model, **prepared.payload}
-        lines.append(json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}))
+        lines.append(
+            json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body})
+        )
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -35,7 +37,9 @@ class BatchClient:
         self.backend = backend
         self.poll_s = poll_s
 
-    async def submit(self, requests: list[tuple[str, Prepared]], metadata: dict | None = None) -> str:
+    async def submit(
+        self, requests: list[tuple[str, Prepared]], metadata: dict | None = None
+    ) -> str:
         """Upload and start a batch; returns its id (persist it: polling can resume later)."""
         client = self.backend._client()
         data = build_jsonl(self.backend.model, requests)
@@ -52,7 +56,10 @@ class BatchClient:
         return batch.id
 
     async def wait(
-        self, batch_id: str, on_status: Callable[[dict], None] | None = None, timeout_s: float | None = None
+        self,
+        batch_id: str,
+        on_status: Callable[[dict], None] | None = None,
+        timeout_s: float | None = None,
     ) -> dict:
         client = self.backend._client()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -63,7 +70,9 @@ class BatchClient:
             if batch["status"] in TERMINAL:
                 return batch
             if deadline is not None and time.monotonic() > deadline:
-                raise BatchFailed(f"batch {batch_id} still {batch['status']} after {timeout_s:.0f} s")
+                raise BatchFailed(
+                    f"batch {batch_id} still {batch['status']} after {timeout_s:.0f} s"
+                )
             await asyncio.sleep(self.poll_s)
 
     async def results(self, batch: dict) -> dict[str, ChatResponse | BackendError]:
@@ -89,7 +98,9 @@ class BatchClient:
         status = resp.get("status_code")
         if entry.get("error") or status != 200:
             err = entry.get("error") or (resp.get("body") or {}).get("error") or {}
-            return BatchFailed(f"request failed in batch ({status}): {err.get('message', err)}", status)
+            return BatchFailed(
+                f"request failed in batch ({status}): {err.get('message', err)}", status
+            )
         try:
             return _response(self.backend.name, ChatCompletion.model_validate(resp["body"]), 0.0)
         except BackendError as exc:

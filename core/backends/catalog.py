@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,23 @@ def _progress_class(callback: Progress | None, name: str):
     return _Reporter
 
 
+def _check_reachable(endpoint: str | None, timeout_s: float = 3.0) -> None:
+    """Fail at once without a network: huggingface_hub itself retries for tens of seconds."""
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    url = urlsplit(endpoint or constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise CatalogError(
+            f"cannot reach the model hub at {url.hostname}:{port} ({exc.strerror or exc}); "
+            "no network? Use local files with `mmstudio backend add --kind llama_cpp --gguf FILE`"
+        ) from None
+
+
 def download_file(
     f: ModelFile, dest: Path, progress: Progress | None = None, endpoint: str | None = None
 ) -> Path:
@@ -126,6 +144,7 @@ def download_file(
             "on a connected machine and add it with `mmstudio backend add --kind llama_cpp "
             "--gguf FILE [--mmproj FILE]`"
         )
+    _check_reachable(endpoint)
     from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 

@@ -61,7 +61,9 @@ def retry_after_seconds(headers) -> float | None:
         return max(0.0, when.timestamp() - time.time())
 
 
-def build_payload(request: ChatRequest, max_side: int | None, detail: str | None) -> tuple[dict, int, int]:
+def build_payload(
+    request: ChatRequest, max_side: int | None, detail: str | None
+) -> tuple[dict, int, int]:
     """(body without model, number of images, estimated prompt tokens)."""
     messages, n_images, chars = [], 0, 0
     for msg in request.messages:
@@ -111,7 +113,9 @@ class OpenAIBackend(Backend):
         if not config.model:
             raise BackendConfigError(f"backend {config.name!r}: an openai backend needs --model")
         if config.base_url and not config.base_url.startswith(("http://", "https://")):
-            raise BackendConfigError(f"backend {config.name!r}: base URL must start with http(s)://")
+            raise BackendConfigError(
+                f"backend {config.name!r}: base URL must start with http(s)://"
+            )
 
     # client ----------------------------------------------------------------------------
     def api_key(self) -> str:
@@ -160,10 +164,14 @@ class OpenAIBackend(Backend):
         import openai
 
         client = self._client()
+        known, extra = _split_known(client, prepared.payload)
         started = time.perf_counter()
         try:
             completion = await client.chat.completions.create(
-                model=self.model, timeout=timeout or self.config.timeout_s, **prepared.payload
+                model=self.model,
+                timeout=timeout or self.config.timeout_s,
+                extra_body=extra or None,
+                **known,
             )
         except openai.RateLimitError as exc:
             raise RateLimited(
@@ -188,6 +196,20 @@ class OpenAIBackend(Backend):
             raise BadResponse(f"{self.name} sent an unreadable reply: {_cause(exc)}") from None
         latency = time.perf_counter() - started
         return _response(self.name, completion, latency)
+
+
+_SDK_PARAMS: set[str] | None = None
+
+
+def _split_known(client, payload: dict) -> tuple[dict, dict]:
+    """Server-specific fields (llama.cpp's repeat_penalty, vLLM's top_k...) go as extra_body."""
+    global _SDK_PARAMS
+    if _SDK_PARAMS is None:
+        import inspect
+
+        _SDK_PARAMS = set(inspect.signature(client.chat.completions.create).parameters)
+    known = {k: v for k, v in payload.items() if k in _SDK_PARAMS}
+    return known, {k: v for k, v in payload.items() if k not in _SDK_PARAMS}
 
 
 def _response(name: str, completion, latency: float) -> ChatResponse:

@@ -37,7 +37,9 @@ class PriceTable:
     def is_priced(self, model: str | None) -> bool:
         return self.lookup(model) is not None
 
-    def cost(self, model: str | None, usage: Usage, n_images: int = 0, batch: bool = False) -> float:
+    def cost(
+        self, model: str | None, usage: Usage, n_images: int = 0, batch: bool = False
+    ) -> float:
         price = self.lookup(model)
         if price is None:
             return 0.0
@@ -71,7 +73,9 @@ def price_table() -> PriceTable:
     """The merged table; re-read when either file changes (so edits apply without a restart)."""
     bundled = resources_dir() / FILE_NAME
     user = user_home() / FILE_NAME
-    stamp = tuple((str(p), p.stat().st_mtime_ns) if p.is_file() else (str(p), None) for p in (bundled, user))
+    stamp = tuple(
+        (str(p), p.stat().st_mtime_ns) if p.is_file() else (str(p), None) for p in (bundled, user)
+    )
     with _lock:
         if stamp in _cache:
             return _cache[stamp]

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "core.cli.gui_cmds",
     "core.cli.backend_cmds",
     "core.cli.run_cmds",
+    "core.cli.collect_cmds",
 ]
 
 

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--base-url", help="OpenAI-compatible base URL (default: OpenAI)")
     a.add_argument("--model", help="model name on the server")
     a.add_argument("--api-key-env", help="environment variable that holds the API key")
-    a.add_argument("--store-key", action="store_true", help="read a key from stdin into the OS keyring")
+    a.add_argument(
+        "--store-key", action="store_true", help="read a key from stdin into the OS keyring"
+    )
     a.add_argument("--gguf", type=Path, help="llama_cpp: the model GGUF file")
     a.add_argument("--mmproj", type=Path, help="llama_cpp: the vision projector GGUF file")
     a.add_argument("--chat-format", help="llama_cpp: llava-1-5, qwen2.5-vl, mtmd, ...")
@@ -78,7 +80,9 @@ def cmd_add(args) -> int:
     from core.backends.settings import BackendConfig, add_backend
     from core.cli import emit_json
 
-    fields = {dst: getattr(args, src) for src, dst in _FIELDS.items() if getattr(args, src) is not None}
+    fields = {
+        dst: getattr(args, src) for src, dst in _FIELDS.items() if getattr(args, src) is not None
+    }
     for name in ("gguf", "mmproj"):
         if getattr(args, name) is not None:
             fields[name] = str(getattr(args, name).expanduser().resolve())
@@ -86,7 +90,9 @@ def cmd_add(args) -> int:
     config = BackendConfig(name=args.name, kind=args.kind, use_batch_api=args.batch_api, **fields)
     add_backend(config, replace=args.replace)
     if args.store_key:
-        key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ")
+        key = (
+            sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ")
+        )
         set_key(args.name, key)
     if args.json:
         emit_json({"added": config.to_json()})
@@ -103,7 +109,9 @@ def cmd_list(args) -> int:
     rows = []
     for cfg in load_backends().values():
         entry = cfg.to_json()
-        entry["has_key"] = bool(get_key(cfg.name, cfg.api_key_env)) if cfg.kind == "openai" else None
+        entry["has_key"] = (
+            bool(get_key(cfg.name, cfg.api_key_env)) if cfg.kind == "openai" else None
+        )
         rows.append(entry)
     if args.json:
         emit_json({"backends": rows})
@@ -156,11 +164,16 @@ def cmd_test(args) -> int:
     from core.cli import emit_json
 
     with make_backend(args.name) as backend:
-        text = _one(backend, ChatRequest.user("Reply with one short sentence: what is 2 + 2?", max_tokens=32))
+        text = _one(
+            backend,
+            ChatRequest.user("Reply with one short sentence: what is 2 + 2?", max_tokens=32),
+        )
         if backend.supports_images:
             image = _one(
                 backend,
-                ChatRequest.user("Describe this image in one sentence.", [_test_image(args.image)], max_tokens=48),
+                ChatRequest.user(
+                    "Describe this image in one sentence.", [_test_image(args.image)], max_tokens=48
+                ),
             )
         else:
             image = {"ok": None, "skipped": "this backend has no vision projector (mmproj)"}

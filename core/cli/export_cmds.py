@@ -22,18 +22,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, type=Path, help="a new (or empty) folder")
     p.add_argument("--status", action="append", help="instruction status(es) (default: accepted)")
-    p.add_argument("--domain", action="append", help="only these domains (repeat or comma-separate)")
+    p.add_argument(
+        "--domain", action="append", help="only these domains (repeat or comma-separate)"
+    )
     p.add_argument("--type", action="append", help="only these instruction types")
     p.add_argument("--lang", action="append", help="only these languages (en, zh)")
-    p.add_argument("--val-fraction", type=float, default=0.0, help="share of images per domain in val")
+    p.add_argument(
+        "--val-fraction", type=float, default=0.0, help="share of images per domain in val"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the train/val split")
     p.add_argument("--images", default="copy", choices=("copy", "hardlink", "symlink"))
-    p.add_argument("--multi-turn", action="store_true", help="one record per image with all its QAs")
+    p.add_argument(
+        "--multi-turn", action="store_true", help="one record per image with all its QAs"
+    )
     p.add_argument("--no-suffix", action="store_true", help="do not append answer-format suffixes")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("validate", help="check a training file or export folder; exit 1 when invalid")
+    p = sub.add_parser(
+        "validate", help="check a training file or export folder; exit 1 when invalid"
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--format", choices=FORMATS, help="default: detected from the file")
     p.add_argument("--image-folder", type=Path, help="where relative LLaVA image paths point")
@@ -46,7 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, help="default: detected from the file")
     p.add_argument("--domain", help="domain of images whose record names none")
     p.add_argument("--status", default="accepted", help="status of the imported instructions")
-    p.add_argument("--skip-invalid", action="store_true", help="skip invalid records instead of stopping")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="skip invalid records instead of stopping"
+    )
     p.add_argument("--image-folder", type=Path, help="where relative LLaVA image paths point")
     p.add_argument("--workers", type=int, help="image worker processes (0: in this process)")
     p.add_argument("--json", action="store_true")

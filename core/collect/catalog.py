@@ -1,4 +1,5 @@
-"""The CLIP model catalog (resources/clip_models.yaml) and turning a model name into a folder.
+"""The CLIP model catalog (the `clip` section of resources/models.yaml) and turning a model
+name into a folder.
 
 `--model` takes a catalog name (weights fetched through huggingface_hub and cached there) or a
 local folder with a saved model. A folder's key in the database is its absolute path.
@@ -16,7 +17,7 @@ import yaml
 from core.collect.errors import CollectError
 from core.paths import resources_dir
 
-CATALOG_FILE = "clip_models.yaml"
+CATALOG_FILE = "models.yaml"  # shared with the GGUF catalog; ours is its `clip` section
 FALLBACK_RELEVANCE = 0.21
 FALLBACK_DUPLICATE = 0.95
 # What a model folder needs; skips the duplicate PyTorch / TF / Flax weight files.
@@ -50,8 +51,12 @@ class ResolvedModel:
 @cache
 def catalog() -> tuple[str, dict[str, ClipSpec]]:
     """(default name, name -> spec) from the bundled catalog."""
-    data = yaml.safe_load((resources_dir() / CATALOG_FILE).read_text(encoding="utf-8"))
-    specs = {m["name"]: ClipSpec(**m) for m in data["models"]}
+    path = resources_dir() / CATALOG_FILE
+    try:
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {})["clip"]
+        specs = {m["name"]: ClipSpec(**m) for m in data["models"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise CollectError(f"cannot read the CLIP catalog (section `clip` of {path}): {exc}") from None
     return data.get("default") or next(iter(specs)), specs
 
 
@@ -83,7 +88,9 @@ def resolve(name: str | None = None) -> ResolvedModel:
     path = Path(name).expanduser()
     if path.is_dir():
         folder = path.resolve()
-        return ResolvedModel(str(folder), folder, ClipSpec(str(folder), family=_folder_family(folder)))
+        return ResolvedModel(
+            str(folder), folder, ClipSpec(str(folder), family=_folder_family(folder))
+        )
     spec = specs.get(name)
     if spec is None:
         raise CollectError(

@@ -116,14 +116,19 @@ def make_client(policy: DownloadPolicy, accept: str = "image/*"):
 
 
 class Downloader:
-    def __init__(self, dest: Path, policy: DownloadPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        dest: Path,
+        policy: DownloadPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.dest = Path(dest)
         self.policy = policy or DownloadPolicy()
         self.sleep = sleep
 
-    def fetch_all(self, items: Sequence[UrlItem],
-                  progress: Callable[[int, int], None] | None = None) -> list[Fetched]:
+    def fetch_all(
+        self, items: Sequence[UrlItem], progress: Callable[[int, int], None] | None = None
+    ) -> list[Fetched]:
         """Fetch every item; results are in input order, one per item."""
         self.dest.mkdir(parents=True, exist_ok=True)
         results = [Fetched(i, item) for i, item in enumerate(items)]
@@ -139,9 +144,12 @@ class Downloader:
             progress(done, total)
         if not todo:
             return results
-        with make_client(self.policy) as client, ThreadPoolExecutor(
-            max_workers=max(1, self.policy.concurrency), thread_name_prefix="download"
-        ) as pool:
+        with (
+            make_client(self.policy) as client,
+            ThreadPoolExecutor(
+                max_workers=max(1, self.policy.concurrency), thread_name_prefix="download"
+            ) as pool,
+        ):
             futures = [pool.submit(self._fetch, client, res) for res in todo]
             for _ in as_completed(futures):
                 done += 1
@@ -181,7 +189,8 @@ class Downloader:
                 status = resp.status_code
                 if status in _RETRY_STATUS:
                     raise _Transient(
-                        "http_error", f"HTTP {status}",
+                        "http_error",
+                        f"HTTP {status}",
                         retry_after_seconds(resp.headers.get("retry-after")),
                     )
                 if status >= 400:
@@ -191,10 +200,12 @@ class Downloader:
                     raise _Final("bad_content_type", f"content type {ctype or '(none)'!r}")
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > policy.max_bytes:
-                    raise _Final("too_large", f"{int(length)} bytes announced, limit {policy.max_bytes}")
+                    raise _Final(
+                        "too_large", f"{int(length)} bytes announced, limit {policy.max_bytes}"
+                    )
                 digest, size = hashlib.sha256(), 0
                 with part.open("wb") as fh:
-                    for chunk in resp.iter_bytes(1 << 16):
+                    for chunk in resp.iter_bytes():  # as it arrives: a size hint would buffer
                         size += len(chunk)
                         if size > policy.max_bytes:
                             raise _Final("too_large", f"more than {policy.max_bytes} bytes")
@@ -206,7 +217,12 @@ class Downloader:
                 raise _Final("empty", "zero bytes")
             final = self.dest / f"{res.index:06d}{_SUFFIX.get(ctype, '.img')}"
             os.replace(part, final)
-            res.path, res.sha256, res.size, res.content_type = str(final), digest.hexdigest(), size, ctype
+            res.path, res.sha256, res.size, res.content_type = (
+                str(final),
+                digest.hexdigest(),
+                size,
+                ctype,
+            )
             res.reason, res.detail = None, ""
         except httpx.TimeoutException as exc:
             raise _Transient("timeout", f"timed out ({type(exc).__name__})") from None
@@ -220,6 +236,10 @@ class Downloader:
             part.unlink(missing_ok=True)
 
 
-def fetch_all(items: Sequence[UrlItem], dest: Path, policy: DownloadPolicy | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[Fetched]:
+def fetch_all(
+    items: Sequence[UrlItem],
+    dest: Path,
+    policy: DownloadPolicy | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Fetched]:
     return Downloader(dest, policy).fetch_all(items, progress)

@@ -55,6 +55,14 @@ def model_key(name: str) -> str:
     return str(path.resolve()) if path.is_dir() else name
 
 
+def default_model(project: Project, name: str | None = None) -> str | None:
+    """`name`, else the model used last in this project, else None (the catalog default)."""
+    if name:
+        return name
+    row = store.get_model(project.db)
+    return row.name if row else None
+
+
 def stored_model(project: Project, name: str | None = None) -> ModelRow:
     """The model whose vectors a search or scoring uses: `name`, or the one used last."""
     row = store.get_model(project.db, model_key(name) if name else None)
@@ -70,12 +78,18 @@ def encoder_for(row: ModelRow, encoder=None):
     if encoder is None:
         return load_encoder(row.name)
     if encoder.key != row.name:
-        raise CollectError(f"the loaded model is {encoder.key!r}, the vectors are from {row.name!r}")
+        raise CollectError(
+            f"the loaded model is {encoder.key!r}, the vectors are from {row.name!r}"
+        )
     return encoder
 
 
-def load_images(project: Project, rows: Sequence[tuple[int, str, str]], max_pixels: int,
-                pool: ThreadPoolExecutor) -> tuple[list[int], list, list[dict]]:
+def load_images(
+    project: Project,
+    rows: Sequence[tuple[int, str, str]],
+    max_pixels: int,
+    pool: ThreadPoolExecutor,
+) -> tuple[list[int], list, list[dict]]:
     """Decode (id, storage, path) rows: (ids, images, failures). Pillow decodes outside the
     GIL, so two threads keep the model busy."""
 
@@ -84,7 +98,11 @@ def load_images(project: Project, rows: Sequence[tuple[int, str, str]], max_pixe
         try:
             return image_id, open_rgb(project.resolve_media(storage, path), max_pixels), None
         except ImageProblem as exc:
-            return image_id, None, {"image_id": image_id, "reason": exc.reason, "detail": exc.detail}
+            return (
+                image_id,
+                None,
+                {"image_id": image_id, "reason": exc.reason, "detail": exc.detail},
+            )
 
     ids, images, failed = [], [], []
     for image_id, img, problem in pool.map(one, rows):
@@ -110,7 +128,7 @@ def embed_images(
     """Embed the images (of `domain`, or `ids`) that have no vector from the model yet."""
     from core.collect.encoder import load_encoder
 
-    enc = encoder or load_encoder(model)
+    enc = encoder or load_encoder(default_model(project, model))
     db = project.db
     row = store.register_model(db, enc.key, enc.dim)
     todo = store.images_to_embed(db, row, domain, ids, force)
@@ -132,7 +150,11 @@ def embed_images(
     return summary
 
 
-def text_vectors(encoder, texts: Sequence[str]) -> np.ndarray:
-    if not texts:
-        raise CollectError("no text to search for")
-    return encoder.encode_texts(list(texts))
+
+def forget_model(project: Project, name: str) -> dict:
+    """Delete a model's vectors, relevance scores and duplicate groups (the images stay)."""
+    row = store.get_model(project.db, model_key(name))
+    if row is None:
+        raise CollectError(f"no embeddings from model {name!r} in this project")
+    store.forget_model(project.db, row)
+    return {"forgotten": row.name, "vectors": row.vectors}

@@ -52,8 +52,11 @@ class ClipEncoder:
         with torch.inference_mode():
             for i in range(0, len(texts), batch_size):
                 enc = self.tokenizer(
-                    list(texts[i : i + batch_size]), padding=padding, truncation=True,
-                    max_length=max_len, return_tensors="pt",
+                    list(texts[i : i + batch_size]),
+                    padding=padding,
+                    truncation=True,
+                    max_length=max_len,
+                    return_tensors="pt",
                 ).to(self.device)
                 out.append(self._unit(self._features(self.model.get_text_features(**enc))))
         return np.concatenate(out) if out else np.zeros((0, getattr(self, "dim", 0)), np.float32)

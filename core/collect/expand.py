@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.collect.download import DownloadPolicy
-from core.collect.embed import embed_images
+from core.collect.embed import default_model, embed_images
 from core.collect.errors import CollectError
 from core.collect.imageio import ImageProblem, open_rgb
 from core.collect.pool import PoolItem, read_pool
@@ -94,7 +94,9 @@ def choose_seeds(project: Project, domain: str, seeds: Sequence[int] | None) -> 
     return ids
 
 
-def select_neighbours(sims: np.ndarray, k: int, min_score: float | None) -> dict[int, tuple[float, int]]:
+def select_neighbours(
+    sims: np.ndarray, k: int, min_score: float | None
+) -> dict[int, tuple[float, int]]:
     """pool index -> (similarity, seed column) for the union of each seed's k nearest."""
     chosen: dict[int, tuple[float, int]] = {}
     n = sims.shape[0]
@@ -110,8 +112,9 @@ def select_neighbours(sims: np.ndarray, k: int, min_score: float | None) -> dict
     return chosen
 
 
-def _embed_pool(items: list[PoolItem], encoder, max_pixels: int, batch_size: int,
-                progress: Progress | None) -> tuple[list[PoolItem], np.ndarray, list[dict]]:
+def _embed_pool(
+    items: list[PoolItem], encoder, max_pixels: int, batch_size: int, progress: Progress | None
+) -> tuple[list[PoolItem], np.ndarray, list[dict]]:
     kept, vecs, failed = [], [], []
 
     def one(item):
@@ -158,14 +161,15 @@ def expand_domain(
     db = project.db
     get_domain(db, domain)
     seed_ids = choose_seeds(project, domain, seeds)
-    enc = encoder or load_encoder(model)
+    enc = encoder or load_encoder(default_model(project, model))
     row = store.register_model(db, enc.key, enc.dim)
     embed_images(project, ids=seed_ids, encoder=enc)
     got_ids, seed_vecs = store.load_vectors(db, row, ids=seed_ids)
     if not len(got_ids):
         raise CollectError("none of the seed images could be read")
-    summary = ExpandSummary(domain, row.name, [int(i) for i in got_ids], int(k), min_score,
-                            dry_run=dry_run)
+    summary = ExpandSummary(
+        domain, row.name, [int(i) for i in got_ids], int(k), min_score, dry_run=dry_run
+    )
     max_pixels = int(project.settings()["max_image_pixels"])
     with tempfile.TemporaryDirectory(prefix="mmstudio-pool-") as tmp:
         found = read_pool(pool, Path(tmp), policy, progress)
@@ -184,23 +188,30 @@ def expand_domain(
         chosen = select_neighbours(vecs @ seed_vecs.T, int(k), min_score)
         order = sorted(chosen, key=lambda i: (-chosen[i][0], i))
         summary.candidates = [
-            {"source": items[i].label, "score": round(chosen[i][0], 6),
-             "seed_id": int(got_ids[chosen[i][1]])}
+            {
+                "source": items[i].label,
+                "score": round(chosen[i][0], 6),
+                "seed_id": int(got_ids[chosen[i][1]]),
+            }
             for i in order
         ]
         if dry_run:
             return summary
         picked = [items[i] for i in order]
         summary.imported = import_paths(
-            project, [Path(i.path) for i in picked], domain=domain,
-            workers=workers if picked else 0, progress=progress,
+            project,
+            [Path(i.path) for i in picked],
+            domain=domain,
+            workers=workers if picked else 0,
+            progress=progress,
         )
         _record(project, summary, picked, [chosen[i] for i in order], vecs[order], row, got_ids)
     return summary
 
 
-def _record(project: Project, summary: ExpandSummary, picked: list[PoolItem], scores, vecs,
-            row, seed_ids) -> None:
+def _record(
+    project: Project, summary: ExpandSummary, picked: list[PoolItem], scores, vecs, row, seed_ids
+) -> None:
     db = project.db
     batch_id = summary.imported.batch_id
     labels = {os.path.abspath(i.path): i.label for i in picked if i.label != i.path}
@@ -213,11 +224,18 @@ def _record(project: Project, summary: ExpandSummary, picked: list[PoolItem], sc
         image_id = ids.get(item.sha256)
         if image_id is None:
             continue  # rejected by the importer
-        rows.append({
-            "image_id": image_id, "origin": "expand", "url": item.url, "title": item.title,
-            "caption": item.caption, "seed_image_id": int(seed_ids[col]), "score": score,
-            "batch_id": batch_id,
-        })
+        rows.append(
+            {
+                "image_id": image_id,
+                "origin": "expand",
+                "url": item.url,
+                "title": item.title,
+                "caption": item.caption,
+                "seed_image_id": int(seed_ids[col]),
+                "score": score,
+                "batch_id": batch_id,
+            }
+        )
         new_ids.append(image_id)
         new_vecs.append(vec)
     cstore.record_collected(db, rows)

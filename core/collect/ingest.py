@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.collect.download import DownloadPolicy, Downloader, Fetched
+from core.collect.download import Downloader, DownloadPolicy, Fetched
 from core.collect.urllist import UrlItem
 from core.library.importer import ImportSummary, import_paths
 from core.project import Project
@@ -102,7 +102,9 @@ def collect_items(
         summary.downloaded = len(ok)
         summary.failed += [_failure(f.item.url, f.reason, f.detail) for f in fetched if not f.ok]
         imported = import_paths(
-            project, [Path(f.path) for f in ok], domain=domain,
+            project,
+            [Path(f.path) for f in ok],
+            domain=domain,
             workers=workers if ok else 0,  # no decoder processes for an empty batch
             progress=progress,
         )
@@ -155,7 +157,6 @@ def _failure(url: str, reason: str | None, detail: str) -> dict:
     return {"url": url, "reason": reason or "unknown", "detail": detail}
 
 
-
 def collect_url_list(
     project: Project,
     path: Path | str,
@@ -175,6 +176,13 @@ def collect_url_list(
     if domain:
         ensure_domain(project.db, domain)  # validates the name before anything is fetched
     return collect_items(
-        project, items, domain=domain, origin="url_list", policy=policy, skip_known=skip_known,
-        workers=workers, progress=progress, extra={"list": str(Path(path).resolve())},
+        project,
+        items,
+        domain=domain,
+        origin="url_list",
+        policy=policy,
+        skip_known=skip_known,
+        workers=workers,
+        progress=progress,
+        extra={"list": str(Path(path).resolve())},
     )

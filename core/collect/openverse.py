@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from core.collect.download import USER_AGENT, DownloadPolicy, retry_after_seconds
 from core.collect.errors import CollectError
@@ -32,8 +33,12 @@ MAX_PAGES = 20  # Openverse stops paging at this depth
 class Pacer:
     """At most one call per `interval_s`, across threads: the polite rate limit."""
 
-    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        interval_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval_s, self.clock, self.sleep = interval_s, clock, sleep
         self._next = float("-inf")
         self._lock = threading.Lock()
@@ -103,13 +108,21 @@ def _attribution(result: dict, lic: str | None) -> str | None:
 
 
 class OpenverseClient:
-    def __init__(self, base_url: str | None = None, min_interval_s: float = 1.0,
-                 timeout_s: float = 20.0, retries: int = 3,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        min_interval_s: float = 1.0,
+        timeout_s: float = 20.0,
+        retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         import httpx
 
         self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         self.retries, self.sleep = retries, sleep
+        if urlsplit(self.base_url).hostname == urlsplit(DEFAULT_BASE_URL).hostname:
+            # The public service allows anonymous callers about one request a second.
+            min_interval_s = max(min_interval_s, 1.0)
         self.pacer = Pacer(min_interval_s, sleep=sleep)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout_s),
@@ -126,8 +139,9 @@ class OpenverseClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def search(self, query: str, page: int = 1, page_size: int = MAX_PAGE_SIZE,
-               license_type: str = "all") -> OpenversePage:
+    def search(
+        self, query: str, page: int = 1, page_size: int = MAX_PAGE_SIZE, license_type: str = "all"
+    ) -> OpenversePage:
         import httpx
 
         if license_type not in LICENSE_TYPES:
@@ -143,7 +157,7 @@ class OpenverseClient:
             except httpx.HTTPError as exc:
                 if attempt == self.retries:
                     raise CollectError(f"Openverse at {self.base_url} unreachable: {exc}") from None
-                self.pacer.hold(2.0 ** attempt)
+                self.pacer.hold(2.0**attempt)
                 continue
             if resp.status_code == 429 or resp.status_code >= 500:
                 wait = retry_after_seconds(resp.headers.get("retry-after"))
@@ -152,7 +166,7 @@ class OpenverseClient:
                     raise CollectError(
                         f"Openverse answered HTTP {resp.status_code} for {query!r} page {page}{hint}"
                     )
-                self.pacer.hold(wait if wait is not None else 2.0 ** attempt)
+                self.pacer.hold(wait if wait is not None else 2.0**attempt)
                 continue
             return _parse_page(resp, query, page)
         raise AssertionError("unreachable")
@@ -161,7 +175,9 @@ class OpenverseClient:
 def _parse_page(resp, query: str, page: int) -> OpenversePage:
     if resp.status_code != 200:
         body = resp.text[:200].replace("\n", " ")
-        raise CollectError(f"Openverse answered HTTP {resp.status_code} for {query!r} page {page}: {body}")
+        raise CollectError(
+            f"Openverse answered HTTP {resp.status_code} for {query!r} page {page}: {body}"
+        )
     try:
         data = resp.json()
         results = data["results"]
@@ -251,5 +267,13 @@ def search_domain(
         "licenses": licenses,
         "search_errors": errors,
     }
-    return collect_items(project, items, domain=domain, origin="openverse", policy=policy,
-                         workers=workers, progress=progress, extra=extra)
+    return collect_items(
+        project,
+        items,
+        domain=domain,
+        origin="openverse",
+        policy=policy,
+        workers=workers,
+        progress=progress,
+        extra=extra,
+    )

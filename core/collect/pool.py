@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.collect.download import DownloadPolicy, Downloader
+from core.collect.download import Downloader, DownloadPolicy
 from core.collect.errors import CollectError
 from core.collect.urllist import CAPTION_COLUMNS, TITLE_COLUMNS, URL_COLUMNS, UrlItem, pick_column
 from core.library.limits import IMAGE_SUFFIXES, MAX_FILE_BYTES, is_ignored_name
@@ -63,8 +63,12 @@ def _image_bytes(value) -> bytes | None:
     return value if isinstance(value, bytes | bytearray) and value else None
 
 
-def _parquet(path: Path, tmp: Path, policy: DownloadPolicy | None,
-             progress: Callable[[int, int], None] | None) -> Pool:
+def _parquet(
+    path: Path,
+    tmp: Path,
+    policy: DownloadPolicy | None,
+    progress: Callable[[int, int], None] | None,
+) -> Pool:
     import pyarrow.parquet as pq
 
     try:
@@ -105,15 +109,20 @@ def _parquet(path: Path, tmp: Path, policy: DownloadPolicy | None,
     fetched = Downloader(tmp / "downloads", policy).fetch_all(urls, progress)
     for f in fetched:
         if f.ok:
-            items.append(PoolItem(f.item.url, f.path, f.item.url, f.item.title, f.item.caption,
-                                  f.sha256))
+            items.append(
+                PoolItem(f.item.url, f.path, f.item.url, f.item.title, f.item.caption, f.sha256)
+            )
         else:
             failed.append({"label": f.item.url, "reason": f.reason, "detail": f.detail})
     return Pool(items, failed, "parquet-urls")
 
 
-def read_pool(path: Path | str, tmp: Path, policy: DownloadPolicy | None = None,
-              progress: Callable[[int, int], None] | None = None) -> Pool:
+def read_pool(
+    path: Path | str,
+    tmp: Path,
+    policy: DownloadPolicy | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Pool:
     """Every candidate of the pool as a local file, with its sha256 computed."""
     path = Path(path).expanduser()
     if path.is_dir():

@@ -137,14 +137,16 @@ def score_relevance(
     return summary
 
 
-def off_domain_images(project: Project, model: str | None = None,
-                      domain: str | None = None) -> list[dict]:
+def off_domain_images(
+    project: Project, model: str | None = None, domain: str | None = None
+) -> list[dict]:
     """The flagged images (lowest score first), for review lists in the GUI and CLI."""
     row = stored_model(project, model)
     return store.relevance(project.db, row, domain, off_domain_only=True)
 
 
-def relevance_scores(project: Project, model: str | None = None,
-                     domain: str | None = None) -> list[dict]:
+def relevance_scores(
+    project: Project, model: str | None = None, domain: str | None = None
+) -> list[dict]:
     row = stored_model(project, model)
     return store.relevance(project.db, row, domain)

@@ -40,8 +40,16 @@ def _hits(project: Project, pairs: list[tuple[int, float]]) -> list[Hit]:
     for image_id, score in pairs:
         d = info.get(image_id, {})
         path = project.resolve_media(d["storage"], d["path"]) if d else None
-        out.append(Hit(image_id, round(score, 6), d.get("domain"), d.get("status"),
-                       d.get("title"), str(path) if path else None))
+        out.append(
+            Hit(
+                image_id,
+                round(score, 6),
+                d.get("domain"),
+                d.get("status"),
+                d.get("title"),
+                str(path) if path else None,
+            )
+        )
     return out
 
 
@@ -51,8 +59,14 @@ def _check_k(k: int) -> int:
     return int(k)
 
 
-def search_text(project: Project, text: str, k: int = 20, model: str | None = None,
-                domain: str | None = None, encoder=None) -> list[Hit]:
+def search_text(
+    project: Project,
+    text: str,
+    k: int = 20,
+    model: str | None = None,
+    domain: str | None = None,
+    encoder=None,
+) -> list[Hit]:
     """The k images most similar to `text`, best first."""
     if not text or not text.strip():
         raise CollectError("no text to search for")
@@ -61,8 +75,14 @@ def search_text(project: Project, text: str, k: int = 20, model: str | None = No
     return _hits(project, store.nearest(project.db, row, query, _check_k(k), domain))
 
 
-def similar_images(project: Project, image_id: int, k: int = 20, model: str | None = None,
-                   domain: str | None = None, encoder=None) -> list[Hit]:
+def similar_images(
+    project: Project,
+    image_id: int,
+    k: int = 20,
+    model: str | None = None,
+    domain: str | None = None,
+    encoder=None,
+) -> list[Hit]:
     """The k images most similar to image `image_id` (itself excluded), best first. An image
     without a vector yet is embedded first."""
     db = project.db
@@ -78,8 +98,14 @@ def similar_images(project: Project, image_id: int, k: int = 20, model: str | No
     return _hits(project, store.nearest(db, row, vecs[0], _check_k(k), domain, [image_id]))
 
 
-def search_image_file(project: Project, path: str, k: int = 20, model: str | None = None,
-                      domain: str | None = None, encoder=None) -> list[Hit]:
+def search_image_file(
+    project: Project,
+    path: str,
+    k: int = 20,
+    model: str | None = None,
+    domain: str | None = None,
+    encoder=None,
+) -> list[Hit]:
     """The k project images most similar to an image file outside the project."""
     row = stored_model(project, model)
     try:
@@ -91,7 +117,9 @@ def search_image_file(project: Project, path: str, k: int = 20, model: str | Non
 
 
 # near duplicates ---------------------------------------------------------------------------
-def duplicate_pairs(vecs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def duplicate_pairs(
+    vecs: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs (i < j) with cosine >= threshold, computed block by block so memory stays
     at DUP_BLOCK x n floats."""
     rows, cols, sims = [], [], []
@@ -117,8 +145,12 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def group_near_duplicates(project: Project, threshold: float | None = None,
-                          model: str | None = None, domain: str | None = None) -> dict:
+def group_near_duplicates(
+    project: Project,
+    threshold: float | None = None,
+    model: str | None = None,
+    domain: str | None = None,
+) -> dict:
     """Group images whose embeddings are at least `threshold` similar (transitively), store
     the groups in clip_groups, and return {"threshold", "groups": [[ids...], ...]}."""
     row = stored_model(project, model)

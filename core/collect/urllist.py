@@ -110,9 +110,15 @@ def _read_parquet(path: Path) -> list[UrlItem]:
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise CollectError(f"{path}: not a readable parquet file ({exc})") from None
     columns = list(schema.names)
-    wanted = [c for c in (
-        pick_column(columns, URL_COLUMNS), pick_column(columns, TITLE_COLUMNS), pick_column(columns, CAPTION_COLUMNS)
-    ) if c]
+    wanted = [
+        c
+        for c in (
+            pick_column(columns, URL_COLUMNS),
+            pick_column(columns, TITLE_COLUMNS),
+            pick_column(columns, CAPTION_COLUMNS),
+        )
+        if c
+    ]
     if not wanted:
         return _from_rows([], columns, path)  # raises the no-URL-column error
     table = pq.read_table(path, columns=wanted)

@@ -79,7 +79,9 @@ def last_user_text(body: dict) -> str:
 
 
 def _error(status: int, message: str, kind: str, **headers) -> Response:
-    return Response.json({"error": {"message": message, "type": kind, "code": None}}, status, **headers)
+    return Response.json(
+        {"error": {"message": message, "type": kind, "code": None}}, status, **headers
+    )
 
 
 class LoopbackServer:
@@ -200,7 +202,9 @@ class LoopbackServer:
                 return obj
             return Response.json(obj, status, **headers)
         if route == "/v1/models":
-            return Response.json({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+            return Response.json(
+                {"object": "list", "data": [{"id": self.model, "object": "model"}]}
+            )
         handled = await self.batches.route(req, route)
         if handled is not None:
             return handled

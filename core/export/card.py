@@ -11,9 +11,22 @@ ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
 HUB_LICENSES = {
     k: v
     for v in (
-        "cc0-1.0", "cc-by-2.0", "cc-by-3.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0",
-        "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc-by-nd-4.0", "cc-by-nc-nd-4.0", "mit",
-        "apache-2.0", "openrail", "odc-by", "pddl", "unlicense",
+        "cc0-1.0",
+        "cc-by-2.0",
+        "cc-by-3.0",
+        "cc-by-4.0",
+        "cc-by-sa-3.0",
+        "cc-by-sa-4.0",
+        "cc-by-nc-4.0",
+        "cc-by-nc-sa-4.0",
+        "cc-by-nd-4.0",
+        "cc-by-nc-nd-4.0",
+        "mit",
+        "apache-2.0",
+        "openrail",
+        "odc-by",
+        "pddl",
+        "unlicense",
     )
     for k in (v, v.replace("-", ""))
 } | {"cc0": "cc0-1.0", "public-domain": "pddl", "cc-by": "cc-by-4.0"}
@@ -21,12 +34,20 @@ SPLIT_NAMES = {"train": "train", "val": "validation"}
 
 
 def hub_license(licenses: dict[str, int]) -> str:
-    known = {HUB_LICENSES.get(name.lower().replace(" ", "-").replace("_", "-")) for name in licenses}
+    known = {
+        HUB_LICENSES.get(name.lower().replace(" ", "-").replace("_", "-")) for name in licenses
+    }
     return known.pop() if len(known) == 1 and None not in known else "other"
 
 
 def size_category(n: int) -> str:
-    bounds = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")]
+    bounds = [
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ]
     for limit, name in bounds:
         if n < limit:
             return name
@@ -59,13 +80,22 @@ def dataset_card(job) -> str:
     ]
     for split in job.splits:
         s = c["splits"][split]
-        lines.append(f"| {SPLIT_NAMES[split]} | {s['records']} | {s['instructions']} | {s['images']} |")
+        lines.append(
+            f"| {SPLIT_NAMES[split]} | {s['records']} | {s['instructions']} | {s['images']} |"
+        )
     lines += ["", "## Counts per domain and type", ""]
-    lines += ["| Domain | Images | " + " | ".join(ITYPES) + " | Total |", "|---" + "|---:" * (len(ITYPES) + 2) + "|"]
+    lines += [
+        "| Domain | Images | " + " | ".join(ITYPES) + " | Total |",
+        "|---" + "|---:" * (len(ITYPES) + 2) + "|",
+    ]
     for dom, entry in c["by_domain"].items():
         types = " | ".join(str(entry["by_type"].get(t, 0)) for t in ITYPES)
         lines.append(f"| {_cell(dom)} | {entry['images']} | {types} | {entry['instructions']} |")
-    lines += ["", "Languages: " + ", ".join(f"{lang} {c['by_lang'][lang]}" for lang in langs) + ".", ""]
+    lines += [
+        "",
+        "Languages: " + ", ".join(f"{lang} {c['by_lang'][lang]}" for lang in langs) + ".",
+        "",
+    ]
     lines += ["## Image licenses", "", "| License | Images |", "|---|---:|"]
     lines += [f"| {_cell(name)} | {n} |" for name, n in c["licenses"].items()]
     lines += [

@@ -58,13 +58,17 @@ def _symlink(src: Path, dest: Path) -> str:
 
 
 # name -> function(src, dest) returning the sha256 of what dest holds
-PLACERS: dict[str, Callable[[Path, Path], str]] = {"copy": _copy, "hardlink": _hardlink, "symlink": _symlink}
+PLACERS: dict[str, Callable[[Path, Path], str]] = {
+    "copy": _copy,
+    "hardlink": _hardlink,
+    "symlink": _symlink,
+}
 
 
 def place_image(mode: str, src: Path, dest: Path) -> str:
+    """Put src at dest (whose folder exists); the sha256 of what dest holds."""
     if mode not in PLACERS:
         raise ExportError(f"unknown image mode {mode!r}; expected one of {', '.join(PLACERS)}")
-    dest.parent.mkdir(exist_ok=True)
     return PLACERS[mode](src, dest)
 
 

@@ -22,7 +22,7 @@ from core.export.manifest import file_sha256
 from core.export.readers import detect_format, iter_records
 from core.export.validate import check_conversation
 from core.project import Project
-from core.store import exports as store
+from core.store import data_import as store
 
 ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
 LANGS = ("en", "zh")
@@ -123,7 +123,9 @@ def _usable(conv, summary: DataImportSummary, file: Path, index: int) -> str | N
         summary.skipped["invalid"] += 1
         if len(summary.problems) < MAX_SAMPLES:
             code, message = problems[0]
-            summary.problems.append({"file": file.name, "record": index, "code": code, "message": message})
+            summary.problems.append(
+                {"file": file.name, "record": index, "code": code, "message": message}
+            )
         return "invalid"
     if len(conv.images) != 1:
         # An instruction belongs to one image: text-only and multi-image records do not fit.
@@ -133,7 +135,9 @@ def _usable(conv, summary: DataImportSummary, file: Path, index: int) -> str | N
     return None
 
 
-def _import_images(project: Project, wanted: dict, summary: DataImportSummary, workers) -> dict[Path, int]:
+def _import_images(
+    project: Project, wanted: dict, summary: DataImportSummary, workers
+) -> dict[Path, int]:
     from core.domains import ensure_domain
     from core.library.importer import import_paths
 
@@ -149,7 +153,9 @@ def _import_images(project: Project, wanted: dict, summary: DataImportSummary, w
     for name in sorted({d for d, _ in wanted.values() if d}):
         ensure_domain(project.db, name)
     with project.db.tx() as cur:
-        store.fill_image_fields(cur, [(ids[p], d, lic) for p, (d, lic) in wanted.items() if p in ids])
+        store.fill_image_fields(
+            cur, [(ids[p], d, lic) for p, (d, lic) in wanted.items() if p in ids]
+        )
     summary.images = len(set(ids.values()))
     return ids
 
@@ -169,8 +175,19 @@ def _insert_instructions(project, path, fmt, read, ids, status, summary) -> None
             new_ids = store.allocate_instruction_ids(cur, len(rows))
             for k, (itype, lang, question, options, answer) in enumerate(rows):
                 multi = len(rows) > 1
-                values = (new_ids[k], image_id, itype, lang, question, options, answer, "imported",
-                          status, new_ids[0] if multi else None, k + 1 if multi else None)
+                values = (
+                    new_ids[k],
+                    image_id,
+                    itype,
+                    lang,
+                    question,
+                    options,
+                    answer,
+                    "imported",
+                    status,
+                    new_ids[0] if multi else None,
+                    k + 1 if multi else None,
+                )
                 for c, v in zip(store.IMPORT_COLUMNS, values, strict=True):
                     cols[c].append(v)
             summary.instructions += len(rows)
@@ -193,7 +210,9 @@ def _rows(conv: Conversation) -> list[tuple]:
             t = turns[k]
             itype, lang = t.get("itype"), t.get("lang")
             if itype in ITYPES and lang in LANGS:
-                question, options, _ = split_rendered(text, t.get("suffix") or "", itype == "multiple_choice")
+                question, options, _ = split_rendered(
+                    text, t.get("suffix") or "", itype == "multiple_choice"
+                )
                 out.append((itype, lang, question, options, answer))
                 continue
         out.append(_guess(text.strip(), answer.strip()))

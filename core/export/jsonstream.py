@@ -19,7 +19,13 @@ _WS = " \t\r\n"
 
 class JsonFormatError(StudioError):
     def __init__(self, path: Path, line: int, column: int, reason: str, index: int | None = None):
-        self.path, self.line, self.column, self.reason, self.index = path, line, column, reason, index
+        self.path, self.line, self.column, self.reason, self.index = (
+            path,
+            line,
+            column,
+            reason,
+            index,
+        )
         super().__init__(f"{Path(path).name}: bad JSON at line {line}, column {column}: {reason}")
 
 
@@ -139,7 +145,9 @@ class _ArrayReader:
                 self.pos += 1
                 self._tail()
                 return
-            raise self._fail(self.pos, "expected ',' or ']' after an element" if c else "unexpected end of file")
+            raise self._fail(
+                self.pos, "expected ',' or ']' after an element" if c else "unexpected end of file"
+            )
 
     def _value(self) -> object:
         if not self._skip_ws():

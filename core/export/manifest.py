@@ -50,8 +50,16 @@ class Checksums:
 def write_manifest(folder: Path, manifest: dict, sums: Checksums) -> dict:
     sums_path = folder / SUMS
     files = dict(sums.files)
-    files[SUMS] = {"sha256": file_sha256(sums_path), "bytes": sums_path.stat().st_size, "lists": sums.count}
-    manifest = {**manifest, "files": files, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    files[SUMS] = {
+        "sha256": file_sha256(sums_path),
+        "bytes": sums_path.stat().st_size,
+        "lists": sums.count,
+    }
+    manifest = {
+        **manifest,
+        "files": files,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
     return manifest

@@ -88,7 +88,11 @@ def data_files(path: Path, fmt: str) -> tuple[Format, list[Path], Path, dict | N
     f = FORMATS[fmt]
     if path.is_dir():
         manifest = load_manifest(path)
-        if manifest and manifest.get("format") == fmt and isinstance(manifest.get("data_files"), dict):
+        if (
+            manifest
+            and manifest.get("format") == fmt
+            and isinstance(manifest.get("data_files"), dict)
+        ):
             files = [path / rel for rel in manifest["data_files"].values()]
         else:
             files = f.find_data_files(path)
@@ -101,7 +105,11 @@ def data_files(path: Path, fmt: str) -> tuple[Format, list[Path], Path, dict | N
 
 
 def iter_records(
-    path: Path, fmt: str | None = None, *, image_folder: Path | None = None, cache_dir: Path | None = None
+    path: Path,
+    fmt: str | None = None,
+    *,
+    image_folder: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> Iterator[tuple[Path, int, Conversation | RecordError]]:
     """(data file, index in it, the conversation or the reason the record is malformed).
 
@@ -121,7 +129,11 @@ def iter_records(
 
 
 def iter_conversations(
-    path: Path, fmt: str | None = None, *, image_folder: Path | None = None, cache_dir: Path | None = None
+    path: Path,
+    fmt: str | None = None,
+    *,
+    image_folder: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> Iterator[Conversation]:
     """Every record of an export folder or data file, in file order (train before val).
 
@@ -129,7 +141,9 @@ def iter_conversations(
     lists all of them at once. HF parquet images are written once to `cache_dir` (default:
     the user folder's cache/images) so that every Conversation hands out file paths.
     """
-    for file, index, item in iter_records(path, fmt, image_folder=image_folder, cache_dir=cache_dir):
+    for file, index, item in iter_records(
+        path, fmt, image_folder=image_folder, cache_dir=cache_dir
+    ):
         if isinstance(item, RecordError):
             raise ExportError(f"{file.name}, record {index + 1}: {item}")
         yield item

@@ -38,10 +38,14 @@ class ValidationReport:
     def ok(self) -> bool:
         return self.errors == 0
 
-    def add(self, file: str, index: int | None, rec_id: str | None, code: str, message: str) -> None:
+    def add(
+        self, file: str, index: int | None, rec_id: str | None, code: str, message: str
+    ) -> None:
         self.by_code[code] += 1
         if len(self.problems) < MAX_SAMPLES:
-            self.problems.append({"file": file, "record": index, "id": rec_id, "code": code, "message": message})
+            self.problems.append(
+                {"file": file, "record": index, "id": rec_id, "code": code, "message": message}
+            )
 
     def to_json(self) -> dict:
         return {
@@ -61,7 +65,9 @@ class ValidationReport:
         for code, n in sorted(self.by_code.items()):
             lines.append(f"  {code}: {n}")
         for p in self.problems:
-            where = f"{p['file']}" + (f" record {p['record'] + 1}" if p["record"] is not None else "")
+            where = f"{p['file']}" + (
+                f" record {p['record'] + 1}" if p["record"] is not None else ""
+            )
             who = f" (id {p['id']})" if p["id"] else ""
             lines.append(f"  - {where}{who}: [{p['code']}] {p['message']}")
         if self.errors > len(self.problems):
@@ -79,7 +85,12 @@ def check_conversation(conv: Conversation) -> list[tuple[str, str]]:
     for k, m in enumerate(msgs):
         want = "user" if k % 2 == 0 else "assistant"
         if m["role"] != want:
-            out.append(("role_order", f"turn {k + 1} is {m['role']}, expected {want} (turns must alternate, user first)"))
+            out.append(
+                (
+                    "role_order",
+                    f"turn {k + 1} is {m['role']}, expected {want} (turns must alternate, user first)",
+                )
+            )
             break
     if msgs[-1]["role"] != "assistant":
         out.append(("unpaired_turn", "the last turn is a user turn with no answer"))
@@ -88,10 +99,17 @@ def check_conversation(conv: Conversation) -> list[tuple[str, str]]:
         if not text:
             out.append(("empty_turn", f"turn {k + 1} ({m['role']}) is empty"))
         if m["role"] == "assistant" and IMAGE_TOKEN in m["content"]:
-            out.append(("image_token_in_answer", f"turn {k + 1}: an answer holds an {IMAGE_TOKEN} token"))
+            out.append(
+                ("image_token_in_answer", f"turn {k + 1}: an answer holds an {IMAGE_TOKEN} token")
+            )
     tokens = sum(m["content"].count(IMAGE_TOKEN) for m in msgs if m["role"] == "user")
     if tokens != len(conv.images):
-        out.append(("image_token_mismatch", f"{tokens} {IMAGE_TOKEN} token(s) for {len(conv.images)} image(s)"))
+        out.append(
+            (
+                "image_token_mismatch",
+                f"{tokens} {IMAGE_TOKEN} token(s) for {len(conv.images)} image(s)",
+            )
+        )
     for img in conv.images:
         if not img.is_file():
             out.append(("missing_image", f"image {img.name} is not there"))
@@ -99,7 +117,11 @@ def check_conversation(conv: Conversation) -> list[tuple[str, str]]:
 
 
 def validate_path(
-    path: Path, fmt: str | None = None, *, image_folder: Path | None = None, cache_dir: Path | None = None
+    path: Path,
+    fmt: str | None = None,
+    *,
+    image_folder: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> ValidationReport:
     path = Path(path)
     try:
@@ -114,7 +136,9 @@ def validate_path(
         _check_manifest(report, folder, manifest)
     current = None
     try:
-        for file, index, item in iter_records(path, fmt, image_folder=image_folder, cache_dir=cache_dir):
+        for file, index, item in iter_records(
+            path, fmt, image_folder=image_folder, cache_dir=cache_dir
+        ):
             current = file
             report.records += 1
             if isinstance(item, RecordError):

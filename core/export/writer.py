@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
 LANGS = ("en", "zh")
 STATUSES = ("new", "ok", "needs_review", "accepted", "rejected", "needs_fix")
 IMAGE_DIR = "images"
+IMAGE_THREADS = 4
 
 
 @dataclass
@@ -41,7 +43,9 @@ class ExportOptions:
         def bad(what, values, known):
             wrong = [v for v in values or () if v not in known]
             if wrong:
-                raise ExportError(f"unknown {what} {', '.join(map(repr, wrong))}; expected {', '.join(known)}")
+                raise ExportError(
+                    f"unknown {what} {', '.join(map(repr, wrong))}; expected {', '.join(known)}"
+                )
 
         bad("format", [self.format], FORMATS)
         bad("status", self.statuses, STATUSES)
@@ -54,7 +58,12 @@ class ExportOptions:
             raise ExportError(f"--val-fraction must be in [0, 1), not {self.val_fraction}")
 
     def filters(self) -> dict:
-        return {"status": self.statuses, "domains": self.domains, "types": self.itypes, "languages": self.langs}
+        return {
+            "status": self.statuses,
+            "domains": self.domains,
+            "types": self.itypes,
+            "languages": self.langs,
+        }
 
 
 @dataclass
@@ -102,7 +111,10 @@ class ExportJob:
 
 
 def export_project(
-    project: Project, out: Path, options: ExportOptions, on_progress: Callable[[str], None] | None = None
+    project: Project,
+    out: Path,
+    options: ExportOptions,
+    on_progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Write an export folder at `out` (which must not exist or be empty)."""
     options.check()
@@ -145,7 +157,9 @@ def export_project(
             for name in names:
                 sums.add_file(name)
         data = {s: fmt.data_file(s) for s in splits}
-        write_manifest(staging, _manifest(project, fmt, options, counts, data, suffix_fn is not None), sums)
+        write_manifest(
+            staging, _manifest(project, fmt, options, counts, data, suffix_fn is not None), sums
+        )
         if out.exists():
             out.rmdir()
         staging.rename(out)
@@ -160,20 +174,34 @@ def export_project(
 
 
 def _place_images(job: ExportJob, sums: Checksums) -> None:
+    """Copy or link every selected image once, a few at a time: the work is system calls and
+    hashing, both of which run outside the GIL."""
     root = job.staging / IMAGE_DIR
     root.mkdir()
+    made: set[str] = set()
     done = 0
-    for batch in store.iter_selected_images(job.cur):
-        for _image_id, sha, ext, storage, path in batch:
-            rel = f"{IMAGE_DIR}/{sha[:2]}/{sha}.{ext}"
-            try:
-                digest = place_image(job.options.images, job.source(storage, path), job.staging / rel)
-            except FileNotFoundError:
-                job.missing.append(sha)
-                continue
-            sums.add(rel, digest)
-        done += len(batch)
-        job.progress(f"images {done}")
+    mode = job.options.images
+
+    def one(row):
+        _image_id, sha, ext, storage, path = row
+        rel = f"{IMAGE_DIR}/{sha[:2]}/{sha}.{ext}"
+        try:
+            return rel, place_image(mode, job.source(storage, path), job.staging / rel)
+        except FileNotFoundError:
+            return rel, None
+
+    with ThreadPoolExecutor(max_workers=IMAGE_THREADS) as pool:
+        for batch in store.iter_selected_images(job.cur):
+            for prefix in {row[1][:2] for row in batch} - made:
+                (root / prefix).mkdir()
+                made.add(prefix)
+            for row, (rel, digest) in zip(batch, pool.map(one, batch), strict=True):
+                if digest is None:
+                    job.missing.append(row[1])
+                else:
+                    sums.add(rel, digest)
+            done += len(batch)
+            job.progress(f"images {done}")
     if job.missing:
         raise _missing_error(job.missing)
 

@@ -49,9 +49,13 @@ class BatchJobRunner(JobRunner):
             live: dict[str, tuple] = {}
             for item, prep in zip(items, preps, strict=True):
                 if isinstance(prep, BaseException):
-                    self._finish_failed(item, item.attempts, getattr(prep, "error_class", "build_error"), str(prep))
+                    self._finish_failed(
+                        item, item.attempts, getattr(prep, "error_class", "build_error"), str(prep)
+                    )
                 elif prep is None:
-                    self._writer.submit_outcome(ItemOutcome(item.key, "done", item.attempts, "skipped"))
+                    self._writer.submit_outcome(
+                        ItemOutcome(item.key, "done", item.attempts, "skipped")
+                    )
                 elif prep.cached is None or not await self._use_cached(item, prep):
                     live[item.key] = (item, prep)
             await w.flush()
@@ -135,7 +139,9 @@ class BatchJobRunner(JobRunner):
              prep.prepared.prompt_hash, result.to_json()),
         )  # fmt: skip
 
-    def _batch_log(self, item, prep, attempt, started, response: ChatResponse | None, outcome, exc, msg=None):
+    def _batch_log(
+        self, item, prep, attempt, started, response: ChatResponse | None, outcome, exc, msg=None
+    ):
         usage = response.usage if response is not None else None
         cost = self.backend.cost(usage, prep.prepared.n_images, batch=True) if usage else 0.0
         if usage:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 
 class _Bucket:
@@ -65,3 +66,22 @@ class RateLimiter:
         """Charge the difference once the server has told us the real token count."""
         if self._tok is not None:
             self._tok.level -= actual - charged
+
+
+@dataclass
+class Limits:
+    concurrency: int = 8
+    rpm: int | None = None
+    tpm: int | None = None
+    timeout_s: float | None = None  # per request; None: the backend's own
+    flush_interval_s: float = 0.1
+    event_interval_s: float = 0.2
+
+    @classmethod
+    def from_backend(cls, backend, **overrides) -> Limits:
+        c = backend.config
+        base = cls(concurrency=c.max_concurrency, rpm=c.rpm, tpm=c.tpm, timeout_s=c.timeout_s)
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(base, k, v)
+        return base

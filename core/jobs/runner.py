@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from core.backends.base import Backend, BackendError, ChatResponse, Prepared
 from core.backends.keys import redact
-from core.jobs.limiter import RateLimiter
+from core.jobs.limiter import Limits, RateLimiter
+from core.jobs.progress import ProgressMixin
 from core.jobs.retry import RetryPolicy
 from core.jobs.stage import BadOutput, EventCallback, JobEvent, Stage, StoreContext, request_key
 from core.jobs.writer import Writer
@@ -29,32 +30,13 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Limits:
-    concurrency: int = 8
-    rpm: int | None = None
-    tpm: int | None = None
-    timeout_s: float | None = None  # per request; None: the backend's own
-    flush_interval_s: float = 0.1
-    event_interval_s: float = 0.2
-
-    @classmethod
-    def from_backend(cls, backend: Backend, **overrides) -> Limits:
-        c = backend.config
-        base = cls(concurrency=c.max_concurrency, rpm=c.rpm, tpm=c.tpm, timeout_s=c.timeout_s)
-        for k, v in overrides.items():
-            if v is not None:
-                setattr(base, k, v)
-        return base
-
-
-@dataclass
 class _Prep:
     prepared: Prepared
     request_key: str
     cached: dict | None
 
 
-class JobRunner:
+class JobRunner(ProgressMixin):
     def __init__(
         self,
         db: Database,
@@ -159,7 +141,11 @@ class JobRunner:
             self.status = "running"
             counts = await self._writer.call(store.item_counts, self.db, self.job_id)
             usage = await self._writer.call(store.job_usage, self.db, self.job_id)
-            self._total, self._done, self._failed = counts["total"], counts["done"], counts["failed"]
+            self._total, self._done, self._failed = (
+                counts["total"],
+                counts["done"],
+                counts["failed"],
+            )
             self._cached = counts["cached"]
             self._ptok, self._ctok = usage["prompt_tokens"], usage["completion_tokens"]
             self._cost = usage["cost_usd"]
@@ -382,35 +368,3 @@ class JobRunner:
         self._claimed.pop(item.key, None)
         self._writer.submit_outcome(ItemOutcome(item.key, "failed", attempts, reason, message))
         self._emit("item_failed", f"{item.key}: {reason}: {message}", force=True)
-
-    # progress ----------------------------------------------------------------------------
-    def _on_commit(self, done: int, failed: int, cached: int) -> None:
-        """Called on the loop after each writer commit, with what it made durable."""
-        self._done += done
-        self._failed += failed
-        self._cached += cached
-        self._emit("progress")
-
-    def snapshot(self, kind: str, message: str | None = None) -> JobEvent:
-        elapsed = time.monotonic() - self._started
-        finished_now = self._done + self._failed - self._start_done
-        rate = finished_now / elapsed if elapsed > 0 else 0.0
-        remaining = self._total - self._done - self._failed
-        eta = remaining / rate if rate > 0 else None
-        return JobEvent(
-            kind, self.job_id, self.status, self._total, self._done, self._failed,
-            self._in_flight, self._cached, self._ptok, self._ctok, round(self._cost, 6),
-            elapsed, rate, eta, message,
-        )  # fmt: skip
-
-    def _emit(self, kind: str, message: str | None = None, force: bool = False) -> None:
-        if self.on_event is None:
-            return
-        now = time.monotonic()
-        if kind == "progress" and not force and now - self._last_event < self.limits.event_interval_s:
-            return
-        self._last_event = now
-        try:
-            self.on_event(self.snapshot(kind, message))
-        except Exception:  # a listener's bug must not stop the job
-            log.exception("job event listener failed")

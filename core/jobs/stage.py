@@ -131,5 +131,7 @@ def register_stage(name: str, factory: Callable[..., Stage]) -> None:
 
 def make_stage(name: str, *args, **kwargs) -> Stage:
     if name not in STAGES:
-        raise KeyError(f"no stage named {name!r} is registered (known: {', '.join(sorted(STAGES))})")
+        raise KeyError(
+            f"no stage named {name!r} is registered (known: {', '.join(sorted(STAGES))})"
+        )
     return STAGES[name](*args, **kwargs)

@@ -121,7 +121,9 @@ class Writer:
                 cached += outcome.cached
             except Exception as exc:
                 log.exception("storing item %s failed", item.key)
-                bad = replace(outcome, state="failed", reason="store_error", error=redact(str(exc))[:500])
+                bad = replace(
+                    outcome, state="failed", reason="store_error", error=redact(str(exc))[:500]
+                )
                 with self.db.tx() as cur:
                     store.write_outcomes(cur, self.job_id, [bad])
                 failed += 1

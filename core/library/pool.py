@@ -8,6 +8,7 @@ others complete, and the import goes on with a new pool.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -18,11 +19,21 @@ from typing import Any
 
 from core.errors import StudioError
 
-_END = object()
+BATCH = 4  # files per round trip: fewer pickles and futures per image
 
 
 def _ping() -> bool:
     return True
+
+
+def _apply(fn: Callable[[Any], Any], batch: list) -> list:
+    return [fn(t) for t in batch]
+
+
+def _batched(items: Iterable[Any], n: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, n)):
+        yield batch
 
 
 def default_workers() -> int:
@@ -57,7 +68,9 @@ class OrderedPool:
         self.fn, self.on_crash = fn, on_crash
         self.workers = max(0, workers)
         self.initializer, self.initargs = initializer, initargs
-        self.window = max(2, self.workers * 4)  # enough queued work that no worker idles
+        # Batches in flight: enough queued work that no worker idles while the parent
+        # commits a chunk to DuckDB (results are small, so a deep queue costs nothing).
+        self.window = max(2, self.workers * 8)
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -73,40 +86,41 @@ class OrderedPool:
             for task in tasks:
                 yield task, self.fn(task)
             return
-        it = iter(tasks)
-        back: deque[Any] = deque()  # tasks to submit again after a pool broke
-        inflight: deque[tuple[Any, Future]] = deque()
+        batches = _batched(tasks, BATCH)
+        back: deque[list] = deque()  # batches to submit again after a pool broke
+        inflight: deque[tuple[list, Future]] = deque()
         pool = self._started_pool()
         try:
             while True:
                 try:
-                    self._fill(pool, it, back, inflight)
+                    self._fill(pool, batches, back, inflight)
                     if not inflight:
                         return
-                    result = inflight[0][1].result()
+                    results = inflight[0][1].result()
                 except BrokenProcessPool:
                     pool.shutdown(wait=True, cancel_futures=True)
-                    for t, f in list(inflight):
+                    for batch, f in list(inflight):
                         ok = f.done() and not f.cancelled() and f.exception() is None
-                        yield t, (f.result() if ok else self._alone(t))
+                        done = f.result() if ok else [self._alone(t) for t in batch]
+                        yield from zip(batch, done, strict=True)
                     inflight.clear()
                     pool = self._started_pool()
                     continue
-                yield inflight.popleft()[0], result
+                yield from zip(inflight.popleft()[0], results, strict=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _fill(self, pool, it, back: deque, inflight: deque) -> None:
+    def _fill(self, pool, batches, back: deque, inflight: deque) -> None:
         while len(inflight) < self.window:
-            task = back.popleft() if back else next(it, _END)
-            if task is _END:
+            batch = back.popleft() if back else next(batches, None)
+            if batch is None:
                 return
             try:
-                fut = pool.submit(self.fn, task)
+                fut = pool.submit(_apply, self.fn, batch)
             except BrokenProcessPool:
-                back.appendleft(task)
+                back.appendleft(batch)
                 raise
-            inflight.append((task, fut))
+            inflight.append((batch, fut))
 
     def _started_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         """A pool whose workers are known to start: a broken set-up is the machine's fault,

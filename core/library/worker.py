@@ -266,7 +266,9 @@ def _decode_checked(data: bytes, out: Outcome, cfg: WorkerConfig) -> Image.Image
             # swallowed there would let a second load() pass over a truncated file.
             out.orientation = _orientation(im)
             thumb = _displayable(im)
-            thumb.thumbnail((cfg.thumb_size, cfg.thumb_size))
+            # Bilinear: the draft (or thumbnail's own reduce() step for other formats) did
+            # the big reduction; for the last <2x it looks like bicubic at 3/4 of the cost.
+            thumb.thumbnail((cfg.thumb_size, cfg.thumb_size), Image.Resampling.BILINEAR)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
             raise
         except Exception as exc:  # hostile files raise anything from struct.error to KeyError

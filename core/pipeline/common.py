@@ -41,10 +41,9 @@ class StageOptions:
     statuses: list[str] | None = None  # verify / expand: which instructions
     backend_kind: str = "openai"
     similarity: float = 0.5  # verify: short answers agree at or above this
-    threads: int | None = None
-    budget_usd: float | None = (
-        None  # a job stops cleanly once it has spent this  # embedded OCR threads (None: the engine decides)
-    )
+    threads: int | None = None  # embedded OCR threads (None: the engine decides)
+    budget_usd: float | None = None  # a job stops cleanly once it has spent this
+    max_chars: dict | None = None  # constrained output: longest question / option / answer
 
     def to_json(self) -> dict:
         return asdict(self)

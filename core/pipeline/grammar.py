@@ -155,7 +155,8 @@ class Constraint:
 
 
 def _llama_tagged(itype, lang, n, max_chars) -> Constraint:
-    return Constraint(extra={"extra_body": {"grammar": gbnf_tagged(itype, lang, n, max_chars)}})
+    # A field the SDK does not know; the openai kind forwards it in the request body.
+    return Constraint(extra={"grammar": gbnf_tagged(itype, lang, n, max_chars)})
 
 
 def _llama_json(itype, lang, n, max_chars) -> Constraint:

@@ -210,3 +210,29 @@ def _describe(request) -> list[dict]:
         images = [str(p.path) for p in m.content if isinstance(p, ImagePart) and p.path]
         msgs.append({"role": m.role, "text": text, "images": images})
     return msgs
+
+
+def resume_job(project, job_id: int, backend, limits: Limits | None = None, on_event=None) -> dict:
+    """Finish a pipeline job another run left unfinished (stopped, cancelled, killed), with
+    the options it was created with. Items already done stay done and are not paid again."""
+    from core.jobs import make_stage
+    from core.pipeline import (  # noqa: F401  (importing registers the stages)
+        stage_caption,
+        stage_expand,
+        stage_generate,
+        stage_ocr,
+        stage_verify,
+    )
+
+    job = jobs_store.get_job(project.db, job_id)
+    if job is None:
+        raise PipelineError(f"no job {job_id}")
+    opts = StageOptions.from_json(job["params"])
+    opts.backend_kind = backend.kind
+    try:
+        stage = make_stage(job["stage"], project, opts)
+    except KeyError as exc:
+        raise PipelineError(str(exc).strip("'\"")) from None
+    final = run_job(project.db, job_id, stage, backend, limits, on_event)
+    return {"job_id": job_id, "stage": job["stage"], "status": final.status, "done": final.done,
+            "failed": final.failed, "cached": final.cached, "cost_usd": round(final.cost_usd, 6)}  # fmt: skip

@@ -43,7 +43,9 @@ class GenerateStage(ModelStage):
             self.prior(img) or None, p["seeds"], DEFAULT_LONG_MIN_WORDS[lang],
         )  # fmt: skip
         self.remember(item.key, prompt_hash=rendered.hash)
-        constraint = request_constraints(self.opts.backend_kind, self.opts.fmt, itype, lang, n)
+        constraint = request_constraints(
+            self.opts.backend_kind, self.opts.fmt, itype, lang, n, self.opts.max_chars
+        )
         images = [self.image_path(img)] if self.opts.attach_image else []
         request = ChatRequest.user(
             rendered.text,

@@ -53,7 +53,7 @@ class VerifyStage(ModelStage):
         )
         grammar = gbnf_answer(row.itype, row.lang)
         if grammar and self.opts.backend_kind == "llama_cpp":
-            request.extra["extra_body"] = {"grammar": grammar}
+            request.extra["grammar"] = grammar
         return request
 
     def parse(self, item, response):

@@ -172,21 +172,20 @@ class ImageRow:
 
 
 _ROW_SQL = """
-WITH page AS (SELECT unnest(?::BIGINT[]) AS id),
-agg AS (
+WITH agg AS (
     SELECT image_id, count(*) AS n,
            count(*) FILTER (WHERE len(check_flags) > 0) AS flagged,
            count(*) FILTER (WHERE verify_agree = false) AS disagree,
            count(*) FILTER (WHERE status IN ('accepted', 'rejected', 'needs_fix')) AS decided
-    FROM instructions WHERE image_id IN (SELECT id FROM page) GROUP BY image_id
+    FROM instructions WHERE image_id IN (SELECT unnest($1::BIGINT[])) GROUP BY image_id
 ),
 cap AS (SELECT DISTINCT image_id FROM captions
-        WHERE is_current AND image_id IN (SELECT id FROM page))
+        WHERE is_current AND image_id IN (SELECT unnest($1::BIGINT[])))
 SELECT i.id, i.sha256, i.domain, i.status, i.thumb, i.width, i.height,
        coalesce(agg.n, 0), coalesce(agg.flagged, 0), coalesce(agg.disagree, 0),
        coalesce(agg.decided, 0), cap.image_id IS NOT NULL
-FROM images i LEFT JOIN agg ON agg.image_id = i.id LEFT JOIN cap ON cap.image_id = i.id
-WHERE i.id IN (SELECT id FROM page)
+FROM (SELECT * FROM images WHERE id IN (SELECT unnest($1::BIGINT[]))) i
+LEFT JOIN agg ON agg.image_id = i.id LEFT JOIN cap ON cap.image_id = i.id
 """
 
 
@@ -201,23 +200,29 @@ def page_rows(db: Database, ids: Sequence[int]) -> list[ImageRow]:
 
 def domain_counts(db: Database) -> list[tuple[str, int]]:
     """(domain, images) for every domain in the taxonomy or in use; NO_DOMAIN for none."""
-    rows = db.cursor().execute(
-        """
+    rows = (
+        db.cursor()
+        .execute(
+            """
         SELECT coalesce(d.name, u.domain, '') AS name, coalesce(u.n, 0)
         FROM domains d
         FULL OUTER JOIN (SELECT coalesce(domain, '') AS domain, count(*) AS n
                          FROM images GROUP BY 1) u ON u.domain = d.name
         ORDER BY d.position NULLS LAST, name
         """
-    ).fetchall()
+        )
+        .fetchall()
+    )
     return [(name, n) for name, n in rows]
 
 
 def check_flag_names(db: Database) -> list[str]:
     """Every check flag present on some instruction, sorted."""
-    rows = db.cursor().execute(
-        "SELECT DISTINCT unnest(check_flags) AS f FROM instructions ORDER BY f"
-    ).fetchall()
+    rows = (
+        db.cursor()
+        .execute("SELECT DISTINCT unnest(check_flags) AS f FROM instructions ORDER BY f")
+        .fetchall()
+    )
     return [r[0] for r in rows if r[0]]
 
 
@@ -260,10 +265,14 @@ class CaptionVersion:
 def caption_versions(db: Database, image_id: int) -> list[CaptionVersion]:
     """All caption versions of an image, newest version first."""
     cols = ", ".join(f.name for f in fields(CaptionVersion))
-    rows = db.cursor().execute(
-        f"SELECT {cols} FROM captions WHERE image_id = ? ORDER BY version DESC, id DESC",
-        [image_id],
-    ).fetchall()
+    rows = (
+        db.cursor()
+        .execute(
+            f"SELECT {cols} FROM captions WHERE image_id = ? ORDER BY version DESC, id DESC",
+            [image_id],
+        )
+        .fetchall()
+    )
     return [CaptionVersion(*r) for r in rows]
 
 
@@ -290,15 +299,21 @@ class Instruction:
 def instructions_for_image(db: Database, image_id: int) -> list[Instruction]:
     """An image's instructions, ordered by conversation and round, then by id."""
     cols = ", ".join(f.name for f in fields(Instruction))
-    rows = db.cursor().execute(
-        f"SELECT {cols} FROM instructions WHERE image_id = ? "
-        "ORDER BY coalesce(conversation_id, id), coalesce(round, 0), id",
-        [image_id],
-    ).fetchall()
+    rows = (
+        db.cursor()
+        .execute(
+            f"SELECT {cols} FROM instructions WHERE image_id = ? "
+            "ORDER BY coalesce(conversation_id, id), coalesce(round, 0), id",
+            [image_id],
+        )
+        .fetchall()
+    )
     out = []
     for r in rows:
         item = Instruction(*r)
         out.append(
-            replace(item, check_flags=item.check_flags or [], check_messages=item.check_messages or [])
+            replace(
+                item, check_flags=item.check_flags or [], check_messages=item.check_messages or []
+            )
         )
     return out

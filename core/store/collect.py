@@ -68,7 +68,10 @@ def record_collected(db: Database, rows: list[dict]) -> None:
     if not rows:
         return
     table = pa.table(
-        {c: pa.array([r.get(c) for r in rows], type=_ARROW.get(c, pa.string())) for c in COLLECTED_COLUMNS}
+        {
+            c: pa.array([r.get(c) for r in rows], type=_ARROW.get(c, pa.string()))
+            for c in COLLECTED_COLUMNS
+        }
     )
     cols = ", ".join(COLLECTED_COLUMNS)
     with db.tx() as cur:

@@ -52,7 +52,7 @@ def register_model(db: Database, name: str, dim: int) -> ModelRow:
         if row is not None and row[1] != dim:
             raise StudioError(
                 f"model {name!r} was stored with {row[1]}-d embeddings, now it gives {dim}-d; "
-                "remove its embeddings first (mmstudio clip forget)"
+                "remove its embeddings first (mmstudio clip forget PROJECT --model NAME)"
             )
         _ensure_table(cur, dim)
         if row is None:
@@ -96,14 +96,19 @@ def forget_model(db: Database, model: ModelRow) -> None:
 
 
 def images_to_embed(
-    db: Database, model: ModelRow, domain: str | None = None, ids: Sequence[int] | None = None,
+    db: Database,
+    model: ModelRow,
+    domain: str | None = None,
+    ids: Sequence[int] | None = None,
     force: bool = False,
 ) -> list[tuple[int, str, str]]:
     """(id, storage, path) of the images that still need a vector from `model`."""
     sql = "SELECT i.id, i.storage, i.path FROM images i WHERE true"
     params: list = []
     if not force:
-        sql += f" AND i.id NOT IN (SELECT image_id FROM {vectors_table(model.dim)} WHERE model_id = ?)"
+        sql += (
+            f" AND i.id NOT IN (SELECT image_id FROM {vectors_table(model.dim)} WHERE model_id = ?)"
+        )
         params.append(model.id)
     if domain is not None:
         sql += " AND i.domain = ?"
@@ -154,13 +159,34 @@ def load_vectors(
     if ids is not None:
         sql += " AND v.image_id IN (SELECT unnest(?))"
         params.append(list(ids))
-    rel = db.cursor().execute(sql + " ORDER BY v.image_id", params)
-    # duckdb >= 1.4 names it to_arrow_table; older releases call it arrow().
-    table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+    table = _arrow(db, sql + " ORDER BY v.image_id", params)
     out_ids = table.column("image_id").to_numpy().astype(np.int64)
-    vec = table.column("vec").combine_chunks()
-    flat = vec.flatten().to_numpy(zero_copy_only=False) if len(vec) else np.zeros(0)
-    return out_ids, np.asarray(flat, dtype=np.float32).reshape(len(out_ids), model.dim)
+    return out_ids, _matrix(table.column("vec"), model.dim)
+
+
+def _arrow(db: Database, sql: str, params: list) -> pa.Table:
+    # A relation straight to Arrow skips the extra copy a DB-API result makes; it needs a
+    # connection with no half-read result on it, so it gets a cursor of its own.
+    with db.cursor().cursor() as cur:
+        rel = cur.sql(sql, params=params)
+        # duckdb >= 1.4 names it to_arrow_table; older releases call it arrow().
+        return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+
+
+def _matrix(column: pa.ChunkedArray, dim: int) -> np.ndarray:
+    """An n x dim float32 matrix over a FLOAT[dim] column, without a per-value conversion."""
+    parts = []
+    for chunk in column.chunks:
+        flat = chunk.flatten()  # honours the chunk's offset, unlike .values
+        if flat.null_count == 0 and flat.type == pa.float32():
+            buf = flat.buffers()[1]
+            parts.append(np.frombuffer(buf, np.float32, count=len(flat), offset=flat.offset * 4))
+        else:
+            parts.append(flat.to_numpy(zero_copy_only=False).astype(np.float32))
+    if not parts:
+        return np.zeros((0, dim), np.float32)
+    flat = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return flat.reshape(-1, dim)
 
 
 def nearest(
@@ -195,8 +221,12 @@ def write_relevance(db: Database, model: ModelRow, rows: list[dict]) -> None:
     if not rows:
         return
     cols = ("image_id", "domain", "score", "threshold", "off_domain", "best_prompt", "best_domain")
-    types = {"image_id": pa.int64(), "score": pa.float32(), "threshold": pa.float32(),
-             "off_domain": pa.bool_()}
+    types = {
+        "image_id": pa.int64(),
+        "score": pa.float32(),
+        "threshold": pa.float32(),
+        "off_domain": pa.bool_(),
+    }
     table = pa.table({c: pa.array([r[c] for r in rows], types.get(c, pa.string())) for c in cols})
     with db.tx() as cur:
         cur.register("_rel", table)
@@ -211,8 +241,9 @@ def write_relevance(db: Database, model: ModelRow, rows: list[dict]) -> None:
             cur.unregister("_rel")
 
 
-def relevance(db: Database, model: ModelRow, domain: str | None = None,
-              off_domain_only: bool = False) -> list[dict]:
+def relevance(
+    db: Database, model: ModelRow, domain: str | None = None, off_domain_only: bool = False
+) -> list[dict]:
     sql = (
         "SELECT r.image_id, r.domain, r.score, r.threshold, r.off_domain, r.best_prompt, "
         "r.best_domain FROM clip_relevance r JOIN images i ON i.id = r.image_id "
@@ -229,8 +260,13 @@ def relevance(db: Database, model: ModelRow, domain: str | None = None,
 
 
 # duplicate groups ------------------------------------------------------------------------
-def replace_groups(db: Database, model: ModelRow, rows: list[tuple[int, int, float]],
-                   threshold: float, scope: Sequence[int]) -> None:
+def replace_groups(
+    db: Database,
+    model: ModelRow,
+    rows: list[tuple[int, int, float]],
+    threshold: float,
+    scope: Sequence[int],
+) -> None:
     """Replace the groups of the images in `scope` with rows of (image_id, group_id, sim)."""
     with db.tx() as cur:
         cur.execute(

@@ -18,7 +18,8 @@ SPLITS = ("train", "val")
 MAX_OPTIONS = 8
 # Records are written in parts of about this many instructions (whole images per part), so
 # DuckDB sorts and buffers one part at a time and memory does not grow with the export.
-PART_ROWS = 50_000
+PART_ROWS = 200_000
+COPY_BLOCK = 1 << 20  # bytes of a part file held at a time while appending it
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 _EXT = (
@@ -66,36 +67,49 @@ def build_selection(
     else:
         suffix = "''"
     group = (
-        "'i' || n.image_id" if multi_turn
+        "'i' || n.image_id"
+        if multi_turn
         else "CASE WHEN n.conversation_id IS NULL THEN 'q' || n.id "
         "ELSE 'c' || n.image_id || ':' || n.conversation_id END"
     )
+    # Keys and windows on narrow rows first; the text is joined once at the end.
     sql = f"""
     CREATE OR REPLACE TEMP TABLE export_sel AS
     WITH base AS (
-        SELECT n.id AS nid, n.image_id, i.sha256, coalesce(i.domain, '') AS dom,
-               {_EXT} AS ext, {group} AS grp, {suffix} AS picked,
-               rtrim(n.question) AS question
+        SELECT n.id AS nid, n.image_id, i.sha256, coalesce(i.domain, '') AS dom, {group} AS grp
         FROM instructions n JOIN images i ON i.id = n.image_id
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
     ), imgs AS (
         SELECT image_id,
                row_number() OVER (PARTITION BY dom ORDER BY md5(? || ':' || sha256)) AS r,
                count(*) OVER (PARTITION BY dom) AS n
         FROM (SELECT DISTINCT image_id, sha256, dom FROM base)
     ), grouped AS (
-        SELECT b.*, CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END
-                    AS split,
+        SELECT b.nid, b.image_id, b.sha256,
+               CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END AS split,
                min(b.nid) OVER (PARTITION BY b.grp) AS first_nid,
                row_number() OVER (PARTITION BY b.grp ORDER BY b.nid) AS turn
         FROM base b JOIN imgs m USING (image_id)
+    ), keyed AS (
+        SELECT *, substr(sha256, 1, 16) || '-'
+                  || dense_rank() OVER (PARTITION BY image_id ORDER BY first_nid) AS rec_id
+        FROM grouped
+    ), texts AS (
+        SELECT k.*, i.domain, i.license, n.itype, n.lang, n.question, n.options, n.answer,
+               {_EXT} AS ext, {suffix} AS picked
+        FROM keyed k JOIN instructions n ON n.id = k.nid JOIN images i ON i.id = k.image_id
+    ), suffixed AS (
+        -- A question that already ends with its suffix keeps it and gets no second one.
+        SELECT *, CASE WHEN picked <> '' AND ends_with(rtrim(question), picked) THEN ''
+                       ELSE picked END AS suffix
+        FROM texts
     )
-    -- A question that already ends with its suffix keeps it and gets no second one.
-    SELECT nid, image_id, sha256, ext, split, turn, first_nid,
-           CASE WHEN picked <> '' AND ends_with(question, picked) THEN '' ELSE picked END AS suffix,
-           substr(sha256, 1, 16) || '-'
-             || dense_rank() OVER (PARTITION BY image_id ORDER BY first_nid) AS rec_id
-    FROM grouped ORDER BY sha256, nid
+    SELECT nid, image_id, sha256, ext, split, turn, first_nid, rec_id, domain, license, itype,
+           lang, answer, suffix,
+           question || {_options_sql()}
+             || CASE WHEN suffix <> '' THEN chr(10) || suffix ELSE '' END AS q,
+           substr(sha256, 1, 2) || '/' || sha256 || '.' || ext AS img
+    FROM suffixed
     """
     cur.execute(sql, [*params, str(seed), float(val_fraction)])
     cur.execute(
@@ -112,7 +126,7 @@ def build_selection(
     )
     if suffix_fn is not None:
         cur.remove_function("mm_answer_suffix")
-    return cur.execute("SELECT count(*) FROM export_sel").fetchone()[0]
+    return cur.execute("SELECT count(*) FROM export_sel").fetchall()[0][0]
 
 
 def _register_suffix(cur, fn) -> None:
@@ -120,7 +134,12 @@ def _register_suffix(cur, fn) -> None:
 
     def batch(itypes, langs, keys):
         return pa.array(
-            [fn(t, lg, k) for t, lg, k in zip(itypes.to_pylist(), langs.to_pylist(), keys.to_pylist(), strict=True)],
+            [
+                fn(t, lg, k)
+                for t, lg, k in zip(
+                    itypes.to_pylist(), langs.to_pylist(), keys.to_pylist(), strict=True
+                )
+            ],
             pa.string(),
         )
 
@@ -143,30 +162,23 @@ def selection_counts(cur: duckdb.DuckDBPyConnection) -> dict:
     ).fetchall()
     splits = {sp: {"records": r, "instructions": n, "images": m} for sp, r, n, m in rows}
     by_domain: dict = {}
-    for dom, itype, n, imgs in cur.execute(
-        """SELECT coalesce(i.domain, ''), n.itype, count(*), count(DISTINCT s.image_id)
-           FROM export_sel s JOIN instructions n ON n.id = s.nid JOIN images i ON i.id = s.image_id
-           GROUP BY ALL ORDER BY ALL"""
+    for dom, itype, n in cur.execute(
+        "SELECT coalesce(domain, ''), itype, count(*) FROM export_sel GROUP BY ALL ORDER BY ALL"
     ).fetchall():
         entry = by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})
         entry["by_type"][itype] = n
         entry["instructions"] += n
     for dom, imgs in cur.execute(
-        """SELECT coalesce(i.domain, ''), count(DISTINCT s.image_id)
-           FROM export_sel s JOIN images i ON i.id = s.image_id GROUP BY 1"""
+        "SELECT coalesce(domain, ''), count(DISTINCT image_id) FROM export_sel GROUP BY 1"
     ).fetchall():
         by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})["images"] = imgs
     by_lang = dict(
-        cur.execute(
-            "SELECT n.lang, count(*) FROM export_sel s JOIN instructions n ON n.id = s.nid "
-            "GROUP BY 1 ORDER BY 1"
-        ).fetchall()
+        cur.execute("SELECT lang, count(*) FROM export_sel GROUP BY 1 ORDER BY 1").fetchall()
     )
     licenses = dict(
         cur.execute(
-            """SELECT coalesce(nullif(trim(i.license), ''), 'unknown'), count(*)
-               FROM (SELECT DISTINCT image_id FROM export_sel) s JOIN images i ON i.id = s.image_id
-               GROUP BY 1 ORDER BY 2 DESC, 1"""
+            """SELECT coalesce(nullif(trim(license), ''), 'unknown'), count(*)
+               FROM (SELECT DISTINCT image_id, license FROM export_sel) GROUP BY 1 ORDER BY 2 DESC, 1"""
         ).fetchall()
     )
     return {
@@ -204,21 +216,16 @@ def iter_selected_images(
 # ------------------------------------------------------------------ per-format record queries
 def _options_sql() -> str:
     parts = [
-        f"CASE WHEN len(n.options) >= {k} THEN chr(10) || '{chr(64 + k)}. ' || n.options[{k}] "
+        f"CASE WHEN len(options) >= {k} THEN chr(10) || '{chr(64 + k)}. ' || options[{k}] "
         "ELSE '' END"
         for k in range(1, MAX_OPTIONS + 1)
     ]
     return "coalesce(" + " || ".join(parts) + ", '')"
 
 
-_ROWS = f"""
-    SELECT s.*, i.domain, i.license, n.itype, n.lang, n.answer,
-           n.question || {_options_sql()}
-             || CASE WHEN s.suffix <> '' THEN chr(10) || s.suffix ELSE '' END AS q,
-           substr(s.sha256, 1, 2) || '/' || s.sha256 || '.' || s.ext AS img
-    FROM export_sel s JOIN instructions n ON n.id = s.nid JOIN images i ON i.id = s.image_id
-    WHERE s.split = $split {{extra}}
-"""
+# One split's rows of the selection; every field a record needs is in export_sel already,
+# so a part is a range scan of a table sorted by sha256.
+_ROWS = """SELECT * FROM export_sel s WHERE s.split = $split {extra}"""
 _IMG_Q = "CASE WHEN turn = 1 THEN '<image>' || chr(10) ELSE '' END || q"
 _META = (
     "{'domain': any_value(domain), 'license': any_value(license), "
@@ -270,7 +277,9 @@ def parts(cur: duckdb.DuckDBPyConnection, split: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def copy_records(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, dest: Path, array: bool) -> None:
+def copy_records(
+    cur: duckdb.DuckDBPyConnection, fmt: str, split: str, dest: Path, array: bool
+) -> None:
     """Write one split's records of `fmt` as a JSON array (or JSON Lines) file, part by part.
 
     DuckDB writes each part as JSON Lines; the parts are appended to `dest`, and for an array
@@ -281,25 +290,38 @@ def copy_records(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, dest: Pat
         raise ValueError(f"unknown split {split!r}")
     tmp = dest.with_name(dest.name + ".part")
     with open(dest, "wb") as out:
-        first = True
         if array:
             out.write(b"[\n")
-        for lo, hi in parts(cur, split):
+        for k, (lo, hi) in enumerate(parts(cur, split)):
             if not (_SHA.match(lo) and _SHA.match(hi)):
                 raise ValueError("bad sha256 bounds")
             query = _record_query(fmt, extra=f"AND s.sha256 BETWEEN '{lo}' AND '{hi}'")
             query = query.replace("$split", f"'{split}'")
             cur.execute(f"COPY ({query}) TO {_literal(tmp)} (FORMAT json)")
-            data = tmp.read_bytes().rstrip(b"\n")
-            if array:
-                out.write(b"\t" if first else b",\n\t")
-                out.write(data.replace(b"\n", b",\n\t"))
-            else:
-                out.write(data + b"\n")
-            first = False
-        if array:
-            out.write(b"\n]\n")
+            if array and k:
+                out.write(b",\n")
+            _append_lines(tmp, out, b",\n\t" if array else b"\n", b"\t" if array else b"")
+        out.write(b"\n]\n" if array else b"")
     tmp.unlink(missing_ok=True)
+
+
+def _append_lines(src: Path, out, sep: bytes, lead: bytes) -> None:
+    """Copy a JSON Lines file to `out` in blocks, each line led by `lead` and the line breaks
+    between lines replaced by `sep`; the final line break is dropped when sep is not a plain
+    line break (a JSON array continues with ",\n" or "\n]")."""
+    plain = sep == b"\n"
+    with open(src, "rb") as f:
+        held = b""
+        first = True
+        while block := f.read(COPY_BLOCK):
+            data = held + block
+            held, data = data[-1:], data[:-1]  # the file's last byte is its final line break
+            if first and data:
+                out.write(lead)
+                first = False
+            out.write(data if plain else data.replace(b"\n", sep))
+        if plain and held:
+            out.write(held)
 
 
 def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last: str):
@@ -319,59 +341,3 @@ def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last
         return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
     finally:
         cur.unregister("export_blobs")
-
-
-# ------------------------------------------------------------------ import of training data
-IMPORT_COLUMNS = (
-    "id", "image_id", "itype", "lang", "question", "options", "answer", "origin", "status",
-    "conversation_id", "round",
-)
-
-
-def image_ids_by_sha(cur: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, int]:
-    rows = cur.execute("SELECT sha256, id FROM images WHERE list_contains(?, sha256)", [shas]).fetchall()
-    return dict(rows)
-
-
-def fill_image_fields(cur: duckdb.DuckDBPyConnection, rows: list[tuple[int, str | None, str | None]]) -> None:
-    """Set domain and license from (image_id, domain, license) where the image has none yet."""
-    import pyarrow as pa
-
-    if not rows:
-        return
-    table = pa.table(
-        {
-            "image_id": pa.array([r[0] for r in rows], pa.int64()),
-            "domain": pa.array([r[1] for r in rows], pa.string()),
-            "license": pa.array([r[2] for r in rows], pa.string()),
-        }
-    )
-    cur.register("_fill_images", table)
-    try:
-        cur.execute(
-            """UPDATE images SET domain = coalesce(images.domain, f.domain),
-                                 license = coalesce(images.license, f.license)
-               FROM _fill_images f WHERE images.id = f.image_id"""
-        )
-    finally:
-        cur.unregister("_fill_images")
-
-
-def allocate_instruction_ids(cur: duckdb.DuckDBPyConnection, n: int) -> list[int]:
-    rows = cur.execute("SELECT nextval('instructions_id') FROM range(?)", [n]).fetchall()
-    return sorted(r[0] for r in rows)
-
-
-def insert_instructions(cur: duckdb.DuckDBPyConnection, columns: dict[str, list]) -> None:
-    """Insert rows given column-wise (keys: IMPORT_COLUMNS) in one statement."""
-    import pyarrow as pa
-
-    types = {"id": pa.int64(), "image_id": pa.int64(), "options": pa.list_(pa.string()),
-             "conversation_id": pa.int64(), "round": pa.int32()}
-    table = pa.table({c: pa.array(columns[c], types.get(c, pa.string())) for c in IMPORT_COLUMNS})
-    cur.register("_import_instructions", table)
-    try:
-        cols = ", ".join(IMPORT_COLUMNS)
-        cur.execute(f"INSERT INTO instructions ({cols}) SELECT {cols} FROM _import_instructions")
-    finally:
-        cur.unregister("_import_instructions")

@@ -163,7 +163,9 @@ def job_usage(db: Database, job_id: int) -> dict:
         "coalesce(sum(cost_usd), 0) FROM requests WHERE job_id = ? AND outcome <> 'cached'",
         [job_id],
     )
-    return dict(zip(("requests", "prompt_tokens", "completion_tokens", "cost_usd"), row, strict=True))
+    return dict(
+        zip(("requests", "prompt_tokens", "completion_tokens", "cost_usd"), row, strict=True)
+    )
 
 
 # items -----------------------------------------------------------------------------------
@@ -286,7 +288,9 @@ def log_requests(cur, rows: list[RequestRow]) -> None:
         ("error", "VARCHAR"),
     ]
     unnest = ", ".join(f"unnest(?::{t}[]) AS {n}" for n, t in fields)
-    select = ", ".join(n if n != "started_at" else "to_timestamp(started_at)::TIMESTAMP" for n, _ in fields)
+    select = ", ".join(
+        n if n != "started_at" else "to_timestamp(started_at)::TIMESTAMP" for n, _ in fields
+    )
     cur.execute(
         f"INSERT INTO requests ({', '.join(n for n, _ in fields)}) SELECT {select} FROM (SELECT {unnest})",
         [[getattr(r, n) for r in rows] for n, _ in fields],

@@ -339,9 +339,13 @@ class Revision:
 
 def revisions_for(db: Database, table: str, row_id: int) -> list[Revision]:
     """The edit log of one row, oldest first."""
-    rows = db.cursor().execute(
-        "SELECT id, tbl, row_id, field, old, new, author, created_at FROM revisions "
-        "WHERE tbl = ? AND row_id = ? ORDER BY id",
-        [table, row_id],
-    ).fetchall()
+    rows = (
+        db.cursor()
+        .execute(
+            "SELECT id, tbl, row_id, field, old, new, author, created_at FROM revisions "
+            "WHERE tbl = ? AND row_id = ? ORDER BY id",
+            [table, row_id],
+        )
+        .fetchall()
+    )
     return [Revision(*r) for r in rows]

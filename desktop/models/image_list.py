@@ -1,8 +1,10 @@
 """The grid's model: the filter's id list (one query) plus rows fetched a page at a time.
 
-rowCount is the full match count, so the scroll bar is true from the start; data() for a row
-whose page is not cached costs one primary-key query of PAGE rows (about a millisecond at 100k
-images). Pages are kept in a small LRU; thumbnails come from the ThumbnailLoader.
+rowCount is the full match count, so the scroll bar is true from the start. Row pages are read
+on a worker thread: data() for a row whose page is not cached returns nothing (the delegate
+paints a placeholder), asks for the page, and dataChanged follows when it lands. The first page
+comes with the id list, so a new filter paints real rows at once. Pages live in a small LRU;
+thumbnails come from the ThumbnailLoader.
 """
 
 from __future__ import annotations
@@ -10,17 +12,30 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from core.store import browse
 from core.store.browse import ImageQuery, ImageRow
 from desktop.workers.tasks import TaskRunner
 from desktop.workers.thumbnails import ThumbnailLoader
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # ImageRow
-THUMB_ROLE = Qt.ItemDataRole.UserRole + 2  # QImage, or None while loading
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # ImageRow, or None while its page loads
+THUMB_ROLE = Qt.ItemDataRole.UserRole + 2  # QImage, None while loading, or MISSING
 ID_ROLE = Qt.ItemDataRole.UserRole + 3
 MISSING = object()  # THUMB_ROLE value for an unreadable or absent thumbnail
+Page = list  # list[ImageRow | None], aligned with the ids of the page
+
+
+def _read_page(db, ids: list[int]) -> Page:
+    by_id = {row.id: row for row in browse.page_rows(db, ids)}
+    return [by_id.get(i) for i in ids]
 
 
 class ImageListModel(QAbstractListModel):
@@ -34,45 +49,58 @@ class ImageListModel(QAbstractListModel):
         super().__init__(parent)
         self.project = project
         self.loader = loader
-        self.runner = TaskRunner(self, threads=1)
+        self.runner = TaskRunner(self, threads=1)  # filter queries
+        self.pager = TaskRunner(self, threads=1)  # row pages
         self.query: ImageQuery | None = None
         self._ids = np.empty(0, dtype=np.int64)
-        self._pages: OrderedDict[int, list[ImageRow | None]] = OrderedDict()
-        self._row_of: dict[int, int] = {}  # image id -> row, for cached pages only
+        self._pages: OrderedDict[int, Page] = OrderedDict()
+        self._loading: set[int] = set()
+        self._row_of: dict[int, int] = {}  # image id -> row, for rows seen in pages
         self._generation = 0
+        self._closed = False
         loader.loaded.connect(self._thumb_loaded)
 
     # query ---------------------------------------------------------------------------
     def set_query(self, query: ImageQuery, wait: bool = False) -> None:
         """Resolve `query` on a worker thread (or now, with `wait`) and reset to its ids."""
+        if self._closed:
+            return
         self._generation += 1
         generation = self._generation
-        db = self.project.db
+        db, size = self.project.db, self.PAGE
 
-        def apply(ids: np.ndarray) -> None:
+        def resolve(_report=None):
+            ids = browse.image_ids(db, query)
+            return ids, _read_page(db, ids[:size].tolist())
+
+        def apply(result) -> None:
             if generation == self._generation:
-                self._reset(query, ids)
+                self._reset(query, *result)
 
         def fail(exc: BaseException) -> None:
             if generation == self._generation:
                 self.queryFailed.emit(str(exc))
 
         if wait:
-            apply(browse.image_ids(db, query))
+            apply(resolve())
         else:
-            self.runner.submit(lambda report: browse.image_ids(db, query), apply, fail)
+            self.runner.submit(resolve, apply, fail)
 
     def refresh(self) -> None:
         """Run the current query again (after an import, say)."""
         if self.query is not None:
             self.set_query(self.query)
 
-    def _reset(self, query: ImageQuery, ids: np.ndarray) -> None:
+    def _reset(self, query: ImageQuery, ids: np.ndarray, first: Page) -> None:
         self.beginResetModel()
         self.query = query
         self._ids = ids
         self._pages.clear()
+        self._loading.clear()
         self._row_of.clear()
+        self._generation += 1  # pages still loading belong to the old list
+        if len(ids):
+            self._store(0, first)
         self.endResetModel()
         self.queryApplied.emit(query, len(ids))
 
@@ -80,24 +108,24 @@ class ImageListModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._ids)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ):
         if not index.isValid():
             return None
         r = index.row()
         if role == ID_ROLE:
             return int(self._ids[r])
-        row = self.row(r)
+        row = self.cached_row(r)
         if row is None:
             return None
         if role == ROW_ROLE:
             return row
         if role == THUMB_ROLE:
-            if not row.thumb:
+            if not row.thumb or row.id in self.loader.failed:
                 return MISSING
             image = self.loader.get(row.id)
             if image is None:
-                if row.id in self.loader.failed:
-                    return MISSING
                 self.loader.request(row.id, str(self.project.root / row.thumb))
             return image
         if role == Qt.ItemDataRole.DisplayRole:
@@ -106,35 +134,70 @@ class ImageListModel(QAbstractListModel):
             size = f"{row.width}×{row.height}" if row.width else "size unknown"
             return (
                 f"Image {row.id} · {row.domain or 'no domain'} · {size}\n"
-                f"status {row.status} · {row.n_items} instructions, {row.n_flagged} flagged"
+                f"status {row.status} · {row.n_items} instructions, {row.n_flagged} flagged, "
+                f"{row.n_disagree} verify disagreements"
             )
         return None
 
     # rows ----------------------------------------------------------------------------
-    def row(self, r: int) -> ImageRow | None:
+    def cached_row(self, r: int) -> ImageRow | None:
+        """The row if its page is here; otherwise None, and the page is fetched off-thread."""
         if not 0 <= r < len(self._ids):
             return None
         page_no = r // self.PAGE
         page = self._pages.get(page_no)
+        if page is None and self._closed:
+            return None
         if page is None:
-            page = self._load_page(page_no)
-        else:
-            self._pages.move_to_end(page_no)
+            self._request(page_no)
+            self._request(page_no + 1)  # scrolling on is the likely next move
+            return None
+        self._pages.move_to_end(page_no)
         return page[r - page_no * self.PAGE]
 
-    def _load_page(self, page_no: int) -> list[ImageRow | None]:
+    def row(self, r: int) -> ImageRow | None:
+        """The row, read now if its page is not cached (for code that needs it at once)."""
+        if not 0 <= r < len(self._ids):
+            return None
+        page_no = r // self.PAGE
+        if page_no not in self._pages:
+            self._store(page_no, _read_page(self.project.db, self._page_ids(page_no)))
+        return self.cached_row(r)
+
+    def _page_ids(self, page_no: int) -> list[int]:
         start = page_no * self.PAGE
-        ids = self._ids[start : start + self.PAGE].tolist()
-        by_id = {row.id: row for row in browse.page_rows(self.project.db, ids)}
-        page = [by_id.get(i) for i in ids]
+        return self._ids[start : start + self.PAGE].tolist()
+
+    def _request(self, page_no: int) -> None:
+        if page_no in self._pages or page_no in self._loading:
+            return
+        ids = self._page_ids(page_no)
+        if not ids:
+            return
+        self._loading.add(page_no)
+        generation, db = self._generation, self.project.db
+
+        def landed(page: Page) -> None:
+            if generation != self._generation:
+                return
+            self._loading.discard(page_no)
+            self._store(page_no, page)
+            first = page_no * self.PAGE
+            self.dataChanged.emit(self.index(first), self.index(first + len(page) - 1))
+
+        def failed(exc: BaseException) -> None:
+            self._loading.discard(page_no)
+            self.queryFailed.emit(str(exc))
+
+        self.pager.submit(lambda _report: _read_page(db, ids), landed, failed)
+
+    def _store(self, page_no: int, page: Page) -> None:
         self._pages[page_no] = page
-        self._row_of.update((i, start + k) for k, i in enumerate(ids))
+        self._pages.move_to_end(page_no)
+        start = page_no * self.PAGE
+        self._row_of.update((row.id, start + k) for k, row in enumerate(page) if row is not None)
         while len(self._pages) > self.PAGES_KEPT:
-            old_no, old = self._pages.popitem(last=False)
-            for row in old:
-                if row is not None:
-                    self._row_of.pop(row.id, None)
-        return page
+            self._pages.popitem(last=False)
 
     def image_id(self, r: int) -> int | None:
         return int(self._ids[r]) if 0 <= r < len(self._ids) else None
@@ -149,15 +212,34 @@ class ImageListModel(QAbstractListModel):
     def ids(self) -> np.ndarray:
         return self._ids
 
+    def shutdown(self) -> None:
+        """No more reads: the project is about to close."""
+        self._closed = True
+        self._generation += 1
+        self.runner.wait()
+        self.pager.wait()
+
+    def busy(self) -> bool:
+        return self.runner.busy() or self.pager.busy()
+
     def invalidate(self, image_ids) -> None:
-        """Re-read these images' rows (after an edit) without moving anything."""
-        for image_id in image_ids:
-            r = self.row_of(image_id)
-            if r is None:
-                continue
-            self._pages.pop(r // self.PAGE, None)
-            index = self.index(r)
-            self.dataChanged.emit(index, index)
+        """Re-read these images' rows (after an edit) on the pager thread; nothing moves."""
+        ids = [i for i in image_ids if self.row_of(i) is not None]
+        if not ids or self._closed:
+            return
+        generation, db = self._generation, self.project.db
+
+        def landed(rows: list[ImageRow]) -> None:
+            if generation != self._generation:
+                return
+            for row in rows:
+                r = self.row_of(row.id)
+                page = self._pages.get(r // self.PAGE) if r is not None else None
+                if page is not None:
+                    page[r % self.PAGE] = row
+                    self.dataChanged.emit(self.index(r), self.index(r))
+
+        self.pager.submit(lambda _report: browse.page_rows(db, ids), landed)
 
     def _thumb_loaded(self, image_id) -> None:
         r = self._row_of.get(image_id)

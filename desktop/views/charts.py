@@ -90,7 +90,9 @@ class BarChart(QWidget):
                 font.setBold(True)
                 p.setFont(font)
                 p.setPen(text)
-                p.drawText(QRectF(4, y, self.width(), self.ROW), Qt.AlignmentFlag.AlignVCenter, group)
+                p.drawText(
+                    QRectF(4, y, self.width(), self.ROW), Qt.AlignmentFlag.AlignVCenter, group
+                )
                 font.setBold(False)
                 p.setFont(font)
                 y += self.ROW
@@ -101,7 +103,9 @@ class BarChart(QWidget):
             for key, value in bar.segments:
                 w = width * value / span
                 if w > 0:
-                    p.fillRect(QRectF(x, y + 2, w, self.ROW - 4), QColor(self.colors.get(key, "#888")))
+                    p.fillRect(
+                        QRectF(x, y + 2, w, self.ROW - 4), QColor(self.colors.get(key, "#888"))
+                    )
                 x += w
             p.setPen(text)
             p.drawText(

@@ -30,7 +30,11 @@ from core.store.review import INSTRUCTION_STATUSES
 from desktop.strings import ITYPES, domain_label, label
 from desktop.workers.export_worker import ExportWorker, export_formats
 
-IMAGE_MODES = [("Copy images", "copy"), ("Hard-link images", "hardlink"), ("Symlink images", "symlink")]
+IMAGE_MODES = [
+    ("Copy images", "copy"),
+    ("Hard-link images", "hardlink"),
+    ("Symlink images", "symlink"),
+]
 
 
 def _checklist(entries, checked) -> QListWidget:
@@ -143,7 +147,9 @@ class ExportDialog(QDialog):
         self.out.setText(str(self.project.exports_dir / f"{fmt}-{stamp}"))
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export into", str(self.project.exports_dir))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export into", str(self.project.exports_dir)
+        )
         if folder:
             self.out.setText(folder)
 

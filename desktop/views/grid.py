@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from desktop.models.image_list import MISSING, ROW_ROLE, THUMB_ROLE
 from desktop.strings import STATUS_COLORS, domain_label
@@ -118,7 +124,7 @@ class ImageGrid(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(2000)
+        self.setBatchSize(500)
         self.setGridSize(TILE)
         self.setSpacing(0)
         self.setWordWrap(False)

@@ -28,7 +28,9 @@ class ImageViewer(QGraphicsView):
         self._fit = True
         self.source_size = None  # the full image's size, when known
 
-    def show_image(self, image: QImage | None, message: str = "", provisional: bool = False) -> None:
+    def show_image(
+        self, image: QImage | None, message: str = "", provisional: bool = False
+    ) -> None:
         """Show `image` (or `message` when None). A provisional image (the thumbnail while the
         full file decodes) keeps the current zoom mode and is replaced by the next call."""
         if image is None or image.isNull():

@@ -92,7 +92,9 @@ class ImportDialog(QDialog):
         bottom.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Folders are searched recursively; zip archives are unpacked safely."))
+        layout.addWidget(
+            QLabel("Folders are searched recursively; zip archives are unpacked safely.")
+        )
         layout.addWidget(self.paths)
         layout.addLayout(buttons)
         layout.addLayout(form)
@@ -121,7 +123,9 @@ class ImportDialog(QDialog):
             self.add_paths([folder])
 
     def _add_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add images or zip archives", "", IMAGE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add images or zip archives", "", IMAGE_FILTER
+        )
         self.add_paths(files)
 
     # running -------------------------------------------------------------------------
@@ -135,7 +139,9 @@ class ImportDialog(QDialog):
         self.bar.setVisible(True)
         self.bar.setRange(0, 0)
         self.status.setText("Scanning…")
-        self.worker.start(paths, self.domain.currentText().strip() or None, self.reference.isChecked())
+        self.worker.start(
+            paths, self.domain.currentText().strip() or None, self.reference.isChecked()
+        )
 
     def _progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QToolButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from core.store.browse import Instruction
@@ -23,7 +22,11 @@ from desktop.views.fields import FieldEdit
 
 LETTERS = "ABCD"
 CURRENT_BORDER = "#2f7fd8"
-DECISION_BUTTONS = [("accepted", "✓ Accept", "A"), ("rejected", "✗ Reject", "R"), ("needs_fix", "⚑ Fix", "X")]
+DECISION_BUTTONS = [
+    ("accepted", "✓ Accept", "A"),
+    ("rejected", "✗ Reject", "R"),
+    ("needs_fix", "⚑ Fix", "X"),
+]
 
 
 def chip(text: str, color: str) -> str:
@@ -108,25 +111,37 @@ class InstructionCard(QFrame):
     def fields(self) -> list[FieldEdit]:
         return [self.question, *self.options, self.answer]
 
-    def update_from(self, item: Instruction) -> None:
-        """Show stored values; a field the user is typing in keeps its text."""
+    def rebind(self, item: Instruction) -> None:
+        """Show another instruction of the same type (the review pane reuses cards)."""
+        self.set_current(False)
+        self.answer.min_lines = 6 if item.itype == "long_vqa" else 1
+        self.update_from(item, force=True)
+
+    def update_from(self, item: Instruction, force: bool = False) -> None:
+        """Show stored values; a field the user is typing in keeps its text (unless `force`:
+        the card now shows another instruction)."""
         self.item = item
         values = [item.question, *(item.options or [""] * len(self.options)), item.answer]
         for edit, value in zip(self.fields(), values, strict=True):
-            if not (edit.hasFocus() and edit.is_dirty()):
+            typing = edit.hasFocus() and edit.is_dirty()
+            if force or (edit.saved() != (value or "") and not typing):
                 edit.set_saved(value)
         color = ITYPE_COLORS.get(item.itype, "#777")
         status_color = STATUS_COLORS.get(item.status, "#777")
         round_text = f" · round {item.round}" if item.round else ""
-        self.header.setText(
+        header = (
             f"{chip(label('itype', item.itype), color)} "
             f"<span style='color:#777'>#{item.id} · {item.lang} · {item.origin}{round_text}</span> "
             f"{chip(label('status', item.status), status_color)}"
         )
+        if header != self.header.text():  # re-laying out rich text is the costly part
+            self.header.setText(header)
         for status, button in self.buttons.items():
             button.setChecked(item.status == status)
-        self.notes.setText(self._notes(item))
-        self.notes.setVisible(bool(self.notes.text()))
+        notes = self._notes(item)
+        if notes != self.notes.text():
+            self.notes.setText(notes)
+        self.notes.setVisible(bool(notes))
 
     @staticmethod
     def _notes(item: Instruction) -> str:

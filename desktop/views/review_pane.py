@@ -28,7 +28,14 @@ from desktop.workers.tasks import TaskRunner
 from desktop.workers.thumbnails import ThumbnailLoader, read_scaled
 
 FULL_IMAGE_BOX = 4096  # decode larger pictures scaled to this, to bound memory
-IMAGE_DECISIONS = [("accepted", "Accept image"), ("rejected", "Reject image"), ("needs_fix", "Needs fix")]
+# The pane follows the grid after this pause: the grid paints first, and a held-down key
+# builds the pane once, for the image it stops on (commands load a pending image at once).
+PANE_DELAY_MS = 15
+IMAGE_DECISIONS = [
+    ("accepted", "Accept image"),
+    ("rejected", "Reject image"),
+    ("needs_fix", "Needs fix"),
+]
 
 
 class ReviewPane(QWidget):
@@ -100,7 +107,8 @@ class ReviewPane(QWidget):
         layout.addWidget(split)
 
         self._pending_image: int | None = None
-        self._load_timer = QTimer(self, singleShot=True, interval=0)
+        self._closed = False
+        self._load_timer = QTimer(self, singleShot=True, interval=PANE_DELAY_MS)
         self._load_timer.timeout.connect(self._load_pending)
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
@@ -117,8 +125,21 @@ class ReviewPane(QWidget):
 
     def _load_pending(self) -> None:
         self._load_timer.stop()
-        if self._pending_image != self.image_id:
+        if self._pending_image != self.image_id and not self._closed:
             self.set_image(self._pending_image)
+
+    def shutdown(self) -> None:
+        """Save the field being typed in; nothing loads after this (the project closes)."""
+        self.commit_pending()
+        self._closed = True
+        self._load_timer.stop()
+        self._refresh_timer.stop()
+        self._generation += 1
+        self.loader.wait()
+
+    def busy(self) -> bool:
+        """An image, a redraw or a picture is still on its way."""
+        return self._load_timer.isActive() or self._refresh_timer.isActive() or self.loader.busy()
 
     def sync(self) -> None:
         """Load a pending image now: a key pressed right after "next image" acts on it."""
@@ -130,8 +151,8 @@ class ReviewPane(QWidget):
         self.image_id = image_id
         self.error.hide()
         self._generation += 1
-        self._clear_cards()
         if image_id is None:
+            self._clear_cards()
             self.detail = None
             self.viewer.clear("No image selected")
             self.info.setText("<i>Pick an image in the grid.</i>")
@@ -141,10 +162,11 @@ class ReviewPane(QWidget):
         self._enable(True)
         self.detail = browse.image_detail(self.project.db, image_id)
         if self.detail is None:
+            self._clear_cards()
             self.viewer.clear("This image is no longer in the project")
             return
         self._load_picture(self.detail)
-        self.refresh(keep_typing=False)
+        self.refresh(keep_typing=False, detail=self.detail)
 
     def _enable(self, on: bool) -> None:
         self.caption.setEnabled(on)
@@ -161,23 +183,28 @@ class ReviewPane(QWidget):
         path = self.project.resolve_media(d.storage, d.path)
         generation = self._generation
 
+        def decode(_report):
+            if generation != self._generation:  # the user has moved on: skip the work
+                return None
+            return read_scaled(str(path), FULL_IMAGE_BOX)
+
         def shown(image) -> None:
-            if generation != self._generation:
+            if image is None or generation != self._generation:
                 return
             if image.isNull():
                 self.viewer.show_image(None, f"Cannot read the image file:\n{path}")
             else:
                 self.viewer.show_image(image)
 
-        self.loader.submit(lambda report: read_scaled(str(path), FULL_IMAGE_BOX), shown)
+        self.loader.submit(decode, shown)
 
-    def refresh(self, keep_typing: bool = True) -> None:
+    def refresh(self, keep_typing: bool = True, detail: browse.ImageDetail | None = None) -> None:
         """Re-read the shown image's rows; redraw cards in place when the set is unchanged
         (`keep_typing`: a field being typed in keeps its text, for redraws after an edit)."""
-        if self.image_id is None:
+        if self.image_id is None or self._closed:
             return
         db = self.project.db
-        self.detail = browse.image_detail(db, self.image_id) or self.detail
+        self.detail = detail or browse.image_detail(db, self.image_id) or self.detail
         self._show_info()
         self.caption.set_versions(browse.caption_versions(db, self.image_id), keep_typing)
         items = browse.instructions_for_image(db, self.image_id)
@@ -204,18 +231,28 @@ class ReviewPane(QWidget):
         order = {t: k for k, t in enumerate(ITYPES)}
         return sorted(items, key=lambda i: order.get(i.itype, len(order)))
 
-    def _clear_cards(self) -> None:
+    def _clear_cards(self, keep: bool = False) -> dict[str, list[InstructionCard]]:
+        """Empty the list. With `keep`, cards are hidden and returned by type for reuse:
+        re-filling a card is several times cheaper than building one."""
+        spare: dict[str, list[InstructionCard]] = {}
         while self.items_box.count():
             widget = self.items_box.takeAt(0).widget()
-            if widget is not None:
+            if widget is None:
+                continue
+            if keep and isinstance(widget, InstructionCard):
+                spare.setdefault(widget.item.itype, []).append(
+                    widget
+                )  # stays visible: no re-polish
+            else:
                 widget.hide()
                 widget.deleteLater()
         self.cards = []
         self.current = -1
+        return spare
 
     def _build_cards(self, items: list[browse.Instruction]) -> None:
         keep = self.current_item_id()
-        self._clear_cards()
+        spare = self._clear_cards(keep=True)
         parent = self.items_box.parentWidget()
         itype = None
         for item in self._grouped(items):
@@ -223,18 +260,29 @@ class ReviewPane(QWidget):
                 itype = item.itype
                 n = sum(1 for i in items if i.itype == itype)
                 self.items_box.addWidget(QLabel(f"<b>{label('itype', itype)}</b> · {n}", parent))
-            card = InstructionCard(item, parent)
-            card.edited.connect(self._edit_item)
-            card.decided.connect(self._decide_item)
-            card.focused.connect(self._focus_card)
-            for edit in card.fields():
-                edit.escaped.connect(self.editFinished)
+            reuse = spare.get(item.itype)
+            card = reuse.pop() if reuse else self._new_card(item, parent)
+            if reuse is not None and card.item is not item:
+                card.rebind(item)
             self.items_box.addWidget(card)
             self.cards.append(card)
+        for leftovers in spare.values():
+            for card in leftovers:
+                card.hide()
+                card.deleteLater()
         if not items:
             self.items_box.addWidget(QLabel("<i>No instructions for this image yet.</i>", parent))
         ids = [c.item.id for c in self.cards]
         self._set_current(ids.index(keep) if keep in ids else (0 if self.cards else -1))
+
+    def _new_card(self, item: browse.Instruction, parent) -> InstructionCard:
+        card = InstructionCard(item, parent)
+        card.edited.connect(self._edit_item)
+        card.decided.connect(self._decide_item)
+        card.focused.connect(self._focus_card)
+        for edit in card.fields():
+            edit.escaped.connect(self.editFinished)
+        return card
 
     # items ---------------------------------------------------------------------------
     def current_item_id(self) -> int | None:

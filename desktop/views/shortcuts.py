@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 
 @dataclass(frozen=True)
@@ -29,10 +36,16 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("accept_item", "Accept instruction, go to the next", ("A", "Alt+A"), "Decide"),
     Shortcut("reject_item", "Reject instruction, go to the next", ("R", "Alt+R"), "Decide"),
     Shortcut("fix_item", "Instruction needs fix, go to the next", ("X", "Alt+X"), "Decide"),
-    Shortcut("accept_image", "Accept image (and its undecided items), next image", ("Shift+A",), "Decide"),
-    Shortcut("reject_image", "Reject image (and its undecided items), next image", ("Shift+R",), "Decide"),
+    Shortcut(
+        "accept_image", "Accept image (and its undecided items), next image", ("Shift+A",), "Decide"
+    ),
+    Shortcut(
+        "reject_image", "Reject image (and its undecided items), next image", ("Shift+R",), "Decide"
+    ),
     Shortcut("fix_image", "Image needs fix, next image", ("Shift+X",), "Decide"),
-    Shortcut("edit", "Edit the instruction (its question; Tab for the next field)", ("E", "F2"), "Edit"),
+    Shortcut(
+        "edit", "Edit the instruction (its question; Tab for the next field)", ("E", "F2"), "Edit"
+    ),
     Shortcut("edit_caption", "Edit the caption", ("C",), "Edit"),
     Shortcut("commit", "Save the field being edited", ("Ctrl+Return",), "Edit"),
     Shortcut("undo", "Undo", ("Ctrl+Z",), "Edit"),

@@ -63,7 +63,11 @@ class StatsView(QWidget):
             by_dt[(domain, itype)][status] = n
         order = {t: k for k, t in enumerate(ITYPES)}
         bars = [
-            Bar(label("itype", itype), [(s, counts.get(s, 0)) for s in STATUSES], group=domain_label(domain))
+            Bar(
+                label("itype", itype),
+                [(s, counts.get(s, 0)) for s in STATUSES],
+                group=domain_label(domain),
+            )
             for (domain, itype), counts in sorted(
                 by_dt.items(), key=lambda kv: (kv[0][0] == "", kv[0][0], order.get(kv[0][1], 9))
             )
@@ -86,7 +90,9 @@ class StatsView(QWidget):
         if stats["disagreements"]:
             flag_bars.append(Bar("verify disagrees", [("verify", stats["disagreements"])]))
         self.flags.set_data(
-            flag_bars, {"flag": "#c8463d", "verify": "#e08a1e"}, {"flag": "check", "verify": "verify stage"}
+            flag_bars,
+            {"flag": "#c8463d", "verify": "#e08a1e"},
+            {"flag": "check", "verify": "verify stage"},
         )
 
         rows, decided_all, corrected_all = [], 0, 0
@@ -95,7 +101,11 @@ class StatsView(QWidget):
             corrected_all += corrected
             rate = corrected / decided if decided else 0.0
             rows.append(
-                Bar(domain_label(domain), [("rate", rate * 100)], note=f"{rate:.0%}  ({corrected}/{decided})")
+                Bar(
+                    domain_label(domain),
+                    [("rate", rate * 100)],
+                    note=f"{rate:.0%}  ({corrected}/{decided})",
+                )
             )
         self.correction.set_data(rows, {"rate": "#2f7fd8"}, {"rate": "% corrected"}, max_value=100)
 

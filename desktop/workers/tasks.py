@@ -40,6 +40,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
+        self.pool.setExpiryTimeout(-1)  # keep the threads: starting one costs milliseconds
         self._live: set[Task] = set()
 
     def submit(

@@ -1,4 +1,4 @@
-"""Thumbnails decoded on pool threads into an LRU cache; the grid paints placeholders meanwhile.
+"""Thumbnails decoded on worker threads into an LRU cache; the grid paints placeholders meanwhile.
 
 Requests are served newest first and the queue is capped, so after a fast scroll the threads
 work on what is on screen now, not on rows the user flew past.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader
 
 
@@ -53,23 +53,11 @@ class LRUCache:
         self._items.clear()
 
 
-class _Drain(QRunnable):
-    def __init__(self, loader: ThumbnailLoader):
-        super().__init__()
-        self.loader = loader
-
-    def run(self) -> None:
-        loader = self.loader
-        while True:
-            job = loader._next_job()
-            if job is None:
-                return
-            key, path = job
-            loader._delivered.emit(key, read_scaled(path, loader.box))
-
-
 class ThumbnailLoader(QObject):
-    loaded = Signal(object)  # the key whose image is now in the cache
+    """Decodes on its own long-lived threads: waking one is a condition notify, much cheaper
+    than a QThreadPool start for each of the hundreds of requests a scroll makes."""
+
+    loaded = Signal(object)  # the key whose image is now in the cache (or failed)
     _delivered = Signal(object, QImage)
 
     def __init__(
@@ -84,15 +72,19 @@ class ThumbnailLoader(QObject):
         self.box = box
         self.cache = LRUCache(capacity)
         self.max_pending = max_pending
-        self.threads = threads
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
-        self._lock = threading.Lock()
+        self.failed: set = set()  # keys whose file could not be read; not retried
+        self._cond = threading.Condition()
         self._stack: list[tuple[object, str]] = []
         self._pending: set = set()
-        self._active = 0
+        self._busy = 0
+        self._closed = False
         self._delivered.connect(self._store)
-        self.failed: set = set()  # keys whose file could not be read; not retried
+        self._threads = [
+            threading.Thread(target=self._work, name=f"thumbnails-{k}", daemon=True)
+            for k in range(threads)
+        ]
+        for t in self._threads:
+            t.start()
 
     def get(self, key) -> QImage | None:
         return self.cache.get(key)
@@ -100,9 +92,8 @@ class ThumbnailLoader(QObject):
     def request(self, key, path: str) -> None:
         if key in self.cache or key in self.failed:
             return
-        start = False
-        with self._lock:
-            if key in self._pending:
+        with self._cond:
+            if key in self._pending or self._closed:
                 return
             self._pending.add(key)
             self._stack.append((key, path))
@@ -110,21 +101,26 @@ class ThumbnailLoader(QObject):
                 dropped = self._stack[: len(self._stack) - self.max_pending]
                 del self._stack[: len(dropped)]
                 self._pending.difference_update(k for k, _ in dropped)
-            if self._active < self.threads:
-                self._active += 1
-                start = True
-        if start:
-            self.pool.start(_Drain(self))
+            self._cond.notify()
 
-    def _next_job(self) -> tuple[object, str] | None:
-        with self._lock:
-            if not self._stack:
-                self._active -= 1
-                return None
-            return self._stack.pop()
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stack and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                key, path = self._stack.pop()  # newest first: what is on screen now
+                self._busy += 1
+            try:
+                image = read_scaled(path, self.box)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+            self._delivered.emit(key, image)
 
     def _store(self, key, image: QImage) -> None:
-        with self._lock:
+        with self._cond:
             self._pending.discard(key)
         if image.isNull():
             self.failed.add(key)
@@ -133,17 +129,21 @@ class ThumbnailLoader(QObject):
         self.loaded.emit(key)
 
     def pending(self) -> int:
-        with self._lock:
+        """Requests not yet delivered to the GUI thread."""
+        with self._cond:
             return len(self._pending)
 
     def clear(self) -> None:
-        with self._lock:
+        with self._cond:
             self._stack.clear()
             self._pending.clear()
         self.cache.clear()
         self.failed.clear()
 
     def shutdown(self) -> None:
-        with self._lock:
+        with self._cond:
+            self._closed = True
             self._stack.clear()
-        self.pool.waitForDone()
+            self._cond.notify_all()
+        for t in self._threads:
+            t.join(timeout=10)

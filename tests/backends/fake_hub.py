@@ -51,7 +51,9 @@ class FakeHub:
         def run():
             loop = asyncio.new_event_loop()
             server = loop.run_until_complete(
-                asyncio.start_server(lambda r, w: serve_connection(r, w, self.handle), "127.0.0.1", 0)
+                asyncio.start_server(
+                    lambda r, w: serve_connection(r, w, self.handle), "127.0.0.1", 0
+                )
             )
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
@@ -60,4 +62,3 @@ class FakeHub:
         threading.Thread(target=run, daemon=True).start()
         self._ready.wait(5)
         return self
-

@@ -70,7 +70,10 @@ def test_a_catalog_download_becomes_a_backend(online, studio_home, monkeypatch):
     )
     entry = load_catalog(catalog_file)["demo"]
     model, mmproj = download(entry, endpoint=hub.url)
-    assert model == studio_home / "models" / "demo" / "model.gguf" and mmproj.read_bytes() == b"GGUF-proj"
+    assert (
+        model == studio_home / "models" / "demo" / "model.gguf"
+        and mmproj.read_bytes() == b"GGUF-proj"
+    )
     cfg = backend_config_for(entry, model, mmproj)
     assert (cfg.kind, cfg.chat_format, cfg.max_concurrency) == ("llama_cpp", "mtmd", 1)
     cfg.validate()

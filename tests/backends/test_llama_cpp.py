@@ -40,7 +40,11 @@ def test_smollm2_answers_text_through_the_managed_server(smollm2_file, studio_ho
         listening = [c.laddr for c in proc.net_connections() if c.status == psutil.CONN_LISTEN]
         assert [(a.ip, a.port) for a in listening] == [("127.0.0.1", server.port)]
         assert server.api_key not in " ".join(proc.cmdline())  # key travels in env, not argv
-        schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        schema = {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        }
         constrained = backend.chat_sync(
             ChatRequest.user("Name a city in France as JSON.", max_tokens=40, json_schema=schema)
         )
@@ -55,10 +59,14 @@ def test_smollm2_answers_text_through_the_managed_server(smollm2_file, studio_ho
 @pytest.mark.parametrize("chat_format", ["llava-1-5", "mtmd"])
 def test_tiny_vlm_accepts_an_image(tiny_vlm_files, studio_home, chat_format):
     text_gguf, mmproj = tiny_vlm_files
-    backend = _local(f"tiny-{chat_format}", gguf=str(text_gguf), mmproj=str(mmproj), chat_format=chat_format)
+    backend = _local(
+        f"tiny-{chat_format}", gguf=str(text_gguf), mmproj=str(mmproj), chat_format=chat_format
+    )
     try:
         plain = backend.chat_sync(ChatRequest.user("describe", max_tokens=8))
-        seen = backend.chat_sync(ChatRequest.user("describe", [ImagePart(data=_png())], max_tokens=8))
+        seen = backend.chat_sync(
+            ChatRequest.user("describe", [ImagePart(data=_png())], max_tokens=8)
+        )
     finally:
         backend.close()
     assert plain.text.strip() and seen.text.strip()  # random weights: garbage, but not empty

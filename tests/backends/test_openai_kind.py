@@ -65,7 +65,12 @@ def test_detail_and_sampling_options_reach_the_server(loopback):
     )  # fmt: skip
     parts = seen["messages"][0]["content"]
     assert [p["image_url"]["detail"] for p in parts[1:]] == ["high", "low"]
-    assert (seen["model"], seen["max_tokens"], seen["temperature"], seen["seed"]) == ("gpt-4o", 7, 0.5, 3)
+    assert (seen["model"], seen["max_tokens"], seen["temperature"], seen["seed"]) == (
+        "gpt-4o",
+        7,
+        0.5,
+        3,
+    )
 
 
 def test_usage_and_cost_come_from_the_reply_and_the_price_table(loopback):
@@ -135,7 +140,13 @@ def test_one_backend_serves_several_event_loops(loopback):
 def test_json_schema_is_sent_as_structured_output(loopback):
     seen = {}
     loopback.reply = lambda body, images: seen.update(body) or json.dumps({"answer": "A"})
-    schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
-    reply = _backend(loopback).chat_sync(ChatRequest(messages=[b.Message("user", "q")], json_schema=schema))
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "string"}},
+        "required": ["answer"],
+    }
+    reply = _backend(loopback).chat_sync(
+        ChatRequest(messages=[b.Message("user", "q")], json_schema=schema)
+    )
     assert seen["response_format"]["json_schema"]["schema"] == schema
     assert json.loads(reply.text) == {"answer": "A"}

@@ -10,10 +10,9 @@ from keyring.backend import KeyringBackend
 
 from core.backends import BackendConfig, BackendConfigError, ChatRequest, make_backend
 from core.backends import keys as keymod
-from core.backends.base import AuthFailed
+from core.backends.base import AuthFailed, Usage
 from core.backends.pricing import price_table
 from core.backends.settings import add_backend, load_backends, remove_backend, settings_path
-from core.backends.base import Usage
 from core.jobs import Limits, Stage, create_job, run_job
 from core.store import jobs as store
 
@@ -47,7 +46,9 @@ def memory_keyring():
 
 
 def test_settings_live_in_mmstudio_home_and_round_trip(studio_home):
-    cfg = BackendConfig(name="gpt", kind="openai", model="gpt-4o", api_key_env="OPENAI_API_KEY", rpm=500)
+    cfg = BackendConfig(
+        name="gpt", kind="openai", model="gpt-4o", api_key_env="OPENAI_API_KEY", rpm=500
+    )
     add_backend(cfg)
     assert settings_path() == studio_home / "backends.yaml"
     assert load_backends()["gpt"] == cfg
@@ -118,7 +119,9 @@ def test_env_key_wins_and_a_missing_openai_key_is_explained(monkeypatch, memory_
     keymod.set_key("both", "sk-keyring-key-888888")
     assert keymod.get_key("both", "MY_KEY") == "sk-env-key-9999999"
     assert keymod.get_key("both", None) == "sk-keyring-key-888888"
-    backend = make_backend(BackendConfig(name="nokey", kind="openai", model="gpt-4o", api_key_env="NOPE"))
+    backend = make_backend(
+        BackendConfig(name="nokey", kind="openai", model="gpt-4o", api_key_env="NOPE")
+    )
     with pytest.raises(AuthFailed, match=r"set \$NOPE"):
         backend.chat_sync(ChatRequest.user("x"))
 
@@ -137,7 +140,13 @@ def test_a_key_never_reaches_the_database_logs_or_error_text(
     monkeypatch.setenv("LEAKY_KEY", secret)
     loopback.api_key = "sk-the-right-one-000000"  # ours is wrong: the server echoes it back
     backend = make_backend(
-        BackendConfig(name="leaky", kind="openai", model="gpt-4o", base_url=loopback.url, api_key_env="LEAKY_KEY")
+        BackendConfig(
+            name="leaky",
+            kind="openai",
+            model="gpt-4o",
+            base_url=loopback.url,
+            api_key_env="LEAKY_KEY",
+        )
     )
     caplog.set_level(logging.DEBUG)
     with pytest.raises(AuthFailed) as info:
@@ -148,7 +157,13 @@ def test_a_key_never_reaches_the_database_logs_or_error_text(
     run_job(project.db, job_id, Echo(), backend, Limits(concurrency=2))
     monkeypatch.setenv("LEAKY_KEY", "sk-the-right-one-000000")
     good = make_backend(
-        BackendConfig(name="leaky", kind="openai", model="gpt-4o", base_url=loopback.url, api_key_env="LEAKY_KEY")
+        BackendConfig(
+            name="leaky",
+            kind="openai",
+            model="gpt-4o",
+            base_url=loopback.url,
+            api_key_env="LEAKY_KEY",
+        )
     )
     job2 = create_job(project.db, "echo", ["3"])
     assert run_job(project.db, job2, Echo(), good).done == 1

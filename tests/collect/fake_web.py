@@ -129,8 +129,14 @@ class FakeWeb:
             pass  # the client gave up on purpose (size limit, timeout)
 
 
-def openverse_result(web: FakeWeb, n: int, body: bytes, license: str = "by",
-                     version: str = "4.0", title: str | None = None) -> dict:
+def openverse_result(
+    web: FakeWeb,
+    n: int,
+    body: bytes,
+    license: str = "by",
+    version: str = "4.0",
+    title: str | None = None,
+) -> dict:
     """One search result in Openverse's shape, its image served by `web`."""
     path = f"/media/{n}.jpg"
     web.add(path, Reply(body=body))

@@ -58,14 +58,22 @@ def test_search_pages_licenses_and_attribution(web, project):
         for n in range(5)
     ]
     with client(web) as c:
-        s = search_domain(project, "animals", ["red fox"], pages=3, page_size=2, client=c,
-                          policy=FAST, workers=0)
+        s = search_domain(
+            project, "animals", ["red fox"], pages=3, page_size=2, client=c, policy=FAST, workers=0
+        )
     out = s.to_json()
     assert [(p["q"], p["page"], p["page_size"]) for p in search_log(web)] == [
-        ("red fox", "1", "2"), ("red fox", "2", "2"), ("red fox", "3", "2")
+        ("red fox", "1", "2"),
+        ("red fox", "2", "2"),
+        ("red fox", "3", "2"),
     ]
     assert all("license_type" not in p for p in search_log(web))
-    assert (out["results"], out["downloaded"], out["imported"], out["pages_fetched"]) == (5, 5, 5, 3)
+    assert (out["results"], out["downloaded"], out["imported"], out["pages_fetched"]) == (
+        5,
+        5,
+        5,
+        3,
+    )
     assert out["licenses"] == {"CC BY 4.0": 3, "CC BY-NC 4.0": 2}
     assert cstore.license_summary(project.db, "animals") == {"CC BY 4.0": 3, "CC BY-NC 4.0": 2}
 
@@ -73,12 +81,17 @@ def test_search_pages_licenses_and_attribution(web, project):
         "SELECT id, title, license, attribution, source_url FROM images WHERE title = 'Picture 3'"
     )
     assert row[1:] == (
-        "Picture 3", "CC BY-NC 4.0", '"Picture 3" by creator3 is licensed under CC BY-NC 4.0.',
+        "Picture 3",
+        "CC BY-NC 4.0",
+        '"Picture 3" by creator3 is licensed under CC BY-NC 4.0.',
         "https://photos.example.org/p/3",
     )
     (prov,) = cstore.collected_for_image(project.db, row[0])
     assert (prov["origin"], prov["creator"], prov["license_code"], prov["license_version"]) == (
-        "openverse", "creator3", "by-nc", "4.0"
+        "openverse",
+        "creator3",
+        "by-nc",
+        "4.0",
     )
     assert prov["url"] == web.url("/media/3.jpg") and prov["query"] == "red fox"
     assert prov["source_id"].endswith("000000000003")
@@ -90,12 +103,16 @@ def test_commercial_filter_and_domain_keywords(web, project):
         openverse_result(web, 1, jpeg_bytes(photo(1)), license="by"),
         openverse_result(web, 2, jpeg_bytes(photo(2)), license="by-nc"),
     ]
-    web.catalog["red car"] = [openverse_result(web, 3, jpeg_bytes(photo(3)), license="cc0", version="1.0")]
+    web.catalog["red car"] = [
+        openverse_result(web, 3, jpeg_bytes(photo(3)), license="cc0", version="1.0")
+    ]
     with client(web) as c:
-        out = search_domain(project, "cars", license_type="commercial", client=c, policy=FAST,
-                            workers=0).to_json()
+        out = search_domain(
+            project, "cars", license_type="commercial", client=c, policy=FAST, workers=0
+        ).to_json()
     assert [(p["q"], p["license_type"]) for p in search_log(web)] == [
-        ("blue car", "commercial"), ("red car", "commercial")
+        ("blue car", "commercial"),
+        ("red car", "commercial"),
     ]
     assert out["queries"] == ["blue car", "red car"]
     assert out["licenses"] == {"CC BY 4.0": 1, "CC0 1.0": 1}
@@ -117,12 +134,18 @@ def test_failures_keep_what_was_found(web, project):
         first = c.search("owl", 1, 2)
         assert len(first.results) == 2 and first.page_count == 2
         web.log.clear()
-        web.search_replies = [Reply(200, b'{"page_count": 2, "page": 1, "results": ' +
-                                    _results_json(first.results) + b"}", "application/json")]
+        web.search_replies = [
+            Reply(
+                200,
+                b'{"page_count": 2, "page": 1, "results": ' + _results_json(first.results) + b"}",
+                "application/json",
+            )
+        ]
         web.search_replies += [Reply(502, b"bad gateway", "text/plain")] * 2
         web.search_replies += [Reply(403, b"forbidden", "text/plain")]
-        out = search_domain(project, "birds", ["owl", "bat"], pages=3, page_size=2, client=c,
-                            policy=FAST, workers=0).to_json()
+        out = search_domain(
+            project, "birds", ["owl", "bat"], pages=3, page_size=2, client=c, policy=FAST, workers=0
+        ).to_json()
     assert out["imported"] == 2
     assert [(e["query"], e["page"]) for e in out["search_errors"]] == [("owl", 2), ("bat", 1)]
     assert "HTTP 502" in out["search_errors"][0]["error"]

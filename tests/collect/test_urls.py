@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.collect.download import DownloadPolicy, Downloader
+from core.collect.download import Downloader, DownloadPolicy
 from core.collect.errors import CollectError
 from core.collect.ingest import collect_url_list
 from core.collect.urllist import UrlItem, read_url_list
@@ -18,7 +18,10 @@ from tests.collect.fake_web import FakeWeb, Reply
 from tests.core.import_fixtures import jpeg_bytes, photo
 
 FAST = DownloadPolicy(
-    timeout_s=2.0, total_timeout_s=5.0, retries=2, concurrency=3,
+    timeout_s=2.0,
+    total_timeout_s=5.0,
+    retries=2,
+    concurrency=3,
     backoff=RetryPolicy(base_s=0.01, cap_s=0.02),
 )
 
@@ -33,7 +36,9 @@ def web():
 # parsing ------------------------------------------------------------------------------------
 def test_text_list_with_comments_and_titles(tmp_path):
     f = tmp_path / "list.txt"
-    f.write_text("# my list\n\nhttp://a.example/1.jpg\nhttp://a.example/2.jpg\tA title\tA caption\n")
+    f.write_text(
+        "# my list\n\nhttp://a.example/1.jpg\nhttp://a.example/2.jpg\tA title\tA caption\n"
+    )
     items = read_url_list(f)
     assert items == [
         UrlItem("http://a.example/1.jpg"),
@@ -100,7 +105,11 @@ def test_download_outcomes(web, tmp_path):
         "bad": "ftp://files.example/x.jpg",
     }
     policy = DownloadPolicy(
-        timeout_s=0.5, total_timeout_s=5.0, retries=2, concurrency=4, max_bytes=len(big) - 1,
+        timeout_s=0.5,
+        total_timeout_s=5.0,
+        retries=2,
+        concurrency=4,
+        max_bytes=len(big) - 1,
         backoff=RetryPolicy(base_s=0.01, cap_s=0.02),
     )
     seen = []
@@ -115,9 +124,14 @@ def test_download_outcomes(web, tmp_path):
     assert by["flaky"].attempts == 3 and web.hits("/flaky.jpg") == 3
     assert by["throttled"].attempts == 2
     expected = {
-        "down": "http_error", "missing": "http_error", "html": "bad_content_type",
-        "announced_big": "too_large", "unannounced_big": "too_large", "empty": "empty",
-        "stalled": "timeout", "bad": "bad_url",
+        "down": "http_error",
+        "missing": "http_error",
+        "html": "bad_content_type",
+        "announced_big": "too_large",
+        "unannounced_big": "too_large",
+        "empty": "empty",
+        "stalled": "timeout",
+        "bad": "bad_url",
     }
     assert {k: by[k].reason for k in expected} == expected
     assert web.hits("/down.jpg") == 3  # retried twice
@@ -164,14 +178,20 @@ def test_url_list_import_keeps_titles_and_reports_failures(web, project, tmp_pat
     # Every place an image was seen is its URL, not a temporary file.
     sources = sorted(r[0] for r in db.fetchall("SELECT path FROM image_sources"))
     assert sources == sorted([ua, ub, same_as_a])
-    rejected = dict(db.fetchall("SELECT path, reason FROM rejected WHERE batch_id = ?",
-                                [out["batch_id"]]))
-    assert rejected == {broken: "not_an_image", html: "bad_content_type",
-                        ua: "duplicate_url", "not-a-url": "bad_url"}
+    rejected = dict(
+        db.fetchall("SELECT path, reason FROM rejected WHERE batch_id = ?", [out["batch_id"]])
+    )
+    assert rejected == {
+        broken: "not_an_image",
+        html: "bad_content_type",
+        ua: "duplicate_url",
+        "not-a-url": "bad_url",
+    }
     fox_id = db.scalar("SELECT id FROM images WHERE source_url = ?", [ua])
     prov = cstore.collected_for_image(db, fox_id)
     assert {(p["url"], p["title"], p["caption"]) for p in prov} == {
-        (ua, "Fox", "a red fox in snow"), (same_as_a, "Fox again", None)
+        (ua, "Fox", "a red fox in snow"),
+        (same_as_a, "Fox again", None),
     }
 
     # A second run fetches nothing it already has.

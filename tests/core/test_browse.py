@@ -47,7 +47,9 @@ def test_instruction_filters_match_rows(project, ids):
         )
     }
     assert set(_ids(project, check_flag="answer_leak")) == leak and leak < flagged
-    disagree = {r[0] for r in db.fetchall("SELECT image_id FROM instructions WHERE NOT verify_agree")}
+    disagree = {
+        r[0] for r in db.fetchall("SELECT image_id FROM instructions WHERE NOT verify_agree")
+    }
     assert set(_ids(project, disagree=True)) == disagree and disagree
     assert set(_ids(project, item_status="needs_review")) == flagged
     # filters combine with AND

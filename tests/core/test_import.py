@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from core.library.importer import import_paths
+from core.library.limits import REASONS
 from core.project import Project
 from core.store import images as store
 from tests.core.import_fixtures import exif_with_orientation, jpeg_bytes, photo, save
@@ -310,3 +312,9 @@ def test_a_killed_worker_does_not_lose_files(project, tmp_path, monkeypatch):
     assert killed and retried  # the pool broke and the files in flight were retried alone
     assert summary.imported == 12 and summary.rejected == []
     assert project.db.scalar("SELECT count(*) FROM images") == 12
+
+
+def test_every_reason_code_is_documented():
+    text = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", text, re.MULTILINE))
+    assert documented == set(REASONS)

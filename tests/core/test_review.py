@@ -16,7 +16,9 @@ def _items(project, image_id):
 
 
 def _revisions(project):
-    return project.db.fetchall("SELECT tbl, row_id, field, old, new, author FROM revisions ORDER BY id")
+    return project.db.fetchall(
+        "SELECT tbl, row_id, field, old, new, author FROM revisions ORDER BY id"
+    )
 
 
 def test_edit_question_writes_revision_and_undo_restores(project, ids):
@@ -113,7 +115,9 @@ def test_caption_versions_and_undo(project, ids):
         (1, False, None if first.origin is None else first.origin),
     ]
     assert caps[0].lang == "en"
-    assert _revisions(project) == [("images", image, "caption", first.text, "A red picture.", "ana")]
+    assert _revisions(project) == [
+        ("images", image, "caption", first.text, "A red picture.", "ana")
+    ]
     review.apply_changes(db, review.inverse(changes))
     assert [c.is_current for c in browse.caption_versions(db, image)] == [False, True]
     review.make_caption_current(db, image, caps[0].id)
@@ -156,6 +160,8 @@ def test_review_stats_counts_and_correction_rate(project, ids):
     assert total == db.scalar("SELECT count(*) FROM instructions")
     assert ("science", "judgement", "accepted", 1) in stats["instructions"]
     assert dict(stats["flags"])["answer_leak"] >= 1
-    assert stats["disagreements"] == db.scalar("SELECT count(*) FROM instructions WHERE NOT verify_agree")
+    assert stats["disagreements"] == db.scalar(
+        "SELECT count(*) FROM instructions WHERE NOT verify_agree"
+    )
     assert stats["correction"] == [("science", 2, 1)]
     assert sum(n for *_, n in stats["images"]) == 8

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
 from tests.review_data import populate
@@ -34,3 +38,27 @@ def window(qtbot, review_project):
     w.grid.setFocus()
     yield w
     w.shutdown()
+
+
+@pytest.fixture
+def holder(review_project):
+    """Another process holding the project open, as a second window would find it."""
+    path = review_project.root
+    review_project.close()
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from core.project import Project
+        p = Project.open({str(path)!r})
+        print("ready", flush=True)
+        sys.stdin.readline()
+        p.close()
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    yield path, proc
+    proc.stdin.close()
+    proc.wait(timeout=30)

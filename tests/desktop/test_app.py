@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import textwrap
 import threading
 
 import pytest
@@ -12,30 +11,6 @@ from PySide6.QtWidgets import QApplication
 from core.errors import ProjectError
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def holder(review_project):
-    """Another process holding the project open, as a second window would find it."""
-    path = review_project.root
-    review_project.close()
-    code = textwrap.dedent(
-        f"""
-        import sys, time
-        from core.project import Project
-        p = Project.open({str(path)!r})
-        print("ready", flush=True)
-        sys.stdin.readline()
-        p.close()
-        """
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout.readline().strip() == "ready"
-    yield path, proc
-    proc.stdin.close()
-    proc.wait(timeout=30)
 
 
 def test_second_window_gets_a_clear_message(qtbot, holder, capsys):
@@ -77,13 +52,17 @@ def test_unexpected_exception_shows_dialog_and_writes_log(qtbot, window):
             raise ZeroDivisionError("division by zero in a slot")
 
         QTimer.singleShot(0, boom)
-        qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=3000)
+        qtbot.waitUntil(
+            lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=3000
+        )
         assert "ZeroDivisionError" in reporter.dialog.text()
         assert "edits are saved" in reporter.dialog.informativeText()
         log = (window.project.logs_dir / "gui.log").read_text()
         assert "Traceback" in log and "division by zero in a slot" in log and "boom" in log
 
-        worker = threading.Thread(target=lambda: (_ for _ in ()).throw(ProjectError("from a thread")))
+        worker = threading.Thread(
+            target=lambda: (_ for _ in ()).throw(ProjectError("from a thread"))
+        )
         worker.start()
         worker.join()
         qtbot.waitUntil(lambda: reporter.count == 2, timeout=3000)

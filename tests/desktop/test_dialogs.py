@@ -12,7 +12,9 @@ pytestmark = pytest.mark.gui
 def _photos(folder, n):
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(n):
-        Image.new("RGB", (320, 240), (40 * k, 120, 200 - 30 * k)).save(folder / f"p{k}.jpg", quality=90)
+        Image.new("RGB", (320, 240), (40 * k, 120, 200 - 30 * k)).save(
+            folder / f"p{k}.jpg", quality=90
+        )
     (folder / "notes.jpg").write_text("<html>not a picture</html>")
     return folder
 
@@ -39,7 +41,10 @@ def test_import_dialog_runs_the_importer_and_lists_rejects(qtbot, window, tmp_pa
     qtbot.waitUntil(lambda: window.model.rowCount() == 15, timeout=5000)
     counts = dict(browse.domain_counts(window.project.db))
     assert counts["food"] == 3
-    assert any("food  (3)" == window.sidebar.list.item(i).text() for i in range(window.sidebar.list.count()))
+    assert any(
+        "food  (3)" == window.sidebar.list.item(i).text()
+        for i in range(window.sidebar.list.count())
+    )
     wait_idle(qtbot, window)
 
 
@@ -98,7 +103,9 @@ def test_stats_view_draws_the_project_counts(qtbot, window):
     total = db.scalar("SELECT count(*) FROM instructions")
     assert f"<b>{total:,}</b> instructions" in stats.summary.text()
     assert "correction rate <b>33%</b>" in stats.summary.text()
-    pairs = db.scalar("SELECT count(DISTINCT (coalesce(i.domain, ''), n.itype)) FROM instructions n JOIN images i ON i.id = n.image_id")
+    pairs = db.scalar(
+        "SELECT count(DISTINCT (coalesce(i.domain, ''), n.itype)) FROM instructions n JOIN images i ON i.id = n.image_id"
+    )
     assert len(stats.instructions.bars) == pairs
     assert {b.label for b in stats.flags.bars} >= {"answer_leak", "too_short", "verify disagrees"}
     assert stats.instructions.height() >= stats.instructions.sizeHint().height()

@@ -25,7 +25,13 @@ def _shown_ids(window):
 def test_sidebar_counts_and_domain_filter(qtbot, window):
     db = window.project.db
     texts = [window.sidebar.list.item(i).text() for i in range(window.sidebar.list.count())]
-    assert texts == ["All images  (12)", "art  (4)", "science  (4)", "street  (3)", "(no domain)  (1)"]
+    assert texts == [
+        "All images  (12)",
+        "art  (4)",
+        "science  (4)",
+        "street  (3)",
+        "(no domain)  (1)",
+    ]
     _apply(qtbot, window, lambda: window.sidebar.list.setCurrentRow(2))
     assert _shown_ids(window) == browse.image_ids(db, ImageQuery(domain="science")).tolist()
     assert window.count_label.text() == "4 images"
@@ -69,9 +75,15 @@ def test_rows_page_in_and_edits_invalidate_only_their_row(qtbot, review_project)
     model = ImageListModel(review_project, loader)
     model.PAGE = 5  # three pages over twelve images
     model.set_query(ImageQuery(), wait=True)
-    assert model.rowCount() == 12 and not model._pages
+    assert model.rowCount() == 12 and list(model._pages) == [0]  # the first page comes along
+    assert model.data(model.index(7), ROW_ROLE) is None  # page 1 is read on the pager thread
+    with qtbot.waitSignal(model.dataChanged, timeout=3000) as landed:
+        pass
+    assert [i.row() for i in landed.args[:2]] in ([5, 9], [10, 11])
+    qtbot.waitUntil(lambda: not model.busy())
+    assert sorted(model._pages) == [0, 1, 2]  # and the one after it, read ahead
     row = model.data(model.index(7), ROW_ROLE)
-    assert row.id == model.image_id(7) and list(model._pages) == [1]
+    assert row.id == model.image_id(7)
     review_project.db.execute("UPDATE images SET status = 'accepted' WHERE id = ?", [row.id])
     with qtbot.waitSignal(model.dataChanged):
         model.invalidate([row.id])
@@ -81,7 +93,9 @@ def test_rows_page_in_and_edits_invalidate_only_their_row(qtbot, review_project)
 
 
 def test_thumbnails_load_on_pool_threads_with_placeholder_for_missing(qtbot, review_project):
-    first, second = browse.page_rows(review_project.db, browse.image_ids(review_project.db, ImageQuery())[:2])
+    first, second = browse.page_rows(
+        review_project.db, browse.image_ids(review_project.db, ImageQuery())[:2]
+    )
     (review_project.root / second.thumb).unlink()
     loader = ThumbnailLoader(box=64)
     model = ImageListModel(review_project, loader)

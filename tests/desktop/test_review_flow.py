@@ -16,7 +16,9 @@ def _items(window, image_id):
 
 
 def _revisions(window):
-    return window.project.db.fetchall("SELECT tbl, row_id, field, old, new FROM revisions ORDER BY id")
+    return window.project.db.fetchall(
+        "SELECT tbl, row_id, field, old, new FROM revisions ORDER BY id"
+    )
 
 
 def _settle(qtbot):
@@ -143,7 +145,9 @@ def test_caption_edit_creates_version_and_undo_restores(qtbot, window):
     assert editor.text.hasFocus()
     editor.text.selectAll()
     qtbot.keyClicks(editor.text, "A red square and a white disc.")
-    qtbot.keyClick(editor.text, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)  # next image: saved
+    qtbot.keyClick(
+        editor.text, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier
+    )  # next image: saved
     _settle(qtbot)
     versions = browse.caption_versions(window.project.db, image)
     assert [(v.version, v.is_current) for v in versions] == [(2, True), (1, False)]
@@ -153,7 +157,10 @@ def test_caption_edit_creates_version_and_undo_restores(qtbot, window):
     qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
     _settle(qtbot)
     assert window.review.image_id == image  # undo shows the image it changed
-    assert [v.is_current for v in browse.caption_versions(window.project.db, image)] == [False, True]
+    assert [v.is_current for v in browse.caption_versions(window.project.db, image)] == [
+        False,
+        True,
+    ]
     assert editor.text.toPlainText() == versions[1].text
     # bring version 2 back from the versions list
     editor.version_box.setCurrentIndex(0)

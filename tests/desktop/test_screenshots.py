@@ -25,7 +25,9 @@ def save(widget, name: str) -> QImage:
     path = OUT / f"{name}.png"
     assert image.save(str(path)), path
     assert image.width() > 200 and image.height() > 150
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
+    }
     assert len(colours) > 20, f"{name} looks blank"
     return image
 
@@ -37,7 +39,14 @@ def _has_colour(image: QImage, hex_colour: str, tolerance: int = 12) -> bool:
     for x in range(0, image.width(), 2):
         for y in range(0, image.height(), 2):
             c = image.pixelColor(x, y)
-            if max(abs(c.red() - want.red()), abs(c.green() - want.green()), abs(c.blue() - want.blue())) <= tolerance:
+            if (
+                max(
+                    abs(c.red() - want.red()),
+                    abs(c.green() - want.green()),
+                    abs(c.blue() - want.blue()),
+                )
+                <= tolerance
+            ):
                 return True
     return False
 
@@ -148,6 +157,3 @@ def test_locked_project_message(qtbot, holder, monkeypatch):
     assert run(path) == 2
     image = QImage(str(shot))
     assert image.width() > 200
-
-
-from tests.desktop.test_app import holder  # noqa: E402,F401  (the lock-holding process fixture)

@@ -38,7 +38,9 @@ def _check_main_window(shot: Path, out) -> QImage:
     assert "screenshot saved" in out.stderr and "MMInstruct Studio" in out.stderr
     image = QImage(str(shot))
     assert image.width() >= 1000 and image.height() >= 600
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 9) for y in range(0, image.height(), 9)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 9) for y in range(0, image.height(), 9)
+    }
     assert len(colours) > 50  # menus, thumbnails, the picture: not an empty frame
     return image
 

@@ -13,7 +13,13 @@ from core.project import Project
 QA = [
     # (itype, lang, question, options, answer)
     ("judgement", "en", "Is there a red square in the picture?", None, "yes"),
-    ("multiple_choice", "en", "What colour dominates the image?", ["red", "green", "blue", "grey"], "A"),
+    (
+        "multiple_choice",
+        "en",
+        "What colour dominates the image?",
+        ["red", "green", "blue", "grey"],
+        "A",
+    ),
     ("short_vqa", "en", "What shape is drawn?", None, "A square."),
     ("long_vqa", "zh", "请描述这张图片。", None, "图片中央有一个彩色的方块，背景是纯色的。"),
 ]
@@ -27,7 +33,13 @@ def png_bytes(seed: int, size: int = 24) -> bytes:
     return buf.getvalue()
 
 
-def add_image(p: Project, seed: int, domain: str | None, license: str | None = "CC-BY-4.0", status: str = "new") -> int:
+def add_image(
+    p: Project,
+    seed: int,
+    domain: str | None,
+    license: str | None = "CC-BY-4.0",
+    status: str = "new",
+) -> int:
     data = png_bytes(seed)
     sha = hashlib.sha256(data).hexdigest()
     rel = f"media/{sha[:2]}/{sha}.png"
@@ -40,7 +52,18 @@ def add_image(p: Project, seed: int, domain: str | None, license: str | None = "
     )
 
 
-def add_qa(p: Project, image_id: int, itype, lang, question, options, answer, status="accepted", conversation_id=None, round_=None) -> int:
+def add_qa(
+    p: Project,
+    image_id: int,
+    itype,
+    lang,
+    question,
+    options,
+    answer,
+    status="accepted",
+    conversation_id=None,
+    round_=None,
+) -> int:
     return p.db.scalar(
         "INSERT INTO instructions (image_id, itype, lang, question, options, answer, status, conversation_id, round)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -48,7 +71,9 @@ def add_qa(p: Project, image_id: int, itype, lang, question, options, answer, st
     )
 
 
-def build_project(root: Path, n_images: int = 12, domains=("nature", "charts", "documents")) -> Project:
+def build_project(
+    root: Path, n_images: int = 12, domains=("nature", "charts", "documents")
+) -> Project:
     """n_images images spread over `domains`, each with the four QA kinds (accepted), one
     rejected and one new item, a caption, and one image holding a two-round conversation."""
     p = Project.create(root, name="fixture")
@@ -65,11 +90,33 @@ def build_project(root: Path, n_images: int = 12, domains=("nature", "charts", "
             add_qa(p, img, itype, lang, f"{q} ({k})", opts, a)
         add_qa(p, img, "short_vqa", "en", f"Rejected question {k}?", None, "x", status="rejected")
         add_qa(p, img, "short_vqa", "en", f"Unreviewed question {k}?", None, "y", status="new")
-    first = add_qa(p, 1, "long_vqa", "en", "What is in the picture?", None, "A square.", conversation_id=None, round_=1)
+    first = add_qa(
+        p,
+        1,
+        "long_vqa",
+        "en",
+        "What is in the picture?",
+        None,
+        "A square.",
+        conversation_id=None,
+        round_=1,
+    )
     p.db.execute("UPDATE instructions SET conversation_id = ? WHERE id = ?", [first, first])
-    add_qa(p, 1, "long_vqa", "en", "And what colour is it?", None, "It is coloured.", conversation_id=first, round_=2)
+    add_qa(
+        p,
+        1,
+        "long_vqa",
+        "en",
+        "And what colour is it?",
+        None,
+        "It is coloured.",
+        conversation_id=first,
+        round_=2,
+    )
     return p
 
 
 def all_files(folder: Path) -> dict[str, bytes]:
-    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+    return {
+        str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()
+    }

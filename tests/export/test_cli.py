@@ -8,14 +8,40 @@ def test_export_validate_import_through_the_cli(proj, tmp_path, capsys):
     root = str(proj.root)
     proj.close()  # the CLI opens the project itself
     out = tmp_path / "exp"
-    rc = main(["export", root, "--format", "sharegpt", "--out", str(out), "--val-fraction", "0.25",
-               "--seed", "1", "--domain", "nature,charts", "--type", "judgement", "--type",
-               "short_vqa", "--images", "hardlink", "--json"])
+    rc = main(
+        [
+            "export",
+            root,
+            "--format",
+            "sharegpt",
+            "--out",
+            str(out),
+            "--val-fraction",
+            "0.25",
+            "--seed",
+            "1",
+            "--domain",
+            "nature,charts",
+            "--type",
+            "judgement",
+            "--type",
+            "short_vqa",
+            "--images",
+            "hardlink",
+            "--json",
+        ]
+    )
     assert rc == 0
     got = json.loads(capsys.readouterr().out)
     assert set(got) == {"out", "format", "data_files", "counts", "files"}
-    assert got["format"] == "sharegpt" and got["data_files"] == {"train": "train.json", "val": "val.json"}
-    assert got["counts"]["instructions"] == 16 and set(got["counts"]["by_domain"]) == {"nature", "charts"}
+    assert got["format"] == "sharegpt" and got["data_files"] == {
+        "train": "train.json",
+        "val": "val.json",
+    }
+    assert got["counts"]["instructions"] == 16 and set(got["counts"]["by_domain"]) == {
+        "nature",
+        "charts",
+    }
     assert main(["validate", str(out), "--format", "sharegpt", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
 
@@ -30,5 +56,8 @@ def test_export_validate_import_through_the_cli(proj, tmp_path, capsys):
 
     assert main(["export", root, "--format", "llava", "--out", str(out)]) == 1
     assert "not empty" in capsys.readouterr().err
-    assert main(["export", root, "--format", "llava", "--out", str(tmp_path / "x"), "--lang", "fr"]) == 1
+    assert (
+        main(["export", root, "--format", "llava", "--out", str(tmp_path / "x"), "--lang", "fr"])
+        == 1
+    )
     assert "unknown language 'fr'" in capsys.readouterr().err

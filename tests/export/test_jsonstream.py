@@ -5,7 +5,10 @@ import pytest
 from core.export import jsonstream
 from core.export.jsonstream import JsonFormatError, iter_json_records
 
-RECORDS = [{"id": i, "text": "x" * (i * 7) + "中文", "n": 12345.25, "l": [1, 2, {"a": None}]} for i in range(40)]
+RECORDS = [
+    {"id": i, "text": "x" * (i * 7) + "中文", "n": 12345.25, "l": [1, 2, {"a": None}]}
+    for i in range(40)
+]
 
 
 @pytest.fixture(params=[7, 64, 1 << 20])
@@ -16,8 +19,12 @@ def chunk(request, monkeypatch):
 
 
 def test_array_and_lines_read_back_exactly(tmp_path, chunk):
-    (tmp_path / "a.json").write_text(json.dumps(RECORDS, indent=1, ensure_ascii=False), encoding="utf-8")
-    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n", encoding="utf-8")
+    (tmp_path / "a.json").write_text(
+        json.dumps(RECORDS, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
+    (tmp_path / "b.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in RECORDS) + "\n", encoding="utf-8"
+    )
     (tmp_path / "c.json").write_text("\ufeff  [ 1 , 22 ,333 ]  \n", encoding="utf-8")
     assert list(iter_json_records(tmp_path / "a.json")) == RECORDS
     assert list(iter_json_records(tmp_path / "b.jsonl")) == RECORDS
@@ -28,7 +35,7 @@ def test_array_and_lines_read_back_exactly(tmp_path, chunk):
     "text, line, column, reason",
     [
         ('[{"a": 1},\n {"b": }]', 2, 8, "Expecting value"),
-        ('[' + '{"k": "v"},' * 40 + '{"b": ]', 1, 448, "Expecting value"),
+        ("[" + '{"k": "v"},' * 40 + '{"b": ]', 1, 448, "Expecting value"),
         ('[{"a": 1}', 1, 10, "unexpected end of file"),
         ('[{"a": 1}] x', 1, 12, "extra data"),
         ('[{"a": 1} {"b": 2}]', 1, 11, "expected ','"),

@@ -52,16 +52,42 @@ def _third_party(tmp_path):
     for k in range(3):
         (imgs / f"{k}.png").write_bytes(png_bytes(500 + k))
     recs = [
-        {"id": "a", "image": "0.png", "conversations": [
-            {"from": "human", "value": "Is it a cat?\n<image>"}, {"from": "gpt", "value": "Yes."},
-            {"from": "human", "value": "Which colour?\nA. red\nB. blue\nC. green\nD. black"},
-            {"from": "gpt", "value": "B"}]},
-        {"id": "b", "image": "1.png", "conversations": [
-            {"from": "human", "value": "<image>\n这是什么动物？请详细描述它的外观和所处的环境。"},
-            {"from": "gpt", "value": "这是一只在草地上奔跑的小狗，毛色是棕色的，背景里有树木和蓝天，看起来非常开心。"}]},
-        {"id": "c", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]},
-        {"id": "d", "image": "2.png", "conversations": [
-            {"from": "human", "value": "<image>\nWhat is shown?"}, {"from": "gpt", "value": "A small square."}]},
+        {
+            "id": "a",
+            "image": "0.png",
+            "conversations": [
+                {"from": "human", "value": "Is it a cat?\n<image>"},
+                {"from": "gpt", "value": "Yes."},
+                {"from": "human", "value": "Which colour?\nA. red\nB. blue\nC. green\nD. black"},
+                {"from": "gpt", "value": "B"},
+            ],
+        },
+        {
+            "id": "b",
+            "image": "1.png",
+            "conversations": [
+                {
+                    "from": "human",
+                    "value": "<image>\n这是什么动物？请详细描述它的外观和所处的环境。",
+                },
+                {
+                    "from": "gpt",
+                    "value": "这是一只在草地上奔跑的小狗，毛色是棕色的，背景里有树木和蓝天，看起来非常开心。",
+                },
+            ],
+        },
+        {
+            "id": "c",
+            "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}],
+        },
+        {
+            "id": "d",
+            "image": "2.png",
+            "conversations": [
+                {"from": "human", "value": "<image>\nWhat is shown?"},
+                {"from": "gpt", "value": "A small square."},
+            ],
+        },
     ]
     data = tmp_path / "llava_mix.json"
     data.write_text(json.dumps(recs, ensure_ascii=False), encoding="utf-8")
@@ -79,9 +105,26 @@ def test_import_third_party_llava_guesses_types(project, tmp_path):
     )
     assert rows == [
         ("judgement", "en", "Is it a cat?", None, "yes", True, 1, "animals"),
-        ("multiple_choice", "en", "Which colour?", ["red", "blue", "green", "black"], "B", True, 2, "animals"),
-        ("long_vqa", "zh", "这是什么动物？请详细描述它的外观和所处的环境。", None,
-         "这是一只在草地上奔跑的小狗，毛色是棕色的，背景里有树木和蓝天，看起来非常开心。", False, None, "animals"),
+        (
+            "multiple_choice",
+            "en",
+            "Which colour?",
+            ["red", "blue", "green", "black"],
+            "B",
+            True,
+            2,
+            "animals",
+        ),
+        (
+            "long_vqa",
+            "zh",
+            "这是什么动物？请详细描述它的外观和所处的环境。",
+            None,
+            "这是一只在草地上奔跑的小狗，毛色是棕色的，背景里有树木和蓝天，看起来非常开心。",
+            False,
+            None,
+            "animals",
+        ),
         ("short_vqa", "en", "What is shown?", None, "A small square.", False, None, "animals"),
     ]
     assert project.db.scalar("SELECT count(*) FROM domains WHERE name = 'animals'") == 1
@@ -103,17 +146,35 @@ def test_import_refuses_invalid_records_and_writes_nothing(project, tmp_path):
 def test_llama_factory_conversations_tags_via_dataset_info(project, tmp_path):
     (tmp_path / "pics").mkdir()
     (tmp_path / "pics" / "x.png").write_bytes(png_bytes(900))
-    rec = {"conversations": [{"from": "human", "value": "<image>Describe it."},
-                             {"from": "gpt", "value": "A square on a plain ground."}],
-           "images": ["pics/x.png"], "sys": "Be brief."}
+    rec = {
+        "conversations": [
+            {"from": "human", "value": "<image>Describe it."},
+            {"from": "gpt", "value": "A square on a plain ground."},
+        ],
+        "images": ["pics/x.png"],
+        "sys": "Be brief.",
+    }
     (tmp_path / "mine.json").write_text(json.dumps([rec]))
-    (tmp_path / "dataset_info.json").write_text(json.dumps({"mine": {
-        "file_name": "mine.json", "formatting": "sharegpt",
-        "columns": {"messages": "conversations", "images": "images", "system": "sys"}}}))
+    (tmp_path / "dataset_info.json").write_text(
+        json.dumps(
+            {
+                "mine": {
+                    "file_name": "mine.json",
+                    "formatting": "sharegpt",
+                    "columns": {"messages": "conversations", "images": "images", "system": "sys"},
+                }
+            }
+        )
+    )
     assert detect_format(tmp_path / "mine.json") == "sharegpt"
     [conv] = iter_conversations(tmp_path / "mine.json")
     assert conv.messages[0] == {"role": "user", "content": "<image>Describe it."}
-    assert conv.meta["system"] == "Be brief." and conv.images == [(tmp_path / "pics" / "x.png").resolve()]
+    assert conv.meta["system"] == "Be brief." and conv.images == [
+        (tmp_path / "pics" / "x.png").resolve()
+    ]
     s = import_data(project, tmp_path, workers=0)
     assert s.instructions == 1
-    assert project.db.fetchone("SELECT question, itype FROM instructions") == ("Describe it.", "long_vqa")
+    assert project.db.fetchone("SELECT question, itype FROM instructions") == (
+        "Describe it.",
+        "long_vqa",
+    )

@@ -21,7 +21,9 @@ def test_export_import_export_is_identical(proj, tmp_path, fmt, multi_turn):
         origins = fresh.db.fetchall("SELECT DISTINCT origin, status FROM instructions")
         assert origins == [("imported", "accepted")]
         # options come back as a list, the answer as the letter
-        mc = fresh.db.fetchone("SELECT options, answer FROM instructions WHERE itype = 'multiple_choice' LIMIT 1")
+        mc = fresh.db.fetchone(
+            "SELECT options, answer FROM instructions WHERE itype = 'multiple_choice' LIMIT 1"
+        )
         assert mc == (["red", "green", "blue", "grey"], "A")
         assert fresh.db.scalar("SELECT count(DISTINCT license) FROM images") == 2
         second = tmp_path / "second"

@@ -46,8 +46,12 @@ def test_export_and_read_memory_is_flat(tmp_path, monkeypatch, fmt):
     for n in (200, 2_000, 20_000):  # the first run pays for lazy imports; not compared
         with _project(tmp_path / f"p{n}", n) as p:
             out = tmp_path / f"o{n}"
-            export = _peak(lambda p=p, out=out: export_project(p, out, ExportOptions(fmt, suffix=None)))
-            read = _peak(lambda out=out: sum(1 for _ in iter_conversations(out, cache_dir=tmp_path / "c")))
+            export = _peak(
+                lambda p=p, out=out: export_project(p, out, ExportOptions(fmt, suffix=None))
+            )
+            read = _peak(
+                lambda out=out: sum(1 for _ in iter_conversations(out, cache_dir=tmp_path / "c"))
+            )
             peaks[n] = (export, read)
     (e_small, r_small), (e_big, r_big) = peaks[2_000], peaks[20_000]
     # 10x the rows; a list of them would grow the peak by megabytes

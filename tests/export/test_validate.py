@@ -33,7 +33,9 @@ def test_llava_problems_are_found(exported):
     folder = exported["llava"]
 
     def edit(recs):
-        recs[0]["conversations"][0]["value"] = recs[0]["conversations"][0]["value"].replace("<image>\n", "")
+        recs[0]["conversations"][0]["value"] = recs[0]["conversations"][0]["value"].replace(
+            "<image>\n", ""
+        )
         recs[1]["conversations"].reverse()
         recs[2]["conversations"][1]["value"] = "  "
         recs[3]["image"] = "zz/missing.png"

@@ -50,7 +50,9 @@ def test_suffix_function_is_deterministic_and_optional(proj, tmp_path):
     export_project(proj, tmp_path / "a", ExportOptions("llava", suffix=fn))
     export_project(proj, tmp_path / "b", ExportOptions("llava", suffix=fn))
     export_project(proj, tmp_path / "none", ExportOptions("llava", suffix=None))
-    assert (tmp_path / "a" / "train.json").read_bytes() == (tmp_path / "b" / "train.json").read_bytes()
+    assert (tmp_path / "a" / "train.json").read_bytes() == (
+        tmp_path / "b" / "train.json"
+    ).read_bytes()
     for r in _records(tmp_path / "a" / "train.json"):
         for k, t in enumerate(r["meta"]["turns"]):
             assert re.fullmatch(rf"\[{t['itype']}/{t['lang']}/[0-9a-f]{{6}}\]", t["suffix"])
@@ -195,7 +197,9 @@ def test_manifest(proj, tmp_path, fmt):
     m = json.loads((out / "manifest.json").read_text())
     assert m["tool_version"] == __version__ and m["format"] == fmt
     assert m["schema_version"] == proj.db.version()
-    assert m["filters"]["domains"] == ["nature", "charts"] and m["filters"]["status"] == ["accepted"]
+    assert m["filters"]["domains"] == ["nature", "charts"] and m["filters"]["status"] == [
+        "accepted"
+    ]
     assert m["counts"]["instructions"] == 34
     listed = [line.split("  ", 1)[1] for line in (out / SUMS).read_text().splitlines()]
     on_disk = sorted(k for k in all_files(out) if k not in ("manifest.json", SUMS))
@@ -223,3 +227,17 @@ def test_refuses_non_empty_out_and_cleans_up_on_failure(proj, tmp_path):
         export_project(proj, tmp_path / "fresh", ExportOptions("hf"))
     assert not (tmp_path / "fresh").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("fmt", ["llava", "trl"])
+def test_parts_join_into_the_same_file(proj, tmp_path, monkeypatch, fmt):
+    from core.store import exports as store
+
+    export_project(proj, tmp_path / "one", ExportOptions(fmt))
+    monkeypatch.setattr(store, "PART_ROWS", 3)  # many parts (each holds whole images)
+    export_project(proj, tmp_path / "many", ExportOptions(fmt))
+    name = "train.json" if fmt == "llava" else "train.jsonl"
+    one, many = (tmp_path / d / name for d in ("one", "many"))
+    assert one.read_bytes() == many.read_bytes()
+    if fmt == "llava":
+        assert len(json.loads(many.read_text())) == 49

@@ -24,7 +24,9 @@ def main(root: str, url: str, n: int) -> int:
     with Project.open_or_create(root) as project:
         recover_on_open(project.db)
         jobs = store.list_jobs(project.db)
-        job_id = jobs[0]["id"] if jobs else create_job(project.db, "echo", [str(i) for i in range(n)])
+        job_id = (
+            jobs[0]["id"] if jobs else create_job(project.db, "echo", [str(i) for i in range(n)])
+        )
         backend = make_backend(
             BackendConfig(name="lb", kind="openai", model="gpt-4o-mini", base_url=url)
         )

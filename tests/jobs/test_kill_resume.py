@@ -64,7 +64,9 @@ def test_kill_9_mid_job_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
             counts = store.item_counts(project.db, job_id)
             outputs = Counter(k for k, _ in store.job_outputs(project.db, job_id))
             logged = Counter(r["item_key"] for r in store.requests_log(project.db, job_id))
-        assert counts["done"] == N and counts["pending"] == counts["running"] == counts["failed"] == 0
+        assert (
+            counts["done"] == N and counts["pending"] == counts["running"] == counts["failed"] == 0
+        )
         assert len(outputs) == N and set(outputs.values()) == {1}  # zero lost, zero twice
 
         asked = Counter({t.removeprefix("item "): n for t, n in server.stats.seen_text.items()})

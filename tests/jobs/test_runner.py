@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import threading
 import time
 
 import pytest
@@ -24,9 +23,16 @@ class Echo(Stage):
 
 
 def _run(project, backend, keys, stage=None, limits=None, **job_kw):
-    job_id = create_job(project.db, "echo", keys, backend=backend.name, model=backend.model, **job_kw)
+    job_id = create_job(
+        project.db, "echo", keys, backend=backend.name, model=backend.model, **job_kw
+    )
     runner = JobRunner(
-        project.db, job_id, stage or Echo(), backend, limits or Limits(concurrency=8), retry=FAST_RETRY
+        project.db,
+        job_id,
+        stage or Echo(),
+        backend,
+        limits or Limits(concurrency=8),
+        retry=FAST_RETRY,
     )
     return job_id, runner.run()
 
@@ -45,7 +51,9 @@ def test_every_item_done_once_with_a_request_log(project, loopback, lb_backend):
     assert usage["prompt_tokens"] == loopback.stats.prompt_tokens
     assert usage["completion_tokens"] == loopback.stats.completion_tokens
     expected = (usage["prompt_tokens"] * 0.15 + usage["completion_tokens"] * 0.60) / 1e6
-    assert usage["cost_usd"] == pytest.approx(expected) and final.cost_usd == pytest.approx(expected)
+    assert usage["cost_usd"] == pytest.approx(expected) and final.cost_usd == pytest.approx(
+        expected
+    )
     assert loopback.stats.max_in_flight <= 8
 
 
@@ -77,9 +85,13 @@ def test_retry_after_is_honoured(project, loopback, lb_backend):
 def test_hang_past_the_timeout_is_retried(project, loopback, lb_backend):
     loopback.hang_s = 5
     loopback.add_fault("hang", times=1, match="item 1")
-    job_id, final = _run(project, lb_backend, ["0", "1"], limits=Limits(concurrency=2, timeout_s=0.5))
+    job_id, final = _run(
+        project, lb_backend, ["0", "1"], limits=Limits(concurrency=2, timeout_s=0.5)
+    )
     assert final.done == 2
-    classes = [r["error_class"] for r in store.requests_log(project.db, job_id) if r["item_key"] == "1"]
+    classes = [
+        r["error_class"] for r in store.requests_log(project.db, job_id) if r["item_key"] == "1"
+    ]
     assert classes == ["timeout", None]
 
 
@@ -110,6 +122,7 @@ def test_a_rerun_is_served_from_the_cache_and_costs_nothing(project, loopback, l
     assert loopback.stats.requests == asked
     assert final.done == 30 and final.cached == 30
     assert store.job_usage(project.db, job2)["cost_usd"] == 0
+
     # a different prompt is a different key: it is asked again
     class Other(Echo):
         def build(self, item):
@@ -153,7 +166,9 @@ def test_budget_stops_the_job_cleanly_and_it_resumes(project, loopback, lb_backe
     # a call here may cost up to ~2e-5 (32 tokens out); 4 in flight reserve ~8e-5 of 1e-4
     job_id = create_job(project.db, "echo", [str(i) for i in range(40)], budget_usd=0.0001)
     final = JobRunner(project.db, job_id, Echo(), lb_backend, Limits(concurrency=4)).run()
-    assert final.status == "budget" and "budget" in store.get_job(project.db, job_id)["status_reason"]
+    assert (
+        final.status == "budget" and "budget" in store.get_job(project.db, job_id)["status_reason"]
+    )
     usage = store.job_usage(project.db, job_id)
     assert usage["cost_usd"] <= 0.0001
     counts = store.item_counts(project.db, job_id)
@@ -168,7 +183,9 @@ def test_auth_failure_stops_the_job_and_never_shows_the_key(project, loopback, m
     loopback.api_key = "sk-right-key-000000"
     monkeypatch.setenv("LB_KEY", "sk-wrong-key-1234567890")
     backend = make_backend(
-        BackendConfig(name="lbauth", kind="openai", model="m", base_url=loopback.url, api_key_env="LB_KEY")
+        BackendConfig(
+            name="lbauth", kind="openai", model="m", base_url=loopback.url, api_key_env="LB_KEY"
+        )
     )
     job_id, final = _run(project, backend, [str(i) for i in range(10)])
     assert final.status == "failed"
@@ -226,7 +243,9 @@ def test_cancel_returns_in_flight_items_to_pending(project, loopback, lb_backend
 
 
 def test_rpm_limit_spaces_requests(project, loopback, lb_backend):
-    job_id, _ = _run(project, lb_backend, [str(i) for i in range(6)], limits=Limits(concurrency=8, rpm=60))
+    job_id, _ = _run(
+        project, lb_backend, [str(i) for i in range(6)], limits=Limits(concurrency=8, rpm=60)
+    )
     starts = [r[0] for r in project.db.fetchall(
         "SELECT started_at FROM requests WHERE job_id = ? ORDER BY started_at", [job_id]
     )]  # fmt: skip

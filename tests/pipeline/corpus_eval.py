@@ -129,6 +129,14 @@ def format_report(report: Report) -> str:
         f"{len(report.parse_mismatches)} parse mismatches",
         f"{'rule':<20} {'should flag':>11} {'detection':>9} {'clean':>6} {'false-flag':>10}",
     ]
+    scores = report.rules.values()
+    caught, expected = sum(s.caught for s in scores), sum(s.expected for s in scores)
+    false, clean = sum(s.false_flags for s in scores), sum(s.clean for s in scores)
+    lines.insert(
+        1,
+        f"overall: caught {caught}/{expected} ({caught / max(expected, 1):.0%}), "
+        f"false flags {false}/{clean} ({false / max(clean, 1):.1%})",
+    )
     for name, s in sorted(report.rules.items()):
         det = "-" if s.detection is None else f"{s.detection:.0%}"
         fal = "-" if s.false_rate is None else f"{s.false_rate:.1%}"

@@ -27,7 +27,9 @@ def cli_project(demo_project, loopback):
 
 def test_run_stages_from_the_command_line(cli_project, capsys, loopback):
     capsys.readouterr()
-    dry = _json(capsys, ["run", cli_project, "--stage", "caption", "--backend", "lb", "--dry-run", "--json"])
+    dry = _json(
+        capsys, ["run", cli_project, "--stage", "caption", "--backend", "lb", "--dry-run", "--json"]
+    )
     assert dry["requests"] == 4 and dry["priced"] and dry["estimated_cost_usd"] > 0
     assert loopback.stats.requests == 0
     assert dry["prompts"][0]["messages"][0]["images"]

@@ -71,7 +71,9 @@ def test_full_pipeline_through_loopback(demo_project, scripted, lb_backend):
     assert rows["What colour are the letters?"].verify_answer == "Dark blue"
     assert "verify_disagree" in rows["What colour are the letters?"].check_flags
 
-    tr = run_stage(project, "expand", StageOptions(mode="translate", limit=1), lb_backend, limits)
+    tr = run_stage(
+        project, "expand", StageOptions(mode="translate", domain="posters"), lb_backend, limits
+    )
     assert tr["failed"] == 0 and tr["done"] == tr["items"] > 0
     zh = sp.select_instructions(db, lang="zh")
     assert zh and all(r.origin == "expanded" for r in zh)
@@ -109,3 +111,21 @@ def test_model_stages_refuse_to_run_without_a_backend(demo_project):
         run_stage(demo_project, "caption", StageOptions())
     with pytest.raises(PipelineError, match="unknown stage"):
         run_stage(demo_project, "paint", StageOptions())
+
+
+def test_an_unfinished_job_resumes_with_its_own_options(demo_project, scripted, lb_backend):
+    from core.jobs import create_job
+    from core.pipeline.run import resume_job
+    from core.pipeline.stage_caption import plan_captions
+
+    opts = StageOptions(lang="zh", domain="ocr")
+    items, _ = plan_captions(demo_project, opts)
+    # As a run killed before its first reply leaves it: a job with pending items.
+    job_id = create_job(demo_project.db, "caption", items, backend="loopback",
+                        model="gpt-4o-mini", params=opts.to_json())  # fmt: skip
+    result = resume_job(demo_project, job_id, lb_backend)
+    assert (result["status"], result["done"], result["failed"]) == ("done", 2, 0)
+    for img in sp.select_images(demo_project.db, domain="ocr"):
+        assert sp.current_caption(demo_project.db, img.id, "zh", exact=True).text.startswith("画面")
+    with pytest.raises(PipelineError, match="no job 999"):
+        resume_job(demo_project, 999, lb_backend)

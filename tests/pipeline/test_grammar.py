@@ -62,7 +62,7 @@ def test_llama_cpp_compiles_our_grammars_and_schemas(itype, lang):
 
 def test_request_constraints_per_backend_kind():
     local = request_constraints("llama_cpp", "tagged", "judgement", "en", 2)
-    assert "<Q2>" in local.extra["extra_body"]["grammar"] and local.json_schema is None
+    assert "<Q2>" in local.extra["grammar"] and local.json_schema is None
     local_json = request_constraints("llama_cpp", "json", "judgement", "en", 2)
     assert "prefixItems" in local_json.json_schema["properties"]["items"]
     cloud = request_constraints("openai", "json", "judgement", "en", 2)

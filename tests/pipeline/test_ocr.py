@@ -57,7 +57,9 @@ def test_missing_file_is_reported_not_fatal(demo_project):
 
 def test_vlm_engine_through_a_backend(demo_project, loopback, lb_backend):
     loopback.reply = reply
-    result = run_stage(demo_project, "ocr", StageOptions(ocr_engine="vlm", domain="ocr"), lb_backend)
+    result = run_stage(
+        demo_project, "ocr", StageOptions(ocr_engine="vlm", domain="ocr"), lb_backend
+    )
     assert (result["done"], result["failed"]) == (2, 0)
     image = sp.select_images(demo_project.db, domain="ocr")[0].id
     assert sp.ocr_lines(demo_project.db, image) == [

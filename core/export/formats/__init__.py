@@ -8,7 +8,9 @@ from core.export.formats.llava import LlavaFormat
 from core.export.formats.sharegpt import ShareGptFormat
 from core.export.formats.trl import TrlFormat
 
-FORMATS: dict[str, Format] = {f.name: f for f in (LlavaFormat(), ShareGptFormat(), HfFormat(), TrlFormat())}
+FORMATS: dict[str, Format] = {
+    f.name: f for f in (LlavaFormat(), ShareGptFormat(), HfFormat(), TrlFormat())
+}
 # Sniffing order when a file does not say its format: the most specific shapes first.
 SNIFF_ORDER = ("trl", "sharegpt", "llava")
 

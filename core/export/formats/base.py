@@ -10,7 +10,14 @@ from pathlib import Path
 from core.export.conversation import Conversation
 from core.export.jsonstream import iter_json_records
 
-SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "valid": "val", "dev": "val", "test": "test"}
+SPLIT_NAMES = {
+    "train": "train",
+    "val": "val",
+    "validation": "val",
+    "valid": "val",
+    "dev": "val",
+    "test": "test",
+}
 _SPLIT_IN_NAME = re.compile(r"(?:^|[_\-.])(train|validation|valid|val|dev|test)(?:[_\-.]|$)")
 
 
@@ -53,7 +60,9 @@ def need(rec: object, key: str, kind: type | tuple[type, ...], label: str | None
     value = rec[key]
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise RecordError("bad_record", f"{label or key!r} must be {names}, not {type(value).__name__}")
+        raise RecordError(
+            "bad_record", f"{label or key!r} must be {names}, not {type(value).__name__}"
+        )
     return value
 
 
@@ -111,8 +120,12 @@ class Format:
             if p.is_file() and p.suffix in (".json", ".jsonl") and p.name not in skip
         )
 
-    def read_context(self, data_file: Path, folder: Path, manifest: dict | None, **kw) -> ReadContext:
-        return ReadContext(data_file, data_file.parent, split_of(data_file), cache_dir=kw.get("cache_dir"))
+    def read_context(
+        self, data_file: Path, folder: Path, manifest: dict | None, **kw
+    ) -> ReadContext:
+        return ReadContext(
+            data_file, data_file.parent, split_of(data_file), cache_dir=kw.get("cache_dir")
+        )
 
     def iter_raw(self, path: Path) -> Iterator[object]:
         return iter_json_records(path)

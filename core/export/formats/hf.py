@@ -14,7 +14,15 @@ from pathlib import Path
 
 from core.export.conversation import Conversation
 from core.export.errors import ExportError
-from core.export.formats.base import Format, ReadContext, RecordError, need, record_id, record_meta, split_of
+from core.export.formats.base import (
+    Format,
+    ReadContext,
+    RecordError,
+    need,
+    record_id,
+    record_meta,
+    split_of,
+)
 from core.store import exports as store
 
 HF_SPLIT = {"train": "train", "val": "validation"}
@@ -46,7 +54,11 @@ def arrow_schema():
             (
                 "meta",
                 pa.struct(
-                    [("domain", s), ("license", s), ("turns", pa.list_(pa.struct([("itype", s), ("lang", s), ("suffix", s)])))]
+                    [
+                        ("domain", s),
+                        ("license", s),
+                        ("turns", pa.list_(pa.struct([("itype", s), ("lang", s), ("suffix", s)]))),
+                    ]
                 ),
             ),
         ]
@@ -84,7 +96,12 @@ class HfFormat(Format):
             dest.parent.mkdir(parents=True, exist_ok=True)
             with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
                 for ids, shas, blobs in _chunks(job, split):
-                    table = pa.table({"image_id": pa.array(ids, pa.int64()), "data": pa.array(blobs, pa.binary())})
+                    table = pa.table(
+                        {
+                            "image_id": pa.array(ids, pa.int64()),
+                            "data": pa.array(blobs, pa.binary()),
+                        }
+                    )
                     part = store.hf_chunk(job.cur, split, table, shas[0], shas[-1])
                     writer.write_table(part.cast(schema))
             names.append(name)
@@ -116,15 +133,21 @@ class HfFormat(Format):
             if role == "system" and k == 0:
                 continue
             if role not in ("user", "assistant"):
-                raise RecordError("bad_role", f"message {k + 1}: role {role!r} is not user or assistant")
+                raise RecordError(
+                    "bad_role", f"message {k + 1}: role {role!r} is not user or assistant"
+                )
             messages.append({"role": role, "content": turn["content"]})
         return Conversation(record_id(rec, index), images, messages, record_meta(rec, ctx))
 
-    def read_context(self, data_file: Path, folder: Path, manifest: dict | None, **kw) -> ReadContext:
+    def read_context(
+        self, data_file: Path, folder: Path, manifest: dict | None, **kw
+    ) -> ReadContext:
         from core.paths import user_home
 
         cache = Path(kw.get("cache_dir") or user_home() / "cache" / "images")
-        return ReadContext(data_file, data_file.parent.resolve(), split_of(data_file), cache_dir=cache)
+        return ReadContext(
+            data_file, data_file.parent.resolve(), split_of(data_file), cache_dir=cache
+        )
 
 
 def _chunks(job, split: str) -> Iterator[tuple[list[int], list[str], list[bytes]]]:

@@ -11,7 +11,9 @@ class JsonFormat(Format):
         names = []
         for split in job.splits:
             name = self.data_file(split)
-            store.copy_records(job.cur, self.name, split, job.staging / name, self.data_suffix == ".json")
+            store.copy_records(
+                job.cur, self.name, split, job.staging / name, self.data_suffix == ".json"
+            )
             names.append(name)
             job.progress(f"{self.name} {split}")
         return names

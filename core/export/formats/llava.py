@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.export.conversation import Conversation
-from core.export.formats.base import ReadContext, RecordError, need, record_id, record_meta, resolve_image, split_of, text_of
+from core.export.formats.base import (
+    ReadContext,
+    RecordError,
+    need,
+    record_id,
+    record_meta,
+    resolve_image,
+    split_of,
+    text_of,
+)
 from core.export.formats.jsonfmt import JsonFormat
 
 ROLES = {"human": "user", "gpt": "assistant"}
@@ -18,7 +27,9 @@ class LlavaFormat(JsonFormat):
     data_suffix = ".json"
     image_folder = "images"
 
-    def read_context(self, data_file: Path, folder: Path, manifest: dict | None, **kw) -> ReadContext:
+    def read_context(
+        self, data_file: Path, folder: Path, manifest: dict | None, **kw
+    ) -> ReadContext:
         override = kw.get("image_folder")
         if override:
             base = Path(override)
@@ -28,7 +39,9 @@ class LlavaFormat(JsonFormat):
             base = data_file.parent / self.image_folder
         else:
             base = data_file.parent
-        return ReadContext(data_file, base.resolve(), split_of(data_file), cache_dir=kw.get("cache_dir"))
+        return ReadContext(
+            data_file, base.resolve(), split_of(data_file), cache_dir=kw.get("cache_dir")
+        )
 
     def sniff(self, rec: object) -> bool:
         return isinstance(rec, dict) and "conversations" in rec and "images" not in rec
@@ -52,6 +65,8 @@ class LlavaFormat(JsonFormat):
                 meta["system"] = text_of(turn, "value", k)
                 continue
             if who not in ROLES:
-                raise RecordError("bad_role", f"turn {k + 1}: 'from' is {who!r}; LLaVA knows human and gpt")
+                raise RecordError(
+                    "bad_role", f"turn {k + 1}: 'from' is {who!r}; LLaVA knows human and gpt"
+                )
             messages.append({"role": ROLES[who], "content": text_of(turn, "value", k)})
         return Conversation(record_id(rec, index), images, messages, meta)

@@ -13,15 +13,39 @@ from pathlib import Path
 
 from core.export.conversation import Conversation
 from core.export.errors import ExportError
-from core.export.formats.base import ReadContext, RecordError, need, record_id, record_meta, resolve_image, split_of, text_of
+from core.export.formats.base import (
+    ReadContext,
+    RecordError,
+    need,
+    record_id,
+    record_meta,
+    resolve_image,
+    split_of,
+    text_of,
+)
 from core.export.formats.jsonfmt import JsonFormat
 
 DATASET_INFO = "dataset_info.json"
 DATASET_PREFIX = "mmstudio"
-OUR_TAGS = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}
+OUR_TAGS = {
+    "role_tag": "role",
+    "content_tag": "content",
+    "user_tag": "user",
+    "assistant_tag": "assistant",
+}
 SPELLINGS = {
-    "messages": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
-    "conversations": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt"},
+    "messages": {
+        "role_tag": "role",
+        "content_tag": "content",
+        "user_tag": "user",
+        "assistant_tag": "assistant",
+    },
+    "conversations": {
+        "role_tag": "from",
+        "content_tag": "value",
+        "user_tag": "human",
+        "assistant_tag": "gpt",
+    },
 }
 
 
@@ -44,27 +68,44 @@ class ShareGptFormat(JsonFormat):
 
     def write(self, job) -> list[str]:
         names = super().write(job)
-        info = {f"{DATASET_PREFIX}_{split}": dataset_entry(name) for split, name in zip(job.splits, names, strict=True)}
+        info = {
+            f"{DATASET_PREFIX}_{split}": dataset_entry(name)
+            for split, name in zip(job.splits, names, strict=True)
+        }
         (job.staging / DATASET_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         return [*names, DATASET_INFO]
 
     def find_data_files(self, folder: Path) -> list[Path]:
         info = _load_info(folder)
         if info:
-            named = [folder / e["file_name"] for e in info.values() if isinstance(e, dict) and e.get("file_name")]
+            named = [
+                folder / e["file_name"]
+                for e in info.values()
+                if isinstance(e, dict) and e.get("file_name")
+            ]
             return sorted(p for p in named if p.is_file())
         return super().find_data_files(folder)
 
-    def read_context(self, data_file: Path, folder: Path, manifest: dict | None, **kw) -> ReadContext:
+    def read_context(
+        self, data_file: Path, folder: Path, manifest: dict | None, **kw
+    ) -> ReadContext:
         options: dict = {}
         for entry in (_load_info(data_file.parent) or {}).values():
             if isinstance(entry, dict) and entry.get("file_name") == data_file.name:
                 cols, tags = entry.get("columns") or {}, entry.get("tags") or {}
                 msg_col = cols.get("messages", "conversations")
-                options = {**SPELLINGS["conversations"], **tags, "messages": msg_col, "images": cols.get("images", "images"), "system": cols.get("system")}
+                options = {
+                    **SPELLINGS["conversations"],
+                    **tags,
+                    "messages": msg_col,
+                    "images": cols.get("images", "images"),
+                    "system": cols.get("system"),
+                }
                 break
         base = Path(kw["image_folder"]) if kw.get("image_folder") else data_file.parent
-        return ReadContext(data_file, base.resolve(), split_of(data_file), options, kw.get("cache_dir"))
+        return ReadContext(
+            data_file, base.resolve(), split_of(data_file), options, kw.get("cache_dir")
+        )
 
     def sniff(self, rec: object) -> bool:
         if not isinstance(rec, dict):

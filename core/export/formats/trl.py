@@ -5,7 +5,14 @@ Hugging Face chat templates of vision-language processors take."""
 from __future__ import annotations
 
 from core.export.conversation import IMAGE_TOKEN, Conversation
-from core.export.formats.base import ReadContext, RecordError, need, record_id, record_meta, resolve_image
+from core.export.formats.base import (
+    ReadContext,
+    RecordError,
+    need,
+    record_id,
+    record_meta,
+    resolve_image,
+)
 from core.export.formats.jsonfmt import JsonFormat
 
 ROLES = ("user", "assistant")
@@ -20,7 +27,12 @@ class TrlFormat(JsonFormat):
         if not isinstance(rec, dict):
             return False
         msgs = rec.get("messages")
-        return isinstance(msgs, list) and bool(msgs) and isinstance(msgs[0], dict) and isinstance(msgs[0].get("content"), list)
+        return (
+            isinstance(msgs, list)
+            and bool(msgs)
+            and isinstance(msgs[0], dict)
+            and isinstance(msgs[0].get("content"), list)
+        )
 
     def to_conversation(self, rec: object, index: int, ctx: ReadContext) -> Conversation:
         turns = need(rec, "messages", list)
@@ -39,7 +51,9 @@ class TrlFormat(JsonFormat):
                 meta["system"] = text
                 continue
             if role not in ROLES:
-                raise RecordError("bad_role", f"message {k + 1}: role {role!r} is not user or assistant")
+                raise RecordError(
+                    "bad_role", f"message {k + 1}: role {role!r} is not user or assistant"
+                )
             messages.append({"role": role, "content": text})
         return Conversation(record_id(rec, index), images, messages, meta)
 
@@ -49,7 +63,9 @@ def _content_text(content: object, k: int) -> str:
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
-        raise RecordError("bad_record", f"message {k + 1}: 'content' must be a list of parts or a string")
+        raise RecordError(
+            "bad_record", f"message {k + 1}: 'content' must be a list of parts or a string"
+        )
     parts = []
     for part in content:
         kind = part.get("type") if isinstance(part, dict) else None
@@ -58,8 +74,12 @@ def _content_text(content: object, k: int) -> str:
         elif kind == "text":
             text = part.get("text")
             if not isinstance(text, str):
-                raise RecordError("bad_record", f"message {k + 1}: a text part has no string 'text'")
+                raise RecordError(
+                    "bad_record", f"message {k + 1}: a text part has no string 'text'"
+                )
             parts.append(text)
         else:
-            raise RecordError("bad_record", f"message {k + 1}: content part of type {kind!r} is not image or text")
+            raise RecordError(
+                "bad_record", f"message {k + 1}: content part of type {kind!r} is not image or text"
+            )
     return "\n".join(parts)
