@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from core.store import browse, review
 from desktop.models.edits import EditHistory
-from desktop.strings import ITYPES, STATUS_COLORS, domain_label, label
+from desktop.strings import STATUS_COLORS, domain_label, label
 from desktop.views.caption_editor import CaptionEditor
 from desktop.views.image_viewer import ImageViewer
 from desktop.views.instruction_card import InstructionCard, chip
+from desktop.views.instruction_list import InstructionList
 from desktop.workers.tasks import TaskRunner
 from desktop.workers.thumbnails import ThumbnailLoader, read_scaled
 
@@ -51,8 +52,6 @@ class ReviewPane(QWidget):
         self.loader = TaskRunner(self, threads=1)
         self.image_id: int | None = None
         self.detail: browse.ImageDetail | None = None
-        self.cards: list[InstructionCard] = []
-        self.current: int = -1  # index into self.cards
         self._generation = 0
 
         self.viewer = ImageViewer(self)
@@ -86,9 +85,12 @@ class ReviewPane(QWidget):
         self.caption.restore.connect(self._restore_caption)
         self.caption.text.escaped.connect(self.editFinished)
         self.body_layout.addWidget(self.caption)
-        self.items_box = QVBoxLayout()
-        self.items_box.setSpacing(6)
-        self.body_layout.addLayout(self.items_box)
+        self.items = InstructionList(body)
+        self.items.edited.connect(self._edit_item)
+        self.items.decided.connect(self._decide_item)
+        self.items.escaped.connect(self.editFinished)
+        self.items.currentChanged.connect(lambda card: self.scroll.ensureWidgetVisible(card, 0, 40))
+        self.body_layout.addWidget(self.items)
         self.body_layout.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
@@ -152,7 +154,7 @@ class ReviewPane(QWidget):
         self.error.hide()
         self._generation += 1
         if image_id is None:
-            self._clear_cards()
+            self.items.clear()
             self.detail = None
             self.viewer.clear("No image selected")
             self.info.setText("<i>Pick an image in the grid.</i>")
@@ -162,7 +164,7 @@ class ReviewPane(QWidget):
         self._enable(True)
         self.detail = browse.image_detail(self.project.db, image_id)
         if self.detail is None:
-            self._clear_cards()
+            self.items.clear()
             self.viewer.clear("This image is no longer in the project")
             return
         self._load_picture(self.detail)
@@ -207,13 +209,7 @@ class ReviewPane(QWidget):
         self.detail = detail or browse.image_detail(db, self.image_id) or self.detail
         self._show_info()
         self.caption.set_versions(browse.caption_versions(db, self.image_id), keep_typing)
-        items = browse.instructions_for_image(db, self.image_id)
-        if self.cards and [c.item.id for c in self.cards] == [i.id for i in self._grouped(items)]:
-            by_id = {i.id: i for i in items}
-            for card in self.cards:
-                card.update_from(by_id[card.item.id])
-        else:
-            self._build_cards(items)
+        self.items.show_items(browse.instructions_for_image(db, self.image_id))
 
     def _show_info(self) -> None:
         d = self.detail
@@ -226,89 +222,17 @@ class ReviewPane(QWidget):
         for status, button in self.image_buttons.items():
             button.setStyleSheet("font-weight: bold" if d.status == status else "")
 
-    @staticmethod
-    def _grouped(items: list[browse.Instruction]) -> list[browse.Instruction]:
-        order = {t: k for k, t in enumerate(ITYPES)}
-        return sorted(items, key=lambda i: order.get(i.itype, len(order)))
-
-    def _clear_cards(self, keep: bool = False) -> dict[str, list[InstructionCard]]:
-        """Empty the list. With `keep`, cards are hidden and returned by type for reuse:
-        re-filling a card is several times cheaper than building one."""
-        spare: dict[str, list[InstructionCard]] = {}
-        while self.items_box.count():
-            widget = self.items_box.takeAt(0).widget()
-            if widget is None:
-                continue
-            if keep and isinstance(widget, InstructionCard):
-                spare.setdefault(widget.item.itype, []).append(
-                    widget
-                )  # stays visible: no re-polish
-            else:
-                widget.hide()
-                widget.deleteLater()
-        self.cards = []
-        self.current = -1
-        return spare
-
-    def _build_cards(self, items: list[browse.Instruction]) -> None:
-        keep = self.current_item_id()
-        spare = self._clear_cards(keep=True)
-        parent = self.items_box.parentWidget()
-        itype = None
-        for item in self._grouped(items):
-            if item.itype != itype:
-                itype = item.itype
-                n = sum(1 for i in items if i.itype == itype)
-                self.items_box.addWidget(QLabel(f"<b>{label('itype', itype)}</b> · {n}", parent))
-            reuse = spare.get(item.itype)
-            card = reuse.pop() if reuse else self._new_card(item, parent)
-            if reuse is not None and card.item is not item:
-                card.rebind(item)
-            self.items_box.addWidget(card)
-            self.cards.append(card)
-        for leftovers in spare.values():
-            for card in leftovers:
-                card.hide()
-                card.deleteLater()
-        if not items:
-            self.items_box.addWidget(QLabel("<i>No instructions for this image yet.</i>", parent))
-        ids = [c.item.id for c in self.cards]
-        self._set_current(ids.index(keep) if keep in ids else (0 if self.cards else -1))
-
-    def _new_card(self, item: browse.Instruction, parent) -> InstructionCard:
-        card = InstructionCard(item, parent)
-        card.edited.connect(self._edit_item)
-        card.decided.connect(self._decide_item)
-        card.focused.connect(self._focus_card)
-        for edit in card.fields():
-            edit.escaped.connect(self.editFinished)
-        return card
-
     # items ---------------------------------------------------------------------------
+    @property
+    def cards(self) -> list[InstructionCard]:
+        return self.items.cards
+
     def current_item_id(self) -> int | None:
-        return self.cards[self.current].item.id if 0 <= self.current < len(self.cards) else None
-
-    def _set_current(self, k: int) -> None:
-        for j, card in enumerate(self.cards):
-            card.set_current(j == k)
-        self.current = k
-        if 0 <= k < len(self.cards):
-            self.scroll.ensureWidgetVisible(self.cards[k], 0, 40)
-
-    def _focus_card(self, instruction_id: int) -> None:
-        ids = [c.item.id for c in self.cards]
-        if instruction_id in ids and ids.index(instruction_id) != self.current:
-            self._set_current(ids.index(instruction_id))
+        return self.items.current_item_id()
 
     def next_item(self, step: int = 1) -> bool:
         self.sync()
-        if not self.cards:
-            return False
-        target = self.current + step if self.current >= 0 else 0
-        if not 0 <= target < len(self.cards):
-            return False
-        self._set_current(target)
-        return True
+        return self.items.step(step)
 
     def decide_item(self, status: str) -> None:
         self.sync()
@@ -347,10 +271,7 @@ class ReviewPane(QWidget):
             lambda: review.edit_instruction(self.project.db, iid, field, value),
         )
         if not ok:
-            for card in self.cards:
-                if card.item.id == iid:
-                    for edit in card.fields():
-                        edit.revert()
+            self.items.revert(iid)
 
     def _save_caption(self, text: str) -> None:
         image_id = self.image_id
@@ -374,14 +295,12 @@ class ReviewPane(QWidget):
 
     def begin_edit(self) -> None:
         self.sync()
-        if 0 <= self.current < len(self.cards):
-            self.cards[self.current].begin_edit()
-        else:
+        if not self.items.begin_edit():
             self.caption.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def commit_pending(self) -> None:
         """Save whatever field is being typed in (before switching image, closing...)."""
-        for edit in [self.caption.text, *(f for c in self.cards for f in c.fields())]:
+        for edit in [self.caption.text, *self.items.fields()]:
             edit.commit()  # a no-op unless its text differs from the saved value
 
     # signals -------------------------------------------------------------------------
