@@ -7,7 +7,9 @@ screen has loaded, then quit: the smoke test and the docs use it.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from core.errors import ProjectLocked, StudioError
 from core.paths import demo_project_dir, user_home
 from core.project import Project
-from desktop.errors import ErrorReporter
+from desktop.errors import ErrorReporter, log
 
 SCREENSHOT_ENV = "MMSTUDIO_SCREENSHOT"
 SCREENSHOT_TIMEOUT_S = 15.0
@@ -91,6 +93,22 @@ def save_when_idle(window: QWidget, path: Path, timeout_s: float = SCREENSHOT_TI
     return timer
 
 
+def quit_on_signals(app: QApplication) -> QTimer:
+    """Ctrl+C or SIGTERM close the window the normal way (pending text saved, project
+    closed). Qt's loop does not run Python code by itself, so a timer lets handlers run."""
+
+    def stop(_signum, _frame) -> None:
+        app.closeAllWindows()
+        app.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
+
+
 def run(project_path: Path | str | None = None, argv: list[str] | None = None) -> int:
     """Open `project_path` (the demo project when None) in the main window; returns the exit
     code. A project locked by another process gets a message, not a crash."""
@@ -113,6 +131,9 @@ def run(project_path: Path | str | None = None, argv: list[str] | None = None) -
             reporter.set_log_dir(project.logs_dir)
             window = MainWindow(project)
             window.show()
+            log.info("window open on %s (pid %d)", project.root, os.getpid())
+            if threading.current_thread() is threading.main_thread():
+                quit_on_signals(app)
             if screenshot is not None:
                 save_when_idle(window, screenshot)
             code = app.exec()

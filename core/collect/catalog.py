@@ -56,7 +56,9 @@ def catalog() -> tuple[str, dict[str, ClipSpec]]:
         data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {})["clip"]
         specs = {m["name"]: ClipSpec(**m) for m in data["models"]}
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise CollectError(f"cannot read the CLIP catalog (section `clip` of {path}): {exc}") from None
+        raise CollectError(
+            f"cannot read the CLIP catalog (section `clip` of {path}): {exc}"
+        ) from None
     return data.get("default") or next(iter(specs)), specs
 
 

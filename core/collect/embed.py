@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from core.collect.errors import CollectError
 from core.collect.imageio import ImageProblem, open_rgb
 from core.project import Project
@@ -148,7 +146,6 @@ def embed_images(
             if progress:
                 progress(start + len(chunk), len(todo))
     return summary
-
 
 
 def forget_model(project: Project, name: str) -> dict:

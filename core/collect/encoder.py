@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core.collect.catalog import ClipSpec, resolve
+from core.collect.errors import CollectError
 
 
 class ClipEncoder:
@@ -74,10 +75,22 @@ class ClipEncoder:
 
 @lru_cache(maxsize=2)
 def _load(key: str, folder: str, spec: ClipSpec, device: str | None) -> ClipEncoder:
-    return ClipEncoder(key, Path(folder), spec, device)
+    try:
+        return ClipEncoder(key, Path(folder), spec, device)
+    except (OSError, ValueError, KeyError) as exc:  # missing weights, bad config, no tokenizer
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CollectError(f"cannot load CLIP model {key!r} from {folder}: {first}") from None
 
 
 def load_encoder(name: str | None = None, device: str | None = None) -> ClipEncoder:
     """The encoder for a catalog name or local folder; the last two stay loaded."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise CollectError(
+            f"CLIP needs torch and transformers ({exc.name} is missing): "
+            "pip install 'mminstruct-studio[train]'"
+        ) from None
     model = resolve(name)
     return _load(model.key, str(model.folder), model.spec, device)

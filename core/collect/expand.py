@@ -198,26 +198,39 @@ def expand_domain(
         if dry_run:
             return summary
         picked = [items[i] for i in order]
-        summary.imported = import_paths(
-            project,
-            [Path(i.path) for i in picked],
-            domain=domain,
-            workers=workers if picked else 0,
-            progress=progress,
-        )
-        _record(project, summary, picked, [chosen[i] for i in order], vecs[order], row, got_ids)
+        found = (picked, [chosen[i] for i in order], vecs[order], row, got_ids)
+        try:
+            summary.imported = import_paths(
+                project,
+                [Path(i.path) for i in picked],
+                domain=domain,
+                workers=workers if picked else 0,
+                progress=progress,
+            )
+        except BaseException:
+            _record(project, None, *found)  # what the importer kept keeps its provenance
+            raise
+        _record(project, summary.imported, *found)
     return summary
 
 
 def _record(
-    project: Project, summary: ExpandSummary, picked: list[PoolItem], scores, vecs, row, seed_ids
+    project: Project,
+    imported: ImportSummary | None,
+    picked: list[PoolItem],
+    scores,
+    vecs,
+    row,
+    seed_ids,
 ) -> None:
+    """Provenance and vectors of the picked images that are now in the project."""
     db = project.db
-    batch_id = summary.imported.batch_id
-    labels = {os.path.abspath(i.path): i.label for i in picked if i.label != i.path}
-    cstore.relabel_batch(db, batch_id, labels)
-    for r in summary.imported.rejected:
-        r["path"] = labels.get(r["path"], r["path"])
+    batch_id = imported.batch_id if imported else None
+    if imported is not None:
+        labels = {os.path.abspath(i.path): i.label for i in picked if i.label != i.path}
+        cstore.relabel_batch(db, imported.batch_id, labels)
+        for r in imported.rejected:
+            r["path"] = labels.get(r["path"], r["path"])
     ids = cstore.ids_by_sha(db, [i.sha256 for i in picked])
     rows, new_ids, new_vecs = [], [], []
     for item, (score, col), vec in zip(picked, scores, vecs, strict=True):

@@ -101,13 +101,18 @@ def collect_items(
         ok = [f for f in fetched if f.ok]
         summary.downloaded = len(ok)
         summary.failed += [_failure(f.item.url, f.reason, f.detail) for f in fetched if not f.ok]
-        imported = import_paths(
-            project,
-            [Path(f.path) for f in ok],
-            domain=domain,
-            workers=workers if ok else 0,  # no decoder processes for an empty batch
-            progress=progress,
-        )
+        try:
+            imported = import_paths(
+                project,
+                [Path(f.path) for f in ok],
+                domain=domain,
+                workers=workers if ok else 0,  # no decoder processes for an empty batch
+                progress=progress,
+            )
+        except BaseException:
+            # The importer keeps the chunks it wrote; keep their provenance too.
+            finish_batch(project, None, ok, {}, [], origin)
+            raise
         summary.imported = imported
         labels = {os.path.abspath(f.path): f.item.url for f in ok}
         summary.rejected = [
@@ -119,18 +124,19 @@ def collect_items(
 
 def finish_batch(
     project: Project,
-    batch_id: int,
+    batch_id: int | None,
     fetched: Sequence[Fetched],
     labels: dict[str, str],
     failed: Sequence[dict],
     origin: str,
-    row_extra: Callable[[Fetched], dict] | None = None,
 ) -> dict[str, int]:
     """Relabel the batch's temporary paths, add download failures to its rejected rows, and
     record provenance for every fetched file that is now an image. Returns sha256 -> id."""
     db = project.db
-    store.relabel_batch(db, batch_id, labels)
-    store.add_rejections(db, batch_id, [(f["url"], f["reason"], f["detail"]) for f in failed])
+    if batch_id is not None:
+        store.relabel_batch(db, batch_id, labels)
+        rows = [(f["url"], f["reason"], f["detail"]) for f in failed]
+        store.add_rejections(db, batch_id, rows)
     ids = store.ids_by_sha(db, [f.sha256 for f in fetched if f.sha256])
     rows = []
     for f in fetched:
@@ -146,8 +152,6 @@ def finish_batch(
             "batch_id": batch_id,
         }
         row.update(f.item.meta)
-        if row_extra:
-            row.update(row_extra(f))
         rows.append(row)
     store.record_collected(db, rows)
     return ids

@@ -7,6 +7,7 @@ expects strict human/gpt pairs), empty turns, images that are not there, and bad
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,10 @@ def validate_path(
     image_folder: Path | None = None,
     cache_dir: Path | None = None,
 ) -> ValidationReport:
+    if cache_dir is None:
+        # Embedded (HF) images are written out to be checked; not into the user's cache.
+        with tempfile.TemporaryDirectory(prefix="mmstudio-validate-") as tmp:
+            return validate_path(path, fmt, image_folder=image_folder, cache_dir=Path(tmp))
     path = Path(path)
     try:
         fmt = fmt or detect_format(path)

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from core import __version__
 from core.export import suffix as suffixes
 from core.export.errors import ExportError
@@ -163,6 +165,12 @@ def export_project(
         if out.exists():
             out.rmdir()
         staging.rename(out)
+    except duckdb.Error as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ExportError(f"export failed in the database: {exc}") from exc
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ExportError(f"export failed writing {out.name}: {exc.strerror or exc}") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -111,7 +111,11 @@ def build_selection(
            substr(sha256, 1, 2) || '/' || sha256 || '.' || ext AS img
     FROM suffixed
     """
-    cur.execute(sql, [*params, str(seed), float(val_fraction)])
+    try:
+        cur.execute(sql, [*params, str(seed), float(val_fraction)])
+    finally:
+        if suffix_fn is not None:
+            cur.remove_function("mm_answer_suffix")
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
            WITH per_image AS (
@@ -124,8 +128,6 @@ def build_selection(
                      // {PART_ROWS} AS part
            FROM per_image ORDER BY sha256"""
     )
-    if suffix_fn is not None:
-        cur.remove_function("mm_answer_suffix")
     return cur.execute("SELECT count(*) FROM export_sel").fetchall()[0][0]
 
 

@@ -70,10 +70,12 @@ class InstructionCard(QFrame):
         grid.setColumnStretch(1, 1)
         self.question = self._field(grid, 0, "Q", "question", item.question)
         self.options: list[FieldEdit] = []
+        self.option_tags: list[QLabel] = []
         if item.itype == "multiple_choice":
             for k, letter in enumerate(LETTERS):
                 value = (item.options or [""] * 4)[k] if item.options else ""
                 edit = self._field(grid, 1 + k, letter, None, value)
+                self.option_tags.append(self._last_tag)
                 edit.committed.connect(lambda _t: self._options_committed())
                 self.options.append(edit)
         lines = 6 if item.itype == "long_vqa" else 1
@@ -96,6 +98,7 @@ class InstructionCard(QFrame):
         if field:
             edit.committed.connect(lambda t, f=field: self.edited.emit(self.item.id, f, t))
         edit.installEventFilter(self)
+        self._last_tag = tag
         grid.addWidget(tag, row, 0)
         grid.addWidget(edit, row, 1)
         return edit
@@ -126,6 +129,9 @@ class InstructionCard(QFrame):
             typing = edit.hasFocus() and edit.is_dirty()
             if force or (edit.saved() != (value or "") and not typing):
                 edit.set_saved(value)
+        for letter, tag in zip(LETTERS, self.option_tags, strict=False):
+            right = item.answer == letter  # the correct option, marked where the eye reads
+            tag.setText(f"<b style='color:#3c9a5f'>{letter} ✓</b>" if right else f"<b>{letter}</b>")
         color = ITYPE_COLORS.get(item.itype, "#777")
         status_color = STATUS_COLORS.get(item.status, "#777")
         round_text = f" · round {item.round}" if item.round else ""

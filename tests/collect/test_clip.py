@@ -171,3 +171,15 @@ def test_errors_are_clear(project, library, encoder, tiny_clip, tmp_path):
     with pytest.raises(CollectError, match="cannot get model 'clip-vit-b32'"):
         resolve("clip-vit-b32")
     assert resolve(str(tiny_clip)).key == str(tiny_clip.resolve())
+
+
+def test_a_folder_without_weights_is_a_clear_error(tiny_clip, tmp_path):
+    import shutil
+
+    from core.collect.encoder import load_encoder
+
+    broken = tmp_path / "broken-clip"
+    shutil.copytree(tiny_clip, broken)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(CollectError, match="cannot load CLIP model"):
+        load_encoder(str(broken))

@@ -208,3 +208,24 @@ def test_bad_domain_name_fails_before_any_download(web, project, tmp_path):
         collect_url_list(project, lst, domain="Bad Name!", policy=FAST, workers=0)
     assert web.log == []
     assert project.db.scalar("SELECT count(*) FROM images") == 0
+
+
+def test_interrupted_import_keeps_provenance_of_what_got_in(web, project, tmp_path):
+    urls = [web.add(f"/{i}.jpg", Reply(body=jpeg_bytes(photo(60 + i)))) for i in range(2)]
+    lst = tmp_path / "u.txt"
+    lst.write_text("\n".join(urls) + "\n")
+    calls = []
+
+    def progress(done, total):
+        calls.append((done, total))
+        # Downloads report 0, 1, 2; the import then reports 0, 1, ...: stop after its first.
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        collect_url_list(project, lst, domain="animals", policy=FAST, workers=0, progress=progress)
+    rows = project.db.fetchall(
+        "SELECT c.url, i.source_url FROM collected c JOIN images i ON i.id = c.image_id"
+    )
+    assert len(rows) == project.db.scalar("SELECT count(*) FROM images") == 1
+    assert rows[0][0] == rows[0][1] and rows[0][0] in urls

@@ -65,6 +65,8 @@ def test_caption_and_text_filters(project, ids):
     assert _ids(project, text="PICTURE NUMBER 5 ") == [ids[4]]
     assert _ids(project, text="picture 7?") == [ids[6]]  # a question
     assert _ids(project, text="%") == []
+    assert _ids(project, text="picture_number") == []  # '_' is not a wildcard either
+    assert _ids(project, text="WHAT colour") == _ids(project, itype="multiple_choice")
 
 
 def test_sorts_registry(project, ids):

@@ -112,7 +112,7 @@ def test_caption_versions_and_undo(project, ids):
     caps = browse.caption_versions(db, image)
     assert [(c.version, c.is_current, c.origin) for c in caps] == [
         (2, True, "manual"),
-        (1, False, None if first.origin is None else first.origin),
+        (1, False, first.origin),
     ]
     assert caps[0].lang == "en"
     assert _revisions(project) == [

@@ -84,3 +84,31 @@ def test_gui_command_is_registered_without_importing_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["somewhere", "False"]
+
+
+def test_sigterm_closes_the_app_cleanly(review_project, tmp_path):
+    import os
+    import signal
+    import time
+
+    from core.errors import ProjectLocked
+    from core.project import Project
+
+    path = review_project.root
+    review_project.close()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "gui", str(path)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    log = path / "logs" / "gui.log"
+    deadline = time.monotonic() + 60
+    while not (log.is_file() and "window open on" in log.read_text()):
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    with pytest.raises(ProjectLocked):  # the app owns the project while it runs
+        Project.open(path)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    with Project.open(path) as again:  # lock released, file intact
+        assert again.db.scalar("SELECT count(*) FROM images") == 12

@@ -241,3 +241,15 @@ def test_parts_join_into_the_same_file(proj, tmp_path, monkeypatch, fmt):
     assert one.read_bytes() == many.read_bytes()
     if fmt == "llava":
         assert len(json.loads(many.read_text())) == 49
+
+
+def test_a_failing_suffix_function_leaves_nothing_behind(proj, tmp_path):
+    def broken(itype, lang, key):
+        raise KeyError(itype)
+
+    with pytest.raises(ExportError, match="export failed"):
+        export_project(proj, tmp_path / "x", ExportOptions("llava", suffix=broken))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]  # no export, no staging
+    # the cursor is usable again: the next export registers the function afresh
+    export_project(proj, tmp_path / "y", ExportOptions("llava", suffix=lambda t, lg, k: "Answer."))
+    assert (tmp_path / "y" / "train.json").is_file()
