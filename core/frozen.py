@@ -24,7 +24,8 @@ from core.childenv import bundle_dir, clean_child_env
 from core.errors import StudioError
 
 # Modules a frozen app can run as `APP -m MODULE`; build.spec collects them whole.
-BUNDLED_MODULES = ("llama_cpp.server",)
+# llama_child is the managed server's entry (it ties its life to ours, then runs the server).
+BUNDLED_MODULES = ("core.backends.llama_child", "llama_cpp.server")
 RUN_MODULE_FLAG = "-m"  # the same spelling as Python's, so `sys.executable -m X` keeps working
 EXIT_NOT_BUNDLED = 2
 # Plain-source copies of `core` and `trainer` inside the bundle, for the user's own Python.

@@ -113,7 +113,8 @@ class LlamaCppBackend(OpenAIBackend):
         try:
             return await super().send(prepared, timeout)
         except ConnectionFailed:
-            if self.server.alive():
+            # a reset connection may be the server dying right now: give it a moment to go
+            if not await asyncio.to_thread(self.server.exited_within, 1.0):
                 raise
             await self._ensure_started()  # restarts once; raises BackendUnavailable after
             return await super().send(prepared, timeout)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -26,9 +25,9 @@ from core.backends.base import BackendUnavailable
 from core.backends.keys import remember_secret
 
 _live: weakref.WeakSet = weakref.WeakSet()
-# Linux delivers the parent-death signal when the *thread* that forked the child ends, not
-# the process; children are therefore forked from this one long-lived thread, never from a
-# short-lived worker (asyncio.to_thread) that would take the server down with it.
+# Linux delivers the parent-death signal (set by the child, see llama_child.py) when the
+# *thread* that forked the child ends, not the process; children are therefore forked from
+# this one long-lived thread, never from a short-lived worker (asyncio.to_thread).
 _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="llama-spawner")
 
 
@@ -42,15 +41,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: the atexit hook still covers normal exits
-        pass
 
 
 class ManagedServer:
@@ -81,7 +71,7 @@ class ManagedServer:
         remember_secret(self.api_key)
         self._proc: subprocess.Popen | None = None
         self._log = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # stop() runs inside ensure_running on a failed start
 
     @property
     def base_url(self) -> str:
@@ -95,7 +85,7 @@ class ManagedServer:
         return self._proc is not None and self._proc.poll() is None
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf)]
+        cmd = [sys.executable, "-m", "core.backends.llama_child", "--model", str(self.gguf)]
         cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--model_alias", self.alias]
         cmd += ["--n_ctx", str(self.n_ctx), "--n_gpu_layers", str(self.n_gpu_layers)]
         # The server keeps logits for every prompt token by default (for prompt logprobs we
@@ -135,7 +125,8 @@ class ManagedServer:
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
             self._log.write(f"\n=== start {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
             self._log.flush()
-        env = dict(os.environ, API_KEY=self.api_key)  # env, not argv: `ps` shows argv
+        # the key goes in the environment, not argv (which `ps` shows to every local user)
+        env = dict(os.environ, API_KEY=self.api_key, MMSTUDIO_PARENT_PID=str(os.getpid()))
         self._proc = _SPAWNER.submit(
             subprocess.Popen,
             self.command(),
@@ -143,7 +134,6 @@ class ManagedServer:
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
             env=env,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         ).result()
         _live.add(self)
         self._wait_healthy()
@@ -170,6 +160,17 @@ class ManagedServer:
         raise BackendUnavailable(
             f"the local model server did not answer within {self.startup_timeout_s:.0f} s"
         )
+
+    def exited_within(self, seconds: float) -> bool:
+        """True if the process is gone or goes within `seconds` (a crash in progress)."""
+        proc = self._proc
+        if proc is None:
+            return True
+        try:
+            proc.wait(seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
 
     def _log_tail(self, n: int = 800) -> str:
         if not self.log_path or not self.log_path.is_file():

@@ -4,7 +4,7 @@ Public entry points (imported lazily so that `core.export.readers` stays light f
   export_project(project, out, ExportOptions(...)) -> ExportResult      core.export.writer
   iter_conversations(path, fmt=None) / detect_format(path)             core.export.readers
   validate_path(path, fmt=None) -> ValidationReport                    core.export.validate
-  import_data(project, path, fmt=None, domain=None) -> ImportSummary   core.export.importer
+  import_data(project, path, fmt=None, domain=None) -> DataImportSummary  core.export.importer
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _LAZY = {
     "validate_path": "core.export.validate",
     "ValidationReport": "core.export.validate",
     "import_data": "core.export.importer",
-    "ImportSummary": "core.export.importer",
+    "DataImportSummary": "core.export.importer",
     "ExportError": "core.export.errors",
 }
 

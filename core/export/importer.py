@@ -161,7 +161,9 @@ def _import_images(
 
 
 def _insert_instructions(project, path, fmt, read, ids, status, summary) -> None:
-    cols: dict[str, list] = {c: [] for c in store.IMPORT_COLUMNS}
+    """Second pass: the rows of every usable record, inserted BATCH at a time."""
+    pending: list[tuple[int, list[tuple]]] = []  # (image_id, rows of one record)
+    size = 0
     scratch = DataImportSummary(fmt)
     with project.db.tx() as cur:
         for file, index, conv in iter_records(path, fmt, **read):
@@ -172,30 +174,32 @@ def _insert_instructions(project, path, fmt, read, ids, status, summary) -> None
                 summary.skipped["image_rejected"] += 1
                 continue
             rows = _rows(conv)
-            new_ids = store.allocate_instruction_ids(cur, len(rows))
-            for k, (itype, lang, question, options, answer) in enumerate(rows):
-                multi = len(rows) > 1
-                values = (
-                    new_ids[k],
-                    image_id,
-                    itype,
-                    lang,
-                    question,
-                    options,
-                    answer,
-                    "imported",
-                    status,
-                    new_ids[0] if multi else None,
-                    k + 1 if multi else None,
-                )
-                for c, v in zip(store.IMPORT_COLUMNS, values, strict=True):
-                    cols[c].append(v)
+            pending.append((image_id, rows))
+            size += len(rows)
             summary.instructions += len(rows)
-            if len(cols["id"]) >= BATCH:
-                store.insert_instructions(cur, cols)
-                cols = {c: [] for c in store.IMPORT_COLUMNS}
-        if cols["id"]:
-            store.insert_instructions(cur, cols)
+            if size >= BATCH:
+                _flush(cur, pending, size, status)
+                pending, size = [], 0
+        if pending:
+            _flush(cur, pending, size, status)
+
+
+def _flush(cur, pending: list[tuple[int, list[tuple]]], size: int, status: str) -> None:
+    """Insert a batch; ids are drawn in one go so that a record's rounds can point at their
+    first row (conversation_id) and the ids keep the file's order."""
+    new_ids = iter(store.allocate_instruction_ids(cur, size))
+    cols: dict[str, list] = {c: [] for c in store.IMPORT_COLUMNS}
+    for image_id, rows in pending:
+        multi = len(rows) > 1
+        first = None
+        for k, (itype, lang, question, options, answer) in enumerate(rows):
+            nid = next(new_ids)
+            first = first or nid
+            values = (nid, image_id, itype, lang, question, options, answer, "imported", status,
+                      first if multi else None, k + 1 if multi else None)  # fmt: skip
+            for c, v in zip(store.IMPORT_COLUMNS, values, strict=True):
+                cols[c].append(v)
+    store.insert_instructions(cur, cols)
 
 
 def _rows(conv: Conversation) -> list[tuple]:

@@ -175,7 +175,10 @@ def export_project(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        store.drop_selection(cur)
+        try:
+            store.drop_selection(cur)
+        except duckdb.Error:  # never hide the error that got us here
+            pass
     from core.export.readers import load_manifest
 
     return ExportResult(out, load_manifest(out))

@@ -49,7 +49,7 @@ class JobRunner(ProgressMixin):
     ):
         job = store.get_job(db, job_id)
         if job is None:
-            raise ValueError(f"no job {job_id}")
+            raise store.JobError(f"no job {job_id} in {db.path}")
         self.db, self.job_id, self.stage, self.backend = db, job_id, stage, backend
         self.limits = limits or Limits.from_backend(backend)
         self.retry = retry or RetryPolicy()

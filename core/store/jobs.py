@@ -11,10 +11,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.errors import StudioError
 from core.store.db import Database
 
 JOB_STATES = ("pending", "running", "paused", "stopped", "budget", "cancelled", "done", "failed")
 ITEM_STATES = ("pending", "running", "done", "failed")
+
+
+class JobError(StudioError):
+    pass
 
 
 @dataclass
@@ -79,7 +84,10 @@ def create_job(
         keys.append(str(key))
         payloads.append(None if payload is None else json.dumps(payload))
     if len(set(keys)) != len(keys):
-        raise ValueError("job item keys must be unique")
+        from collections import Counter
+
+        dupes = sorted(k for k, n in Counter(keys).items() if n > 1)[:5]
+        raise JobError(f"job item keys must be unique (repeated: {', '.join(dupes)})")
     with db.tx() as cur:
         job_id = cur.execute(
             "INSERT INTO jobs (stage, backend, model, params, budget_usd, max_attempts) "
@@ -120,7 +128,7 @@ def list_jobs(db: Database, limit: int = 100) -> list[dict]:
 
 def set_job_status(db: Database, job_id: int, status: str, reason: str | None = None) -> None:
     if status not in JOB_STATES:
-        raise ValueError(f"bad job status {status!r}")
+        raise JobError(f"bad job status {status!r}")
     stamp = {
         "running": ", started_at = coalesce(started_at, current_timestamp), finished_at = NULL",
         "done": ", finished_at = current_timestamp",

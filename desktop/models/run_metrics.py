@@ -25,7 +25,16 @@ class FileTail:
         self.max_chunk = max_chunk  # bytes per poll: a huge backlog arrives over a few polls
         self.offset = start
         self._partial = b""
-        self._skip_first = start > 0  # starting mid-file: the first line is a fragment
+        # Starting mid-line, the first line read is a fragment: skip it.
+        self._skip_first = start > 0 and not self._at_line_start(start)
+
+    def _at_line_start(self, pos: int) -> bool:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(pos - 1)
+                return f.read(1) == b"\n"
+        except OSError:
+            return False
 
     @classmethod
     def last_bytes(cls, path: Path, n: int) -> FileTail:

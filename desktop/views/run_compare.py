@@ -61,6 +61,9 @@ class RunCompare(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSortIndicator(
+            0, Qt.SortOrder.AscendingOrder
+        )  # newest first
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -100,7 +103,10 @@ class RunCompare(QWidget):
         self.summary.setText(f"Could not read the runs: {exc}")
 
     def _loaded(self, runs: list[RunInfo]) -> None:
+        known = {r.path for r in self.runs}
+        # Keep what was selected; a run that appeared since the last pass joins the overlay.
         selected = {r.path for r in self.selected_runs()}
+        selected |= {r.path for r in runs if r.path not in known} if known else set()
         self.runs = runs
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(runs))
@@ -133,12 +139,8 @@ class RunCompare(QWidget):
         self.table.setSortingEnabled(True)
         self.summary.setText(f"{len(runs)} run(s) in {self.runs_dir}")
         self.table.blockSignals(True)
-        for row in range(self.table.rowCount()):
-            if self._run_at(row).path in selected:
-                self.table.selectRow(row)
+        self.select([r for r in runs if r.path in selected] if selected else runs[:3])
         self.table.blockSignals(False)
-        if not selected and runs:
-            self.select(runs[: min(3, len(runs))])
         self._overlay()
         if self._pending:
             self._pending = False

@@ -164,6 +164,12 @@ class RunMonitor(QWidget):
 
     def follow(self, run_dir: Path, own: bool = False) -> None:
         """Show `run_dir` from its start; `own`: its log arrives through append_log."""
+        if self._tail is not None and Path(run_dir) == self.run_dir:
+            # The same run again (a resume): keep what was read, read on from there.
+            self.own = own
+            self._log_tail = None if own else self._log_tail
+            self.timer.start()
+            return
         self.run_dir, self.own = Path(run_dir), own
         self.metrics = RunMetrics()
         self._tail = MetricsTail(self.run_dir / "metrics.jsonl")

@@ -42,7 +42,7 @@ from desktop.models.train_setup import (
     parse_extra,
     preset_for_model,
 )
-from desktop.workers.trainer_process import EnvCheck
+from desktop.workers.trainer_process import EnvCheck, describe_env
 
 SCHEDULES = ("cosine", "linear", "constant", "constant_with_warmup")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -91,7 +91,9 @@ class TrainForm(QWidget):
         self.model = QComboBox(editable=True)
         self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         # Long hub ids must not widen the whole form: the field scrolls its text instead.
-        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.model.setMinimumContentsLength(14)
         self.model.lineEdit().setPlaceholderText("hub id (org/name) or a local model folder")
         model_browse = QPushButton("Folder…")
@@ -99,8 +101,10 @@ class TrainForm(QWidget):
 
         self.exports = QListWidget()
         self.exports.setObjectName("exportList")
+        self.exports.setWordWrap(True)
+        self.exports.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.exports.setMinimumHeight(90)
-        self.exports.setMaximumHeight(130)
+        self.exports.setMaximumHeight(150)
         export_browse = QPushButton("Browse…")
         export_browse.clicked.connect(self._browse_export)
         export_refresh = QPushButton("Refresh")
@@ -254,6 +258,12 @@ class TrainForm(QWidget):
         self.exports.clear()
         for info in list_exports(self.project.exports_dir):
             self._add_export(info)
+        if self.exports.count() == 0:
+            hint = QListWidgetItem(
+                "No exports in this project yet:\n    export data first, or Browse…"
+            )
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.exports.addItem(hint)
         if chosen:
             self.select_export(chosen)
         if self.exports.currentRow() < 0:
@@ -263,7 +273,7 @@ class TrainForm(QWidget):
                     break
 
     def _add_export(self, info: ExportInfo, first: bool = False) -> QListWidgetItem:
-        item = QListWidgetItem(f"{info.name}  —  {info.describe()}")
+        item = QListWidgetItem(f"{info.name}\n    {info.describe()}")
         item.setData(PATH_ROLE, str(info.path))
         item.setToolTip(str(info.path))
         if not info.trainable:
@@ -276,7 +286,8 @@ class TrainForm(QWidget):
 
     def select_export(self, path: str | Path) -> bool:
         for row in range(self.exports.count()):
-            if Path(self.exports.item(row).data(PATH_ROLE)) == Path(path):
+            known = self.exports.item(row).data(PATH_ROLE)
+            if known and Path(known) == Path(path):
                 self.exports.setCurrentRow(row)
                 return True
         info = describe_export(Path(path))
@@ -323,21 +334,9 @@ class TrainForm(QWidget):
     def _env_done(self, info: dict) -> None:
         self.check_button.setEnabled(True)
         self.env_info = info
-        missing = [m for m in ("torch", "transformers", "peft") if not info.get(m)]
-        parts = [f"Python {info.get('python')}"]
-        parts += [f"{m} {info[m]}" for m in ("torch", "transformers", "peft") if info.get(m)]
-        devices = info.get("devices") or []
-        if info.get("cuda"):
-            parts.append(f"CUDA: {', '.join(devices)}")
-        else:
-            parts.append("CUDA: not available (CPU" + (" / MPS)" if info.get("mps") else " only)"))
-        if not info.get("trainer"):
-            parts.append("the `trainer` package is not importable there")
-        for name in missing:
-            parts.append(f"{name} missing: {info.get('errors', {}).get(name, 'not installed')}")
-        ok = not missing and info.get("trainer")
+        ok, text = describe_env(info)
         self.env_label.setStyleSheet(f"color: {'#2e7d4f' if ok else '#b3261e'};")
-        self.env_label.setText(" · ".join(parts))
+        self.env_label.setText(text)
 
     def _env_failed(self, message: str) -> None:
         self.check_button.setEnabled(True)

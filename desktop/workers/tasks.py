@@ -1,36 +1,23 @@
-"""Run a core call on a pool thread and get its result back on the GUI thread."""
+"""Run a core call on a pool thread and get its result back on the GUI thread.
+
+Results travel through one long-lived QObject per runner, keyed by a task number; no per-task
+QObject or QRunnable is ever deleted while a pool thread might still be touching it.
+"""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(object)
-    progress = Signal(object)
-
-
-class Task(QRunnable):
-    """`fn(report)` runs on a pool thread; `report(obj)` sends progress to the GUI thread."""
-
-    def __init__(self, fn: Callable[[Callable[[Any], None]], Any]):
-        super().__init__()
-        self.setAutoDelete(False)  # the runner keeps it until its result has been delivered
-        self.fn = fn
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            result = self.fn(self.signals.progress.emit)
-        except BaseException as exc:  # delivered to the GUI thread, never lost
-            self.signals.failed.emit(exc)
-        else:
-            self.signals.done.emit(result)
+class _Mailbox(QObject):
+    done = Signal(int, object)
+    failed = Signal(int, object)
+    progress = Signal(int, object)
 
 
 class TaskRunner(QObject):
@@ -41,7 +28,12 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self.pool.setExpiryTimeout(-1)  # keep the threads: starting one costs milliseconds
-        self._live: set[Task] = set()
+        self._mail = _Mailbox(self)
+        self._mail.done.connect(self._done)
+        self._mail.failed.connect(self._failed)
+        self._mail.progress.connect(self._progress)
+        self._numbers = itertools.count(1)
+        self._live: dict[int, tuple] = {}
 
     def submit(
         self,
@@ -49,28 +41,40 @@ class TaskRunner(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[Any], None] | None = None,
-    ) -> Task:
-        task = Task(fn)
-        self._live.add(task)
+    ) -> int:
+        """Run `fn(report)` on a pool thread; `report(obj)` reaches `on_progress` on the GUI
+        thread, the result reaches `on_done`, an exception `on_error` (else sys.excepthook)."""
+        number = next(self._numbers)
+        self._live[number] = (on_done, on_error, on_progress)
+        mail = self._mail
 
-        def finish(result: Any) -> None:
-            self._live.discard(task)
-            if on_done:
-                on_done(result)
-
-        def fail(exc: BaseException) -> None:
-            self._live.discard(task)
-            if on_error:
-                on_error(exc)
+        def run() -> None:
+            try:
+                result = fn(lambda obj: mail.progress.emit(number, obj))
+            except BaseException as exc:  # delivered to the GUI thread, never lost
+                mail.failed.emit(number, exc)
             else:
-                sys.excepthook(type(exc), exc, exc.__traceback__)
+                mail.done.emit(number, result)
 
-        task.signals.done.connect(finish)
-        task.signals.failed.connect(fail)
-        if on_progress:
-            task.signals.progress.connect(on_progress)
-        self.pool.start(task)
-        return task
+        self.pool.start(run)
+        return number
+
+    def _done(self, number: int, result: Any) -> None:
+        on_done, _, _ = self._live.pop(number, (None, None, None))
+        if on_done:
+            on_done(result)
+
+    def _failed(self, number: int, exc: BaseException) -> None:
+        _, on_error, _ = self._live.pop(number, (None, None, None))
+        if on_error:
+            on_error(exc)
+        else:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    def _progress(self, number: int, obj: Any) -> None:
+        entry = self._live.get(number)
+        if entry and entry[2]:
+            entry[2](obj)
 
     def busy(self) -> bool:
         return bool(self._live)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from core.childenv import clean_child_env
+from core.frozen import source_dir
 
 ENV_TAG = "MMSTUDIO_ENV "
 ENV_SCRIPT = f"""
@@ -38,19 +38,31 @@ print({ENV_TAG!r} + json.dumps(out), flush=True)
 """
 
 
-def _source_root() -> str | None:
-    root = Path(__file__).resolve().parents[2]
-    return str(root) if (root / "trainer" / "__init__.py").is_file() else None
+def describe_env(info: dict) -> tuple[bool, str]:
+    """(ready to train, one line for people) from the environment check's dict."""
+    needed = ("torch", "transformers", "peft")
+    missing = [m for m in needed if not info.get(m)]
+    parts = [f"Python {info.get('python')}"] + [f"{m} {info[m]}" for m in needed if info.get(m)]
+    if info.get("cuda"):
+        parts.append(f"CUDA: {', '.join(info.get('devices') or [])}")
+    else:
+        parts.append("CUDA: not available (CPU" + (" / MPS)" if info.get("mps") else " only)"))
+    if not info.get("trainer"):
+        parts.append("the `trainer` package is not importable there")
+    for name in missing:
+        parts.append(f"{name} missing: {info.get('errors', {}).get(name, 'not installed')}")
+    return not missing and bool(info.get("trainer")), " · ".join(parts)
 
 
 def trainer_env(base: dict | None = None) -> dict:
-    """The child's environment: no bundle paths, unbuffered output, and from a source
-    checkout our folder on PYTHONPATH so any interpreter finds `trainer` and `core`."""
+    """The child's environment: no bundle paths, unbuffered output, and our plain `core` and
+    `trainer` sources on PYTHONPATH (the checkout, or the bundle's copy) so that any
+    interpreter with torch can run `-m trainer` without installing this project."""
     env = clean_child_env(dict(os.environ) if base is None else base)
     env["PYTHONUNBUFFERED"] = "1"
-    root = None if getattr(sys, "frozen", False) else _source_root()
+    root = source_dir()
     if root:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
     return env
 
 

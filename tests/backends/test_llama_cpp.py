@@ -119,3 +119,38 @@ def test_a_job_runs_on_the_local_model(project, tiny_vlm_files):
         backend.close()
     assert final.status == "done" and final.done == 3 and final.cost_usd == 0
     assert len(store.job_outputs(project.db, job_id)) == 3
+
+
+def test_the_server_dies_with_an_owner_that_is_killed(tiny_vlm_files, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    text_gguf, _ = tiny_vlm_files
+    script = (
+        "import sys, time\n"
+        "from core.backends.llama_server import ManagedServer\n"
+        f"s = ManagedServer({str(text_gguf)!r}, n_ctx=256, n_threads=1)\n"
+        "s.ensure_running(); print(s.pid, flush=True); time.sleep(60)\n"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )  # fmt: skip
+    child = int(owner.stdout.readline())
+    assert psutil.pid_exists(child)
+    owner.kill()
+    owner.wait(10)
+
+    def gone() -> bool:
+        try:
+            return psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    deadline = time.monotonic() + 20
+    while not gone():
+        assert time.monotonic() < deadline, "the llama.cpp server outlived its killed owner"
+        time.sleep(0.1)

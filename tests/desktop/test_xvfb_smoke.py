@@ -33,6 +33,13 @@ def _launch(args, shot: Path, timeout=180):
     )
 
 
+def _keep(shot: Path, name: str) -> None:
+    """A copy beside the other screenshots, for a person to look at."""
+    folder = Path(__file__).resolve().parent.parent / "screenshots"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(shot, folder / name)
+
+
 def _check_main_window(shot: Path, out) -> QImage:
     assert out.returncode == 0, out.stderr[-3000:]
     assert "screenshot saved" in out.stderr and "MMInstruct Studio" in out.stderr
@@ -52,7 +59,7 @@ def test_gui_opens_a_project_under_xvfb(review_project, tmp_path):
     shot = tmp_path / "xvfb-main.png"
     out = _launch([str(path)], shot)
     _check_main_window(shot, out)
-    shutil.copy(shot, Path(__file__).resolve().parent.parent / "screenshots" / "11_xvfb_main.png")
+    _keep(shot, "11_xvfb_main.png")
 
 
 @needs_xvfb
@@ -61,4 +68,4 @@ def test_gui_without_project_opens_the_demo(tmp_path, studio_home):
     out = _launch([], shot, timeout=400)
     _check_main_window(shot, out)
     assert (studio_home / "demo-project" / "project.duckdb").is_file()
-    shutil.copy(shot, Path(__file__).resolve().parent.parent / "screenshots" / "12_xvfb_demo.png")
+    _keep(shot, "12_xvfb_demo.png")

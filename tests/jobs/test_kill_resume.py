@@ -76,6 +76,9 @@ def test_kill_9_mid_job_then_resume_loses_nothing_and_repeats_nothing(tmp_path):
         # answers never reached the database); nothing done is ever asked again.
         assert asked_twice <= running_at_kill
         assert not asked_twice & done_at_kill
+        print(
+            f"killed at {killed_at} done; {len(running_at_kill)} running; {len(asked_twice)} re-asked"
+        )
         assert max(asked.values()) <= 2
         assert sum(asked.values()) == N + len(asked_twice)
         assert set(logged) == {str(i) for i in range(N)}

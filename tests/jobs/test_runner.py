@@ -280,3 +280,13 @@ def test_recover_after_a_crash_puts_running_items_back(project):
     assert recover_on_open(project.db) == [job_id]
     assert store.item_counts(project.db, job_id)["pending"] == 3
     assert store.get_job(project.db, job_id)["status"] == "stopped"
+
+
+def test_bad_job_input_is_a_clear_error(project, lb_backend):
+    from core.store.jobs import JobError
+
+    with pytest.raises(JobError, match="repeated: a"):
+        create_job(project.db, "echo", ["a", "b", "a"])
+    assert store.list_jobs(project.db) == []  # nothing half-written
+    with pytest.raises(JobError, match="no job 99"):
+        JobRunner(project.db, 99, Echo(), lb_backend)
