@@ -20,7 +20,7 @@ import sys
 from collections.abc import Collection
 from pathlib import Path
 
-from core.childenv import bundle_dir, clean_child_env
+from core.childenv import ORIG_SUFFIX, bundle_dir, clean_child_env
 from core.errors import StudioError
 
 # Modules a frozen app can run as `APP -m MODULE`; build.spec collects them whole.
@@ -83,10 +83,17 @@ def run_bundled_module(argv: list[str], allowed: Collection[str] = BUNDLED_MODUL
 
 
 def restore_user_environment() -> None:
-    """Take the bundle's own paths out of `os.environ` (frozen app only; see the module doc)."""
+    """Take the bundle's own paths out of `os.environ` (frozen app only; see the module doc).
+
+    The user's values saved by the bootloader (`LD_LIBRARY_PATH_ORIG`, ...) stay as well, so
+    a launcher that follows PyInstaller's convention of restoring `X` from `X_ORIG` still
+    hands the user's value on, rather than dropping `X` because it was already restored.
+    """
     if not is_frozen():
         return
     clean = clean_child_env(os.environ)
+    saved = {k: v for k, v in os.environ.items() if k.endswith(ORIG_SUFFIX) and k not in clean}
+    clean.update((k, v) for k, v in saved.items() if k[: -len(ORIG_SUFFIX)] in clean)
     for key in [k for k in os.environ if k not in clean]:
         del os.environ[key]
     for key, value in clean.items():

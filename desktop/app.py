@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from core.errors import ProjectLocked, StudioError
-from core.paths import demo_project_dir, user_home
+from core.paths import user_home
 from core.project import Project
 from desktop.errors import ErrorReporter, log
 
@@ -27,17 +27,11 @@ EXIT_STARTUP_ERROR = 2
 
 
 def demo_project_path() -> Path:
-    """The bundled demo project, built on first use (core.demo); an empty project under
-    the user's folder when this build has no demo."""
-    try:
-        from core.demo import ensure_demo_project
-    except ImportError:
-        path = demo_project_dir()
-        Project.open_or_create(path).close()
-        return path
+    """The bundled demo project, built under the user folder on first use (core.demo)."""
+    from core.demo import ensure_demo_project
+
     print("Opening the demo project (imported on first use)…", file=sys.stderr)
-    result = ensure_demo_project()
-    return Path(result) if isinstance(result, str | Path) else Path(result.root)
+    return Path(ensure_demo_project())
 
 
 def open_project(path: Path | None) -> Project:

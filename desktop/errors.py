@@ -9,7 +9,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QtMsgType, Signal, qInstallMessageHandler
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.errors import StudioError
@@ -44,19 +44,19 @@ class ErrorReporter(QObject):
         self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(self._handler)
         log.setLevel(logging.INFO)
-        log.propagate = False  # Qt chatter stays in the file; errors also go to stderr below
+        log.propagate = False  # errors are printed to stderr below, once
 
     def install(self) -> None:
         self._previous, sys.excepthook = sys.excepthook, self.handle
         self._previous_thread, threading.excepthook = threading.excepthook, self._thread_hook
-        qInstallMessageHandler(_qt_message)
+        # No Python qInstallMessageHandler: Qt calls it from decoder threads, where a Python
+        # callback needs the GIL inside Qt's locks (a deadlock risk); Qt warnings go to stderr.
 
     def uninstall(self) -> None:
         if self._previous is not None:
             sys.excepthook = self._previous
             threading.excepthook = self._previous_thread
             self._previous = None
-        qInstallMessageHandler(None)
         if self._handler is not None:
             log.removeHandler(self._handler)
             self._handler.close()
@@ -103,12 +103,3 @@ class ErrorReporter(QObject):
         box.setWindowModality(Qt.WindowModality.ApplicationModal)
         box.show()  # not exec(): an error inside a nested event loop must not stack loops
         return box
-
-
-def _qt_message(mode: QtMsgType, context, message: str) -> None:
-    level = {
-        QtMsgType.QtDebugMsg: logging.DEBUG,
-        QtMsgType.QtInfoMsg: logging.INFO,
-        QtMsgType.QtWarningMsg: logging.WARNING,
-    }.get(mode, logging.ERROR)
-    log.log(level, "qt: %s", message)

@@ -196,11 +196,13 @@ class MainWindow(QMainWindow):
     # commands (named after desktop.views.shortcuts.SHORTCUTS) -------------------------
     def on_next_image(self) -> None:
         self.review.commit_pending()
-        self.grid.step(1)
+        if not self.grid.step(1):
+            self.statusBar().showMessage("This is the last image of the list", 3000)
 
     def on_previous_image(self) -> None:
         self.review.commit_pending()
-        self.grid.step(-1)
+        if not self.grid.step(-1):
+            self.statusBar().showMessage("This is the first image of the list", 3000)
 
     def on_next_item(self) -> None:
         self.review.next_item(1)

@@ -46,7 +46,9 @@ def draw(size: int = SIZE) -> Image.Image:
     d.rounded_rectangle((4 * u, 6 * u, 22 * u, 21 * u), radius=1.5 * u, fill=FRAME)
     d.rectangle((5.5 * u, 7.5 * u, 20.5 * u, 19.5 * u), fill=SKY)
     d.ellipse((15 * u, 9 * u, 18.5 * u, 12.5 * u), fill=SUN)
-    d.polygon([(5.5 * u, 19.5 * u), (11 * u, 12 * u), (15 * u, 16 * u), (20.5 * u, 19.5 * u)], fill=HILL)
+    d.polygon(
+        [(5.5 * u, 19.5 * u), (11 * u, 12 * u), (15 * u, 16 * u), (20.5 * u, 19.5 * u)], fill=HILL
+    )
     # The instruction: a speech bubble with three dots, lower right, over the frame's corner.
     d.rounded_rectangle((14 * u, 16 * u, 28 * u, 26 * u), radius=2.5 * u, fill=BUBBLE)
     d.polygon([(17 * u, 25.5 * u), (16 * u, 29 * u), (21 * u, 25.5 * u)], fill=BUBBLE)

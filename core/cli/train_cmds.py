@@ -16,10 +16,6 @@ from pathlib import Path
 
 from core.errors import StudioError
 
-# Variables a frozen (PyInstaller) app sets for its own bundled libraries; a child Python
-# from the user's environment must not load our copies.
-BUNDLE_VARS = ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "QT_PLUGIN_PATH", "PYTHONHOME", "PYTHONPATH")
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="LoRA fine-tune a VLM on an export (runs python -m trainer)")
@@ -48,17 +44,15 @@ def output_dir(config: Path) -> Path | None:
 
 
 def child_env() -> dict:
-    env = dict(os.environ)
-    if getattr(sys, "frozen", False):
-        for var in BUNDLE_VARS:
-            original = env.pop(f"{var}_ORIG", None)  # PyInstaller keeps the user's value here
-            env.pop(var, None)
-            if original:
-                env[var] = original
-    root = _source_root()
+    """The trainer's environment: the user's, without the bundle's library paths, and with
+    our plain `trainer`/`core` sources importable by a foreign interpreter."""
+    from core.childenv import clean_child_env
+    from core.frozen import source_dir
+
+    env = clean_child_env(os.environ)
+    root = source_dir()
     if root:
-        # A source checkout: let any interpreter find `trainer` and `core` without installing.
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
     return env
 
 
@@ -97,8 +91,3 @@ def summary(config: Path, code: int) -> dict:
                 except (OSError, json.JSONDecodeError):
                     pass
     return out
-
-
-def _source_root() -> str | None:
-    root = Path(__file__).resolve().parents[2]
-    return str(root) if (root / "trainer" / "__init__.py").is_file() else None

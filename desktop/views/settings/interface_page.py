@@ -1,0 +1,46 @@
+"""Settings > Interface: the UI language, kept in the user's desktop.yaml."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from core.errors import StudioError
+from desktop.models.ui_settings import LANGUAGES, load_ui_settings, save_ui_settings
+
+
+class InterfacePage(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.language = QComboBox(objectName="uiLanguage")
+        for code, title in LANGUAGES.items():
+            self.language.addItem(title, code)
+        self.save_button = QPushButton("Save", objectName="saveInterface")
+        self.status = QLabel(objectName="interfaceStatus", wordWrap=True)
+        note = QLabel(
+            "The language of menus, labels and messages. It is read when the studio starts; "
+            "text not translated yet stays in English. The language of generated data is "
+            "chosen per job (Jobs > Stage)."
+        )
+        note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Interface language", self.language)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.save_button)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        self.save_button.clicked.connect(self.save)
+        current = load_ui_settings()["language"]
+        self.language.setCurrentIndex(max(0, self.language.findData(current)))
+
+    def save(self) -> bool:
+        try:
+            saved = save_ui_settings(language=self.language.currentData())
+        except StudioError as exc:
+            self.status.setText(str(exc))
+            return False
+        self.status.setText(
+            f"Saved: {LANGUAGES[saved['language']]}. It applies the next time the studio starts."
+        )
+        return True

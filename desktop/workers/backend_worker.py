@@ -1,0 +1,93 @@
+"""Slow backend work for the Settings dialog, off the GUI thread: the connection test (one
+text and one image request, as `mmstudio backend test` sends) and catalog downloads."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.workers.tasks import TaskRunner
+
+
+def check_backend(name: str) -> dict:
+    """Worker thread: the same two requests and result shape as `mmstudio backend test --json`."""
+    from core.backends.base import ChatRequest
+    from core.backends.registry import make_backend
+    from core.cli.backend_cmds import _one, _test_image  # the CLI's test, shared on purpose
+
+    with make_backend(name) as backend:
+        text = _one(
+            backend,
+            ChatRequest.user("Reply with one short sentence: what is 2 + 2?", max_tokens=32),
+        )
+        if backend.supports_images:
+            prompt = "Describe this image in one sentence."
+            image = _one(backend, ChatRequest.user(prompt, [_test_image(None)], max_tokens=48))
+        else:
+            image = {"ok": None, "skipped": "this backend has no vision projector (mmproj)"}
+    ok = bool(text["ok"]) and image["ok"] is not False
+    return {"backend": name, "ok": ok, "text": text, "image": image}
+
+
+def describe_test(result: dict) -> str:
+    lines = []
+    for what in ("text", "image"):
+        r = result[what]
+        if r.get("skipped"):
+            lines.append(f"{what}: skipped ({r['skipped']})")
+        elif r["ok"]:
+            lines.append(f"{what}: ok in {r['latency_s']} s — {r['reply'][:100]!r}")
+        else:
+            lines.append(f"{what}: FAILED ({r['error_class']}): {r['error']}")
+    return "\n".join(lines)
+
+
+class BackendWorker(QObject):
+    tested = Signal(object)  # the check_backend() dict
+    testFailed = Signal(str)
+    progress = Signal(str, object, object)  # file name, bytes done, bytes total (0: unknown)
+    downloaded = Signal(object, object, object)  # catalog entry, model path, mmproj path or None
+    downloadFailed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runner = TaskRunner(self, threads=2)
+        self.downloading = False
+        self.hub_endpoint: str | None = None  # another hub (a mirror; tests use a local one)
+
+    def test(self, name: str) -> None:
+        self.runner.submit(
+            lambda _report: check_backend(name),
+            self.tested.emit,
+            lambda exc: self.testFailed.emit(str(exc) or type(exc).__name__),
+        )
+
+    def download(self, entry) -> None:
+        if self.downloading:
+            raise RuntimeError("a download is already running")
+        self.downloading = True
+        endpoint = self.hub_endpoint
+
+        def work(report):
+            from core.backends.catalog import download
+
+            def progress(name, done, total):
+                report((name, int(done), int(total or 0)))
+
+            model, mmproj = download(entry, progress, endpoint)
+            return entry, model, mmproj
+
+        def done(result):
+            self.downloading = False
+            self.downloaded.emit(*result)
+
+        def failed(exc):
+            self.downloading = False
+            self.downloadFailed.emit(str(exc) or type(exc).__name__)
+
+        self.runner.submit(work, done, failed, lambda p: self.progress.emit(*p))
+
+    def busy(self) -> bool:
+        return self.runner.busy()
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self.runner.wait(msecs)
