@@ -43,6 +43,8 @@ def clean_child_env(env: Mapping[str, str], bundle: str | os.PathLike | None = N
         base = key[: -len(ORIG_SUFFIX)]
         if base in out and _points_inside(out[base], root):
             out[base] = out.pop(key)
+        elif out.get(base) == out[key]:
+            del out[key]  # already restored: a foreign child has no use for the copy
     for key in list(out):
         if key.startswith(PYI_PRIVATE_PREFIXES):
             del out[key]

@@ -35,7 +35,11 @@ PANELS: dict[str, Panel] = {}
 ACTIONS: list[MenuAction] = []
 
 # Modules whose import registers panels or actions (jobs and training panels add theirs here).
-PANEL_MODULES: list[str] = ["desktop.views.training_panel", "desktop.views.jobs_panel", "desktop.views.settings"]
+PANEL_MODULES: list[str] = [
+    "desktop.views.training_panel",
+    "desktop.views.jobs_panel",
+    "desktop.views.settings",
+]
 
 
 def register_panel(panel: Panel) -> None:

@@ -84,6 +84,8 @@ class LlamaCppBackend(OpenAIBackend):
                 base_url=self.server.base_url,
                 max_retries=0,
                 timeout=self.config.timeout_s,
+                # Our own server on 127.0.0.1: ignore HTTP(S)_PROXY from the environment.
+                http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
             )
             self._clients[key] = client
         return client

@@ -12,7 +12,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,6 +22,8 @@ from pathlib import Path
 
 from core.backends.base import BackendUnavailable
 from core.backends.keys import remember_secret
+from core.childenv import clean_child_env
+from core.frozen import python_command
 
 _live: weakref.WeakSet = weakref.WeakSet()
 # Linux delivers the parent-death signal (set by the child, see llama_child.py) when the
@@ -85,7 +86,7 @@ class ManagedServer:
         return self._proc is not None and self._proc.poll() is None
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "core.backends.llama_child", "--model", str(self.gguf)]
+        cmd = python_command("core.backends.llama_child") + ["--model", str(self.gguf)]
         cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--model_alias", self.alias]
         cmd += ["--n_ctx", str(self.n_ctx), "--n_gpu_layers", str(self.n_gpu_layers)]
         # The server keeps logits for every prompt token by default (for prompt logprobs we
@@ -126,7 +127,10 @@ class ManagedServer:
             self._log.write(f"\n=== start {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
             self._log.flush()
         # the key goes in the environment, not argv (which `ps` shows to every local user)
-        env = dict(os.environ, API_KEY=self.api_key, MMSTUDIO_PARENT_PID=str(os.getpid()))
+        env = clean_child_env(os.environ) | {
+            "API_KEY": self.api_key,
+            "MMSTUDIO_PARENT_PID": str(os.getpid()),
+        }
         self._proc = _SPAWNER.submit(
             subprocess.Popen,
             self.command(),
@@ -143,6 +147,8 @@ class ManagedServer:
         req = urllib.request.Request(
             f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"}
         )
+        # A loopback server must never be reached through the user's HTTP(S)_PROXY.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise BackendUnavailable(
@@ -150,7 +156,7 @@ class ManagedServer:
                     f"{self._log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(req, timeout=2) as resp:
+                with opener.open(req, timeout=2) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):

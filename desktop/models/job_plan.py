@@ -126,7 +126,9 @@ def _generate(project, opts, backend, scope):
     from core.pipeline import stage_generate as sg
 
     items, skipped = sg.plan_generation(project, opts)
-    return EngineRun("generate", sg.GenerateStage(project, opts), _keep_images(items, scope), skipped)
+    return EngineRun(
+        "generate", sg.GenerateStage(project, opts), _keep_images(items, scope), skipped
+    )
 
 
 def _verify(project, opts, backend, scope):
@@ -147,7 +149,9 @@ def _expand(project, opts, backend, scope):
         raise PipelineError(f"expand mode {opts.mode!r}: choose one of {', '.join(EXPAND_STAGES)}")
     items, skipped = se.plan_expansion(project, opts)
     items = _keep_instructions(project, items, scope)
-    return EngineRun(opts.mode, getattr(se, EXPAND_STAGES[opts.mode])(project, opts), items, skipped)
+    return EngineRun(
+        opts.mode, getattr(se, EXPAND_STAGES[opts.mode])(project, opts), items, skipped
+    )
 
 
 def _ocr(project, opts, backend, scope):

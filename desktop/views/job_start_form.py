@@ -52,6 +52,7 @@ class JobStartForm(QWidget):
     ):
         super().__init__(parent)
         self.selection, self.shown = selection, shown
+        self.threads: int | None = None  # embedded OCR threads (None: the engine decides)
         self.stage = QComboBox(objectName="jobStage")
         for name in STAGE_ORDER:
             self.stage.addItem(STAGE_TITLES[name], name)
@@ -74,7 +75,7 @@ class JobStartForm(QWidget):
         self.limit.setSpecialValueText("no limit")
         self.budget = QDoubleSpinBox(objectName="jobBudget")
         self.budget.setRange(0, 100_000)
-        self.budget.setDecimals(2)
+        self.budget.setDecimals(4)
         self.budget.setPrefix("$ ")
         self.budget.setSpecialValueText("no budget")
         self.force = QCheckBox("Redo items that already have a result")
@@ -164,6 +165,7 @@ class JobStartForm(QWidget):
             force=self.force.isChecked(),
             mode=self.mode.currentData(),
             ocr_engine=self.ocr_engine.currentData(),
+            threads=self.threads,
         )
 
     def current_scope(self) -> Scope:

@@ -7,10 +7,9 @@ signal; database reads (the job list, failures) run on a pool thread.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -18,12 +17,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -31,26 +25,9 @@ from PySide6.QtWidgets import (
 from desktop.models.jobs_model import PROGRESS_COLUMN, JobRow, JobsModel, row_from_stored
 from desktop.panels import MenuAction, Panel, register_action, register_panel
 from desktop.views.job_start_form import JobStartForm
+from desktop.views.job_widgets import FailuresTable, ProgressDelegate, describe_direct, direct_count
 from desktop.workers.job_worker import JobWorker
 from desktop.workers.tasks import TaskRunner
-
-FAILURE_COLUMNS = ("Item", "Attempts", "Reason", "Error")
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a bar (done + failed of total)."""
-
-    def paint(self, painter, option, index: QModelIndex) -> None:
-        row: JobRow = index.data(Qt.ItemDataRole.UserRole)
-        bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
-        bar.minimum, bar.maximum = 0, max(1, row.total)
-        bar.progress = min(row.total, row.done + row.failed)
-        bar.text = index.data()
-        bar.textVisible = True
-        bar.state = option.state
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
 class JobsPanel(QWidget):
@@ -99,11 +76,7 @@ class JobsPanel(QWidget):
             (self.refresh_button, self.reload),
         ):
             button.clicked.connect(slot)
-        self.failures = QTableWidget(0, len(FAILURE_COLUMNS), objectName="failuresTable")
-        self.failures.setHorizontalHeaderLabels(FAILURE_COLUMNS)
-        self.failures.verticalHeader().hide()
-        self.failures.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.failures.horizontalHeader().setStretchLastSection(True)
+        self.failures = FailuresTable(self)
         self.message = QLabel(objectName="panelMessage", wordWrap=True)
         self._layout()
 
@@ -169,15 +142,17 @@ class JobsPanel(QWidget):
 
     def reload(self, recover: bool = False) -> None:
         """Jobs stored in the project, read on a pool thread. `recover` (once, when the window
-        opens): jobs a dead process left running become stopped, ready to resume."""
+        opens, before any job of ours can start): jobs a dead process left running become
+        stopped, ready to resume. It is two small statements, so it runs here."""
         db = self.project.db
+        if recover:
+            from core.jobs import recover_on_open
+
+            recover_on_open(db)
 
         def read(_report):
-            from core.jobs import recover_on_open
             from core.store import jobs as js
 
-            if recover:
-                recover_on_open(db)
             return [row_from_stored(j, js.job_usage(db, j["id"])) for j in js.list_jobs(db)]
 
         self.reader.submit(read, self._stored, lambda e: self.say(f"cannot list jobs: {e}"))
@@ -200,17 +175,7 @@ class JobsPanel(QWidget):
         job_id, rows = result
         if job_id != self.current_key:
             return
-        self.failures.setRowCount(0)
-        for r in rows:
-            self._add_failure(r["key"], r["attempts"], r["reason"], r["error"])
-
-    def _add_failure(self, key, attempts, reason, error) -> None:
-        n = self.failures.rowCount()
-        self.failures.insertRow(n)
-        for col, value in enumerate((key, attempts, reason, error)):
-            item = QTableWidgetItem("" if value is None else str(value))
-            item.setToolTip(item.text())
-            self.failures.setItem(n, col, item)
+        self.failures.show_rows(rows)
 
     # worker signals ----------------------------------------------------------------------
     def _job_started(self, job_id: int, info: dict) -> None:
@@ -229,7 +194,7 @@ class JobsPanel(QWidget):
             if ev.kind == "item_failed" and ev.message:
                 key, _, rest = ev.message.partition(": ")
                 reason, _, error = rest.partition(": ")
-                self._add_failure(key, "", reason, error)
+                self.failures.add(key, "", reason, error)
             self._show_row(self.model.rows[i])
         self._update_buttons()
 
@@ -239,7 +204,10 @@ class JobsPanel(QWidget):
             row.in_flight, row.eta_s = 0, None
             self.model.changed(self.model.row_of(job_id))
         status = final.status if final is not None else "failed"
-        self.say(f"Job {job_id} ended: {status}" + (f" ({final.message})" if final and final.message else ""))
+        self.say(
+            f"Job {job_id} ended: {status}"
+            + (f" ({final.message})" if final and final.message else "")
+        )
         self.reload()
         if job_id == self.current_key:
             self._load_failures(job_id)
@@ -268,11 +236,11 @@ class JobsPanel(QWidget):
             row.status = summary.get("status", "done")
             row.reason = summary.get("error")
             if row.status == "done":
-                row.done = row.total = max(row.total, _direct_count(summary))
+                row.done = row.total = max(row.total, direct_count(summary))
             self.model.changed(self.model.row_of(key))
             if key == self.current_key:
                 self._show_row(row)
-        self.say(f"{summary.get('stage', key)}: {_describe_direct(summary)}")
+        self.say(f"{summary.get('stage', key)}: {describe_direct(summary)}")
         self._update_buttons()
         self.jobFinished.emit(-1)
 
@@ -295,8 +263,15 @@ class JobsPanel(QWidget):
         if self.worker.is_live(row.key):
             self.worker.resume(row.key)
         elif row.resumable:
+            backend = self.form.backend.currentData() or row.backend
+            if row.status == "budget":  # it spent its budget: go on under the form's budget
+                budget = self.form.options().budget_usd
+                shown = f"${budget:.4f}" if budget else "no budget"
+                self.say(f"Resuming job {row.key} with {shown}…")
+                self.worker.resume_job(row.key, backend, budget_usd=budget, new_budget=True)
+                return
             self.say(f"Resuming job {row.key}…")
-            self.worker.resume_job(row.key, self.form.backend.currentData() or row.backend)
+            self.worker.resume_job(row.key, backend)
 
     def stop(self) -> None:
         if (row := self.selected()) is not None:
@@ -370,23 +345,6 @@ class JobsPanel(QWidget):
 
     def busy(self) -> bool:
         return self.worker.busy() or self.reader.busy()
-
-
-def _direct_count(summary: dict) -> int:
-    return int(summary.get("images") or summary.get("checked") or 0)
-
-
-def _describe_direct(summary: dict) -> str:
-    if summary.get("status") == "failed":
-        return f"failed: {summary.get('error')}"
-    if summary.get("status") == "cancelled":
-        return "cancelled"
-    if "checked" in summary:
-        return (f"{summary['checked']} items checked on {summary['images']} images, "
-                f"{summary['flagged']} flagged")  # fmt: skip
-    fails = len(summary.get("failed") or [])
-    return (f"{summary.get('images', 0)} images read, {summary.get('with_text', 0)} with text"
-            + (f", {fails} failed" if fails else ""))  # fmt: skip
 
 
 # registration with the main window ---------------------------------------------------------

@@ -57,7 +57,14 @@ class JobWorker(QObject):
 
     # starting ----------------------------------------------------------------------------
     def start(self, stage: str, opts: StageOptions, scope: Scope, backend_name: str | None):
-        """Plan `stage` over `scope` off the GUI thread, then run it."""
+        """Plan `stage` over `scope` off the GUI thread, then run it. A stage whose job is
+        running already is refused: two jobs would plan, and pay for, the same items."""
+        running = [i for i, live in self.live.items() if live.info.get("requested") == stage]
+        if running:
+            self.failed.emit(
+                f"a {stage} job is running already (job {running[0]}): wait for it, or stop it"
+            )
+            return
         project, opts = self.project, StageOptions.from_json(opts.to_json())
 
         def work(report):
@@ -70,14 +77,25 @@ class JobWorker(QObject):
                 raise
             if isinstance(run, DirectRun):
                 return ("direct", run, None)
-            params = opts.to_json() | {"scope": scope.to_json()}
-            return ("engine", run, self._launch(run, backend, params, scope.label()))
+            params = opts.to_json() | {"scope": scope.to_json(), "requested_stage": stage}
+            launched = self._launch(run, backend, params, scope.label())
+            if launched is not None:
+                launched[1].info["requested"] = stage
+            return ("engine", run, launched)
 
         self._starting += 1
         self.pool.submit(work, lambda r: self._started(stage, r), self._start_failed)
 
-    def resume_job(self, job_id: int, backend_name: str | None = None, retry: bool = False):
-        """Run a job again from where it stopped (failed items too, with `retry`)."""
+    def resume_job(
+        self,
+        job_id: int,
+        backend_name: str | None = None,
+        retry: bool = False,
+        budget_usd: float | None = None,
+        new_budget: bool = False,
+    ):
+        """Run a job again from where it stopped (failed items too, with `retry`; with
+        `new_budget`, under `budget_usd` instead of the budget that stopped it)."""
         if job_id in self.live:
             self.live[job_id].handle.resume()
             return
@@ -104,6 +122,8 @@ class JobWorker(QObject):
                 stage = make_stage(job["stage"], project, opts)
                 if retry:
                     js.retry_failed(project.db, job_id)
+                if new_budget:
+                    js.set_budget(project.db, job_id, budget_usd)
                 handle = start_job(
                     project.db, job_id, stage, backend, self._limits(backend), self._emit
                 )
@@ -111,7 +131,8 @@ class JobWorker(QObject):
                 backend.close()
                 raise
             scope = (job["params"].get("scope") or {}).get("kind")
-            info = {"stage": job["stage"], "backend": backend.name, "scope": scope}
+            info = {"stage": job["stage"], "backend": backend.name, "scope": scope,
+                    "requested": job["params"].get("requested_stage", job["stage"])}  # fmt: skip
             return ("engine", None, (job_id, _Live(handle, backend, None, info)))
 
         self._starting += 1
@@ -265,7 +286,10 @@ class JobWorker(QObject):
             if run is None or not run.items:
                 return ("engine", run, None)
             backend = self._backend(backend_name, "caption", StageOptions())
-            return ("engine", run, self._launch(run, backend, params, live.info.get("scope")))
+            launched = self._launch(run, backend, params, live.info.get("scope"))
+            if launched is not None:
+                launched[1].info["requested"] = live.info.get("requested")
+            return ("engine", run, launched)
 
         self._starting += 1
         self.pool.submit(work, lambda r: self._started_quiet(r), self._start_failed)

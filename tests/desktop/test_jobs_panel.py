@@ -28,8 +28,10 @@ def jobs_project(project, tmp_path):
     install_defaults(project.db)
     src = tmp_path / "src"
     src.mkdir()
+    texts = [["FRESH BREAD", "OPEN 7-19"]] + [[f"SIGN {k}", "OPEN"] for k in range(1, 6)]
     paths = [
-        sign_image(src / f"sign{k}.png", [f"SIGN {k}", "OPEN"], c) for k, c in enumerate(COLOURS)
+        sign_image(src / f"sign{k}.png", t, c)
+        for k, (t, c) in enumerate(zip(texts, COLOURS, strict=True))
     ]
     summary = import_paths(project, paths[:4], domain="ocr", workers=0)
     summary2 = import_paths(project, paths[4:], domain="posters", workers=0)
@@ -288,3 +290,76 @@ def test_the_window_has_the_jobs_tab_menu_entries_and_grid_selection(qtbot, jobs
     assert window.settings_dialog.isVisible()
     window.settings_dialog.close()
     window.shutdown()
+
+
+def test_closing_the_window_mid_job_stops_it_cleanly_for_a_later_resume(
+    qtbot, jobs_project, server
+):
+    from desktop.main_window import MainWindow
+
+    server.latency = 0.2
+    add_loop_backend(server, concurrency=1)
+    window = MainWindow(jobs_project)
+    qtbot.addWidget(window)
+    window.show()
+    panel = window.panels["jobs"]
+    job_id = start(qtbot, panel, "caption", "all", backend="loop")
+    qtbot.waitUntil(lambda: job_row(panel).done >= 1, timeout=15000)
+    window.close()  # the window's shutdown waits for the panel's runner
+    assert not panel.worker.is_live(job_id)
+    job = js.get_job(jobs_project.db, job_id)
+    counts = js.item_counts(jobs_project.db, job_id)
+    assert job["status"] == "stopped" and counts["running"] == 0
+    assert 1 <= counts["done"] < 6 and counts["pending"] == 6 - counts["done"]
+
+
+def test_embedded_ocr_then_caption_with_its_retry_job(qtbot, make_panel, server, jobs_project):
+    add_loop_backend(server)
+    db = jobs_project.db
+    panel = make_panel()
+    panel.form.threads = 1
+    panel.form.choose("ocr", "domain", domain="ocr", ocr_engine="rapidocr")
+    with qtbot.waitSignal(panel.worker.directEnded, timeout=120000) as ended:
+        panel.form.start_button.click()
+    summary = ended.args[1]
+    assert (summary["status"], summary["images"], summary["with_text"]) == ("done", 4, 4)
+    bakery = next(i.id for i in sp.select_images(db) if "FRESH" in (sp.ocr_text(db, i.id) or ""))
+    assert job_row(panel).direct and job_row(panel).status == "done"
+
+    started = []
+    panel.worker.jobStarted.connect(lambda job_id, info: started.append(info["stage"]))
+    job_id = start(qtbot, panel, "caption", "all", backend="loop")
+    wait_ended(qtbot, panel, job_id)
+    # The bakery's OCR text made the scripted model answer too briefly: a retry job followed.
+    qtbot.waitUntil(lambda: started == ["caption", "caption_retry"], timeout=15000)
+    retry_id = max(j["id"] for j in js.list_jobs(db))
+    wait_ended(qtbot, panel, retry_id)
+    assert js.get_job(db, retry_id)["stage"] == "caption_retry"
+    assert js.item_counts(db, retry_id)["done"] == 1
+    history = sp.caption_history(db, bakery)
+    assert history[0].text == "A yellow sign." and history[-1].is_current
+    assert len(history[-1].text.split()) > 60
+
+
+def test_a_job_stopped_by_its_budget_resumes_under_a_new_one(qtbot, make_panel, server):
+    server.latency = 0.2
+    add_loop_backend(server, concurrency=1)
+    panel = make_panel()
+    # each call reserves its worst case (every reply at max_tokens) before it starts
+    job_id = start(qtbot, panel, "caption", "all", backend="loop", budget=0.0008)
+    with qtbot.waitSignal(panel.worker.failed, timeout=5000) as refused:
+        panel.form.start_button.click()  # the same stage again while it runs: refused
+    assert f"a caption job is running already (job {job_id})" in refused.args[0]
+    wait_ended(qtbot, panel, job_id)
+    row = job_row(panel)
+    assert row.status == "budget" and 0 < row.pending < 6 and 0 < row.cost_usd <= 0.0008
+    assert js.get_job(panel.project.db, job_id)["budget_usd"] == 0.0008
+    assert panel.resume_button.isEnabled()
+
+    panel.form.choose(budget=0.0)  # "no budget"
+    panel.resume_button.click()
+    assert "with no budget" in panel.message.text()
+    qtbot.waitUntil(lambda: panel.worker.is_live(job_id), timeout=15000)
+    wait_ended(qtbot, panel, job_id)
+    assert (job_row(panel).status, job_row(panel).done) == ("done", 6)
+    assert js.get_job(panel.project.db, job_id)["budget_usd"] is None

@@ -20,9 +20,12 @@ def test_registered_panels_and_actions_appear(qtbot, registry, review_project):
     from desktop.main_window import MainWindow
 
     ran = []
-    registry.register_panel(registry.Panel("jobs", "Jobs", lambda w: QLabel("jobs here"), order=20))
-    registry.register_panel(registry.Panel("log", "Log", lambda w: QLabel("log"), area="bottom"))
-    registry.register_action(registry.MenuAction("Tools", "Settings…", lambda w: ran.append(w)))
+    # names of their own: the real jobs, training and settings parts register theirs too
+    registry.register_panel(registry.Panel("probe", "Probe", lambda w: QLabel("here"), order=49))
+    registry.register_panel(
+        registry.Panel("probe_log", "Log", lambda w: QLabel("log"), area="bottom")
+    )
+    registry.register_action(registry.MenuAction("Tools", "Probe action…", lambda w: ran.append(w)))
     with pytest.raises(ValueError, match="area must be one of"):
         registry.register_panel(registry.Panel("bad", "Bad", lambda w: QLabel(), area="top"))
 
@@ -30,13 +33,13 @@ def test_registered_panels_and_actions_appear(qtbot, registry, review_project):
     qtbot.addWidget(window)
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tabs[0] == "Browse && review"
-    assert tabs.index("Jobs") < tabs.index("Stats")  # by order: jobs 20, stats 50
-    dock = window.findChild(QDockWidget, "dock_log")
-    assert dock is not None and dock.widget() is window.panels["log"]
-    window.show_panel("jobs")
-    assert window.tabs.currentWidget() is window.panels["jobs"]
-    settings = next(a for a in window.menu("Tools").actions() if a.text() == "Settings…")
-    settings.trigger()
+    assert tabs.index("Probe") == tabs.index("Stats") - 1  # by order: probe 49, stats 50
+    dock = window.findChild(QDockWidget, "dock_probe_log")
+    assert dock is not None and dock.widget() is window.panels["probe_log"]
+    window.show_panel("probe")
+    assert window.tabs.currentWidget() is window.panels["probe"]
+    probe = next(a for a in window.menu("Tools").actions() if a.text() == "Probe action…")
+    probe.trigger()
     assert ran == [window]
     assert window.menu("Plugins").title() == "Plugins"  # a new menu on demand
     window.shutdown()

@@ -89,6 +89,7 @@ def test_a_backend_with_a_key_goes_to_the_keyring_and_tests_ok(
     assert settings_path() in written
     for path in written:  # the key is in no file we wrote
         assert SECRET.encode() not in path.read_bytes(), path
+    qtbot.wait(100)  # let the result label lay out before the picture
     save(dialog, "settings_backends")
 
     page.remove_now("loop")
@@ -151,6 +152,8 @@ def test_a_catalog_download_shows_progress_and_becomes_a_backend(
     assert llama.gguf.edit.text().endswith("model.gguf") and llama.chat_format.text() == "mtmd"
     assert llama.n_ctx.value() == 8192 and "Downloaded Demo VLM" in llama.download_note.text()
     assert page.save()
+    qtbot.wait(50)
+    save(dialog, "settings_local_model")
     cfg = load_backends()["demo-vlm"]
     assert (cfg.kind, cfg.max_concurrency, cfg.n_ctx) == ("llama_cpp", 1, 8192)
     assert open(cfg.mmproj, "rb").read() == proj
@@ -188,7 +191,9 @@ def test_seed_questions_list_add_edit_delete(qtbot, dialog, seeded_project):
 
     page.text.setPlainText("Which colour is the text?")
     page.add_button.click()
-    added = [s for s in list_seeds(db, "ocr", "short_vqa", "en") if s.text == "Which colour is the text?"]
+    added = [
+        s for s in list_seeds(db, "ocr", "short_vqa", "en") if s.text == "Which colour is the text?"
+    ]
     assert len(added) == 1 and added[0].source == "user"
     assert page.list.count() == len(before) + 1
 
@@ -199,9 +204,10 @@ def test_seed_questions_list_add_edit_delete(qtbot, dialog, seeded_project):
     page.save_button.click()
     assert "empty" in page.status.text() and get_seed(db, added[0].id).text
 
+    page.reload(select=added[0].id)
+    save(dialog, "settings_seeds")
     page.delete_button.click()
     assert all(s.id != added[0].id for s in list_seeds(db, "ocr", "short_vqa", "en"))
-    save(dialog, "settings_seeds")
 
 
 def test_prompt_override_saved_refused_and_reverted(qtbot, dialog, seeded_project):
@@ -217,13 +223,18 @@ def test_prompt_override_saved_refused_and_reverted(qtbot, dialog, seeded_projec
 
     page.text.setPlainText("Ask {n} short questions about this sign: {caption} {oops}")
     assert not page.save()
-    assert "{oops}" in page.status.text() and get_prompt_override(db, "generate_short_vqa", "en", "ocr") is None
+    assert (
+        "{oops}" in page.status.text()
+        and get_prompt_override(db, "generate_short_vqa", "en", "ocr") is None
+    )
 
     page.text.setPlainText("Ask {n} short questions about this sign: {caption}\n{format}")
     assert page.save()
     text, owner = get_prompt_override(db, "generate_short_vqa", "en", "ocr")
     assert owner == "ocr" and text.startswith("Ask {n} short questions")
     assert page.source.text() == "your override for ocr" and page.revert_button.isEnabled()
+    dialog.tabs.setCurrentWidget(page)
+    save(dialog, "settings_prompts")
     assert get_template(db, "generate_short_vqa", "en", "posters").source == "resource"
 
     page.revert_button.click()
@@ -261,6 +272,8 @@ def test_price_table_edits_go_to_the_users_copy(qtbot, dialog, studio_home):
     page.table.setCurrentCell(row, 0)
     page.remove_row()  # a bundled model goes back to its bundled price
     assert page.save() and price_table().lookup("gpt-4o-mini").input == 0.15
+    dialog.tabs.setCurrentWidget(page)
+    save(dialog, "settings_prices")
 
 
 def test_interface_language_is_a_user_setting(qtbot, dialog, studio_home):
@@ -272,3 +285,27 @@ def test_interface_language_is_a_user_setting(qtbot, dialog, studio_home):
     assert page.save()
     assert load_ui_settings()["language"] == "zh"
     assert yaml.safe_load((studio_home / "desktop.yaml").read_text()) == {"language": "zh"}
+
+
+@pytest.mark.llama
+def test_local_gguf_files_and_a_test_on_the_managed_server(qtbot, dialog, studio_home):
+    from tests.gguf_models import write_tiny_vlm
+
+    text_gguf, mmproj = write_tiny_vlm(studio_home / "tiny")  # random weights, real llama.cpp
+    page = dialog.backends
+    page.new()
+    page.kind.setCurrentIndex(page.kind.findData("llama_cpp"))
+    llama = page.fields["llama_cpp"]
+    assert llama.from_files.isChecked() and page.concurrency.value() == 1
+    page.name.setText("tiny")
+    llama.gguf.edit.setText(str(text_gguf))
+    llama.mmproj.edit.setText(str(mmproj))
+    llama.chat_format.setText("llava-1-5")
+    llama.threads.setValue(1)
+    with qtbot.waitSignal(page.worker.tested, timeout=120000) as tested:
+        page.test_button.click()
+        assert not page.test_button.isEnabled()  # the GUI thread is free while it runs
+    result = tested.args[0]
+    assert result["ok"] and result["text"]["ok"] and result["image"]["ok"], result
+    cfg = load_backends()["tiny"]
+    assert (cfg.gguf, cfg.mmproj, cfg.n_threads) == (str(text_gguf), str(mmproj), 1)

@@ -154,16 +154,12 @@ def _follow(proc: subprocess.Popen) -> dict[int, tuple[list[str], dict]]:
 def test_bundle_serves_a_local_model_from_inside_itself(bundle, tmp_path, proxy_recorder, tiny_vlm):
     gguf, mmproj = tiny_vlm
     xdg = tmp_path / "xdg-data"
-    # Loopback is exempt here: today the managed server's health check (urllib) and its
-    # OpenAI client (httpx) send even 127.0.0.1 requests to an environment proxy. Once they
-    # bypass proxies for loopback, drop NO_PROXY. The recorder still catches every attempt
-    # to go beyond this machine.
+    # No NO_PROXY here on purpose: the managed server's health check and client must reach
+    # 127.0.0.1 directly even with every proxy variable set; the recorder catches any attempt.
     env = app_env(
         tmp_path,
         XDG_DATA_HOME=str(xdg),
         LD_LIBRARY_PATH=USER_LIBS,
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
         **proxy_recorder.env(),
     )
     add = ["backend", "add", "tiny", "--kind", "llama_cpp", "--gguf", str(gguf)]

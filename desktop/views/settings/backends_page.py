@@ -119,7 +119,9 @@ class BackendsPage(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for cfg in self.configs.values():
-            item = QListWidgetItem(f"{cfg.name}   ({cfg.kind}{', ' + cfg.model if cfg.model else ''})")
+            item = QListWidgetItem(
+                f"{cfg.name}   ({cfg.kind}{', ' + cfg.model if cfg.model else ''})"
+            )
             item.setData(256, cfg.name)
             self.list.addItem(item)
         self.list.blockSignals(False)

@@ -121,7 +121,9 @@ class PricesPage(QWidget):
             try:
                 out.append(float(text or 0))
             except ValueError:
-                raise PriceEditError(f"{model}: the {field} price {text!r} is not a number") from None
+                raise PriceEditError(
+                    f"{model}: the {field} price {text!r} is not a number"
+                ) from None
         return tuple(out)
 
     def rows(self) -> list[PriceRow]:

@@ -47,7 +47,11 @@ class SeedsPage(QWidget):
         self.status = QLabel(objectName="seedStatus", wordWrap=True)
 
         pick = QHBoxLayout()
-        for label, combo in (("Domain", self.domain), ("Type", self.itype), ("Language", self.lang)):
+        for label, combo in (
+            ("Domain", self.domain),
+            ("Type", self.itype),
+            ("Language", self.lang),
+        ):
             pick.addWidget(QLabel(label))
             pick.addWidget(combo, 1)
         buttons = QHBoxLayout()

@@ -1,0 +1,81 @@
+"""Small pieces of the Jobs panel: the progress-bar cell, the failures table, and the words
+for a direct run's summary."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QRect, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+)
+
+from desktop.models.jobs_model import JobRow
+
+FAILURE_COLUMNS = ("Item", "Attempts", "Reason", "Error")
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws the Progress column as a bar (done + failed of total)."""
+
+    def paint(self, painter, option, index: QModelIndex) -> None:
+        row: JobRow = index.data(Qt.ItemDataRole.UserRole)
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
+        bar.minimum, bar.maximum = 0, max(1, row.total)
+        bar.progress = min(row.total, row.done + row.failed)
+        bar.text = index.data()
+        bar.textVisible = True
+        # Qt 6 reads the orientation from the state; the row's selection colour would hide
+        # the bar's chunk, so the bar is drawn as unselected.
+        state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.state = state & ~QStyle.StateFlag.State_Selected
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class FailuresTable(QTableWidget):
+    """The failed items of one job: item key, attempts, reason (error class), error text."""
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(FAILURE_COLUMNS), parent)
+        self.setObjectName("failuresTable")
+        self.setHorizontalHeaderLabels(FAILURE_COLUMNS)
+        self.verticalHeader().hide()
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def add(self, key, attempts, reason, error) -> None:
+        n = self.rowCount()
+        self.insertRow(n)
+        for col, value in enumerate((key, attempts, reason, error)):
+            item = QTableWidgetItem("" if value is None else str(value))
+            item.setToolTip(item.text())
+            self.setItem(n, col, item)
+
+    def show_rows(self, rows: list[dict]) -> None:
+        """Rows of core.store.jobs.failed_items."""
+        self.setRowCount(0)
+        for r in rows:
+            self.add(r["key"], r["attempts"], r["reason"], r["error"])
+
+
+def direct_count(summary: dict) -> int:
+    return int(summary.get("images") or summary.get("checked") or 0)
+
+
+def describe_direct(summary: dict) -> str:
+    if summary.get("status") == "failed":
+        return f"failed: {summary.get('error')}"
+    if summary.get("status") == "cancelled":
+        return "cancelled"
+    if "checked" in summary:
+        return (f"{summary['checked']} items checked on {summary['images']} images, "
+                f"{summary['flagged']} flagged")  # fmt: skip
+    fails = len(summary.get("failed") or [])
+    return (f"{summary.get('images', 0)} images read, {summary.get('with_text', 0)} with text"
+            + (f", {fails} failed" if fails else ""))  # fmt: skip
