@@ -220,6 +220,11 @@ def main() -> int:
     )
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--repeat", type=int, default=1, help="runs per side; the fastest counts")
+    ap.add_argument(
+        "--workdir",
+        help="where the project and outputs go (default: the system temp folder; /dev/shm "
+        "takes the disk out of the measurement)",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", choices=("ours", "naive"), dest="side", help=argparse.SUPPRESS)
     ap.add_argument("--project", help=argparse.SUPPRESS)
@@ -229,7 +234,7 @@ def main() -> int:
     if args.side:
         return child(args)
     n_qas, n_images = int(1_000_000 * args.scale), int(100_000 * args.scale)
-    work = Path(tempfile.mkdtemp(prefix="mmstudio-bench-export-"))
+    work = Path(tempfile.mkdtemp(prefix="mmstudio-bench-export-", dir=args.workdir))
     try:
         t0 = time.perf_counter()
         build(work, n_qas, n_images)

@@ -13,13 +13,16 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from core.errors import ProjectLocked, StudioError
-from core.paths import user_home
+from core.paths import resources_dir, user_home
 from core.project import Project
 from desktop.errors import ErrorReporter, log
+from desktop.models.ui_settings import load_ui_settings
+from desktop.strings import set_language, tr
 
 SCREENSHOT_ENV = "MMSTUDIO_SCREENSHOT"
 SCREENSHOT_TIMEOUT_S = 15.0
@@ -30,7 +33,7 @@ def demo_project_path() -> Path:
     """The bundled demo project, built under the user folder on first use (core.demo)."""
     from core.demo import ensure_demo_project
 
-    print("Opening the demo project (imported on first use)…", file=sys.stderr)
+    print(tr("Opening the demo project (imported on first use)…"), file=sys.stderr)
     return Path(ensure_demo_project())
 
 
@@ -40,11 +43,13 @@ def open_project(path: Path | None) -> Project:
 
 def startup_message(exc: StudioError) -> str:
     if isinstance(exc, ProjectLocked):
-        who = f"process {exc.pid}" if exc.pid else "another process"
-        return (
-            f"The project {exc.path} is already open in another window ({who}).\n\n"
+        who = tr("process {pid}", pid=exc.pid) if exc.pid else tr("another process")
+        return tr(
+            "The project {path} is already open in another window ({who}).\n\n"
             "Only one window can work on a project at a time. Switch to that window, "
-            "or close it and try again."
+            "or close it and try again.",
+            path=exc.path,
+            who=who,
         )
     return str(exc)
 
@@ -52,7 +57,7 @@ def startup_message(exc: StudioError) -> str:
 def report_startup_error(exc: StudioError, screenshot: Path | None = None) -> None:
     text = startup_message(exc)
     print(f"error: {text}", file=sys.stderr)
-    box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the project", text)
+    box = QMessageBox(QMessageBox.Icon.Warning, tr("Cannot open the project"), text)
     box.setObjectName("startupError")
     if screenshot is not None:
         box.show()
@@ -87,6 +92,26 @@ def save_when_idle(window: QWidget, path: Path, timeout_s: float = SCREENSHOT_TI
     return timer
 
 
+def apply_language(app: QApplication) -> str:
+    """The saved interface language, set before any widget exists (widgets take their words
+    when built). Qt's own words (standard buttons, a text field's menu) come from Qt's
+    catalogue. An unknown language in the settings file falls back to English."""
+    lang = load_ui_settings()["language"]
+    try:
+        set_language(lang)
+    except ValueError as exc:
+        print(f"warning: {exc}; the interface stays in English", file=sys.stderr)
+        lang = "en"
+        set_language(lang)
+    if lang == "zh":
+        translator = QTranslator(app)  # parented: it lives as long as the app
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        china = QLocale(QLocale.Language.Chinese, QLocale.Country.China)
+        if translator.load(china, "qtbase", "_", folder):
+            app.installTranslator(translator)
+    return lang
+
+
 def quit_on_signals(app: QApplication) -> QTimer:
     """Ctrl+C or SIGTERM close the window the normal way (pending text saved, project
     closed). Qt's loop does not run Python code by itself, so a timer lets handlers run."""
@@ -109,6 +134,8 @@ def run(project_path: Path | str | None = None, argv: list[str] | None = None) -
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("MMInstruct Studio")
     app.setOrganizationName("mmstudio")
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "mmstudio.png")))
+    lang = apply_language(app)
     shot = os.environ.get(SCREENSHOT_ENV)
     screenshot = Path(shot) if shot else None
     reporter = ErrorReporter(user_home() / "logs")
@@ -125,7 +152,7 @@ def run(project_path: Path | str | None = None, argv: list[str] | None = None) -
             reporter.set_log_dir(project.logs_dir)
             window = MainWindow(project)
             window.show()
-            log.info("window open on %s (pid %d)", project.root, os.getpid())
+            log.info("window open on %s (pid %d, language %s)", project.root, os.getpid(), lang)
             if threading.current_thread() is threading.main_thread():
                 quit_on_signals(app)
             if screenshot is not None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.errors import StudioError
+from desktop.strings import tr, trn
 
 log = logging.getLogger("mmstudio.gui")
 LOG_NAME = "gui.log"
@@ -79,25 +80,30 @@ class ErrorReporter(QObject):
             self._handler.flush()
         self.count += 1
         if self.dialog is not None and self.dialog.isVisible():
-            self.dialog.setInformativeText(self._informative(f"{self.count} errors so far."))
+            so_far = trn("{n} error so far.", "{n} errors so far.", self.count)
+            self.dialog.setInformativeText(self._informative(so_far))
             return
         self.dialog = self.show(value, text)
 
     def _informative(self, extra: str = "") -> str:
-        return (
+        return tr(
             "Your edits are saved as you make them; the app keeps running.\n"
-            f"Details were written to {self.log_path}. {extra}"
+            "Details were written to {path}. {extra}",
+            path=self.log_path,
+            extra=extra,
         ).strip()
 
     def show(self, value: BaseException, details: str) -> QMessageBox:
         box = QMessageBox(QApplication.activeWindow())
         box.setObjectName("errorDialog")
         box.setIcon(QMessageBox.Icon.Critical)
-        box.setWindowTitle("Something went wrong")
+        box.setWindowTitle(tr("Something went wrong"))
         if isinstance(value, StudioError):
             box.setText(str(value))
         else:
-            box.setText(f"Unexpected error: {type(value).__name__}: {value}")
+            box.setText(
+                tr("Unexpected error: {kind}: {error}", kind=type(value).__name__, error=value)
+            )
         box.setInformativeText(self._informative())
         box.setDetailedText(details)
         box.setWindowModality(Qt.WindowModality.ApplicationModal)

@@ -21,6 +21,7 @@ from desktop import panels
 from desktop.models.edits import EditHistory
 from desktop.models.filter_state import FilterState
 from desktop.models.image_list import ImageListModel
+from desktop.strings import N_, tr, trn
 from desktop.views.filter_bar import FilterBar
 from desktop.views.grid import ImageGrid
 from desktop.views.review_pane import ReviewPane
@@ -34,7 +35,7 @@ DOCK_AREAS = {
     "right": Qt.DockWidgetArea.RightDockWidgetArea,
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
-MENUS = ("File", "Edit", "Review", "View", "Tools", "Help")
+MENUS = (N_("File"), N_("Edit"), N_("Review"), N_("View"), N_("Tools"), N_("Help"))
 # Menu placement of the keyboard commands (desktop.views.shortcuts.SHORTCUTS).
 MENU_OF_GROUP = {
     "Navigate": "Review",
@@ -50,7 +51,7 @@ class MainWindow(QMainWindow):
     def __init__(self, project, parent=None):
         super().__init__(parent)
         self.project = project
-        self.setWindowTitle(f"MMInstruct Studio — {project.name}")
+        self.setWindowTitle(tr("MMInstruct Studio — {name}", name=project.name))
         self.thumbs = ThumbnailLoader(self)
         self.history = EditHistory(project.db, self)
         self.filters = FilterState(self)
@@ -78,13 +79,16 @@ class MainWindow(QMainWindow):
         browse_layout.addWidget(split, 1)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("tabs")
-        self.tabs.addTab(browse_tab, "Browse && review")
+        self.tabs.addTab(browse_tab, tr("Browse && review"))
         self.setCentralWidget(self.tabs)
         self.count_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.count_label)
 
-        self.menus: dict[str, QMenu] = {name: self.menuBar().addMenu(name) for name in MENUS}
+        # Keyed by the English name, which panels and actions use (desktop.panels.MenuAction).
+        self.menus: dict[str, QMenu] = {name: self.menuBar().addMenu(tr(name)) for name in MENUS}
         self.actions_by_name: dict[str, QAction] = {}
+        # Panel modules register menu actions as they are imported, so they load first.
+        panels.load_panel_modules()
         self._build_actions()
         self.panels: dict[str, QWidget] = {}
         self._build_panels()
@@ -97,20 +101,20 @@ class MainWindow(QMainWindow):
     # construction --------------------------------------------------------------------
     def _build_actions(self) -> None:
         for s in SHORTCUTS:
-            action = QAction(s.text, self)
+            action = QAction(tr(s.text), self)
             action.setShortcuts(key_sequences(s))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(getattr(self, f"on_{s.name}"))
             self.addAction(action)
             self.menus[MENU_OF_GROUP.get(s.group, "Tools")].addAction(action)
             self.actions_by_name[s.name] = action
-        quit_action = QAction("Quit", self)
+        quit_action = QAction(tr("Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         self.menus["File"].addSeparator()
         self.menus["File"].addAction(quit_action)
         for extra in sorted(panels.ACTIONS, key=lambda a: a.order):
-            action = QAction(extra.text, self)
+            action = QAction(tr(extra.text), self)
             if extra.shortcut:
                 action.setShortcut(QKeySequence(extra.shortcut))
             action.triggered.connect(lambda _c=False, run=extra.run: run(self))
@@ -119,11 +123,10 @@ class MainWindow(QMainWindow):
     def menu(self, name: str) -> QMenu:
         """The menu called `name`, created at the end of the bar when new."""
         if name not in self.menus:
-            self.menus[name] = self.menuBar().addMenu(name)
+            self.menus[name] = self.menuBar().addMenu(tr(name))
         return self.menus[name]
 
     def _build_panels(self) -> None:
-        panels.load_panel_modules()
         for spec in sorted(panels.PANELS.values(), key=lambda p: (p.order, p.name)):
             self.add_panel(spec)
 
@@ -131,9 +134,9 @@ class MainWindow(QMainWindow):
         widget = spec.factory(self)
         widget.setObjectName(f"panel_{spec.name}")
         if spec.area == "tab":
-            self.tabs.addTab(widget, spec.title)
+            self.tabs.addTab(widget, tr(spec.title))
         else:
-            dock = QDockWidget(spec.title, self)
+            dock = QDockWidget(tr(spec.title), self)
             dock.setObjectName(f"dock_{spec.name}")
             dock.setWidget(widget)
             self.addDockWidget(DOCK_AREAS[spec.area], dock)
@@ -152,7 +155,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.changed.connect(lambda changes: self.filters.update(**changes))
         self.model.queryApplied.connect(self._query_applied)
         self.model.queryFailed.connect(
-            lambda m: self.statusBar().showMessage(f"Filter failed: {m}")
+            lambda m: self.statusBar().showMessage(tr("Filter failed: {error}", error=m))
         )
         self.grid.currentImageChanged.connect(self.review.show_image_soon)
         self.history.changed.connect(self._history_changed)
@@ -164,17 +167,17 @@ class MainWindow(QMainWindow):
         stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
         stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
         stack.undoTextChanged.connect(
-            lambda t: self.actions_by_name["undo"].setText(f"Undo {t}".strip())
+            lambda t: self.actions_by_name["undo"].setText(tr("Undo {what}", what=t).strip())
         )
         stack.redoTextChanged.connect(
-            lambda t: self.actions_by_name["redo"].setText(f"Redo {t}".strip())
+            lambda t: self.actions_by_name["redo"].setText(tr("Redo {what}", what=t).strip())
         )
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
 
     def refresh_library(self) -> None:
         """Domain counts now (one small query); the list of check flags in the background."""
-        self.sidebar.set_counts(browse.domain_counts(self.project.db), self.filters.query.domain)
+        self.sidebar.set_counts(browse.domain_entries(self.project.db), self.filters.query.domain)
         db = self.project.db
         self.background.submit(
             lambda report: browse.check_flag_names(db), self.filter_bar.set_flags
@@ -182,7 +185,7 @@ class MainWindow(QMainWindow):
 
     # reactions -----------------------------------------------------------------------
     def _query_applied(self, query, count: int) -> None:
-        self.count_label.setText(f"{count:,} images")
+        self.count_label.setText(trn("{n:,} image", "{n:,} images", count))
         if count and not self.grid.currentIndex().isValid():
             self.grid.select_row(0)
 
@@ -197,12 +200,12 @@ class MainWindow(QMainWindow):
     def on_next_image(self) -> None:
         self.review.commit_pending()
         if not self.grid.step(1):
-            self.statusBar().showMessage("This is the last image of the list", 3000)
+            self.statusBar().showMessage(tr("This is the last image of the list"), 3000)
 
     def on_previous_image(self) -> None:
         self.review.commit_pending()
         if not self.grid.step(-1):
-            self.statusBar().showMessage("This is the first image of the list", 3000)
+            self.statusBar().showMessage(tr("This is the first image of the list"), 3000)
 
     def on_next_item(self) -> None:
         self.review.next_item(1)

@@ -1,22 +1,68 @@
-"""Words the UI shows for the stored vocabulary (docs/CONTRACTS.md). A Chinese table can join
-these later: look-ups go through `label()` so a language switch is one place."""
+"""Words the UI shows, in English or Chinese.
+
+English text is the key: widgets call `tr("Refresh")` or `tr("{n:,} images", n=n)`, and the
+Chinese table (desktop/i18n) maps each English text to its translation with the same
+{placeholders}. Tables built at import time mark their words with `N_()` and translate them
+where they are shown, because the language is chosen at start-up, after modules are imported
+(desktop.app calls `set_language` before it builds any widget). tests/desktop/test_language.py
+reads every tr/trn/N_ literal in desktop/ and checks the table has it.
+"""
 
 from __future__ import annotations
 
+LANGUAGES = ("en", "zh")
+
+_state = {"lang": "en", "table": {}}
+
+
+def set_language(lang: str) -> None:
+    """Show the UI in `lang` ("en" or "zh") from now on; text already on screen stays."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"interface language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    if lang == "zh":
+        from desktop.i18n import ZH
+
+        table = ZH
+    else:
+        table = {}
+    _state.update(lang=lang, table=table)
+
+
+def language() -> str:
+    return _state["lang"]
+
+
+def N_(text: str) -> str:  # noqa: N802  (the gettext name for "translate where shown")
+    """Marks a word for the table without translating it yet."""
+    return text
+
+
+def tr(text: str, /, **values) -> str:
+    """`text` in the current language, with `values` filled into its {placeholders}."""
+    out = _state["table"].get(text, text)
+    return out.format(**values) if values else out
+
+
+def trn(singular: str, plural: str, n: int, /, **values) -> str:
+    """English picks the singular for n == 1; Chinese has one form (the plural's entry)."""
+    text = plural if n != 1 or _state["lang"] == "zh" else singular
+    return tr(text, n=n, **values)
+
+
 ITYPES = {
-    "judgement": "Judgement",
-    "multiple_choice": "Multiple choice",
-    "short_vqa": "Short answer",
-    "long_vqa": "Long answer",
+    "judgement": N_("Judgement"),
+    "multiple_choice": N_("Multiple choice"),
+    "short_vqa": N_("Short answer"),
+    "long_vqa": N_("Long answer"),
 }
 
 STATUSES = {
-    "new": "New",
-    "ok": "Passed checks",
-    "needs_review": "Needs review",
-    "accepted": "Accepted",
-    "rejected": "Rejected",
-    "needs_fix": "Needs fix",
+    "new": N_("New"),
+    "ok": N_("Passed checks"),
+    "needs_review": N_("Needs review"),
+    "accepted": N_("Accepted"),
+    "rejected": N_("Rejected"),
+    "needs_fix": N_("Needs fix"),
 }
 
 # Colours per status, shared by the grid badges, the review pane chips and the charts.
@@ -42,8 +88,8 @@ _TABLES = {"itype": ITYPES, "status": STATUSES}
 def label(kind: str, value: str | None) -> str:
     if value is None:
         return "—"
-    return _TABLES.get(kind, {}).get(value, value)
+    return tr(_TABLES.get(kind, {}).get(value, value))
 
 
 def domain_label(name: str | None) -> str:
-    return name if name else "(no domain)"
+    return name if name else tr("(no domain)")

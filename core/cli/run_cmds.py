@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--backend", help="backend name (see `mmstudio backend list`)")
     p.add_argument("--domain", help="only images of this domain")
+    p.add_argument("--images", help="only these images: comma-separated ids, e.g. 1,2,3")
     p.add_argument("--limit", type=int, help="at most this many images (items for expand)")
     p.add_argument("--lang", default="en", choices=("en", "zh"), help="output language")
     p.add_argument("--types", help=f"generate: comma-separated, of {', '.join(ITYPES)}")
@@ -55,11 +56,31 @@ def _options(args):
                 f"unknown type(s) {', '.join(unknown)}; expected {', '.join(ITYPES)}"
             )
     return StageOptions(
-        lang=args.lang, domain=args.domain, limit=args.limit, itypes=itypes, seeds_k=args.seeds,
-        fmt=args.fmt, attach_image=args.with_image, force=args.force, ocr_engine=args.ocr_engine,
-        mode=args.mode, source=args.source, source_format=args.source_format,
-        budget_usd=args.budget,
+        lang=args.lang, domain=args.domain, image_ids=_image_ids(args.images), limit=args.limit,
+        itypes=itypes, seeds_k=args.seeds, fmt=args.fmt, attach_image=args.with_image,
+        force=args.force, ocr_engine=args.ocr_engine, mode=args.mode, source=args.source,
+        source_format=args.source_format, budget_usd=args.budget,
     )  # fmt: skip
+
+
+def _image_ids(text: str | None) -> list[int] | None:
+    from core.pipeline.run import PipelineError
+
+    if text is None:
+        return None
+    ids = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            ids.append(int(part))
+        except ValueError:
+            raise PipelineError(
+                f"--images: {part!r} is not an image id; expected numbers like 1,2,3"
+            ) from None
+    if not ids:
+        raise PipelineError("--images: no image id given; expected numbers like 1,2,3")
+    return sorted(set(ids))
 
 
 def cmd_run(args) -> int:

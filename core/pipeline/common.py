@@ -23,6 +23,7 @@ class StageOptions:
 
     lang: str = "en"
     domain: str | None = None
+    image_ids: list[int] | None = None  # only these images (None: no such filter)
     limit: int | None = None
     itypes: list[str] = field(default_factory=lambda: list(ITYPES))
     counts: dict = field(default_factory=lambda: dict(DEFAULT_COUNTS))

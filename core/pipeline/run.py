@@ -89,6 +89,20 @@ def _check_options(stage: str, opts: StageOptions) -> None:
         raise PipelineError(f"unknown OCR engine {opts.ocr_engine!r}; expected rapidocr or vlm")
 
 
+def _check_selection(project, opts: StageOptions) -> None:
+    """A run over chosen images names images of this project (a typo is not "nothing to do")."""
+    if opts.image_ids is None:
+        return
+    if not opts.image_ids:
+        raise PipelineError("no image chosen: pass image ids, or leave the selection out")
+    from core.store.pipeline import missing_image_ids
+
+    missing = missing_image_ids(project.db, opts.image_ids)
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:10]) + (", …" if len(missing) > 10 else "")
+        raise PipelineError(f"no image with id {shown} in this project")
+
+
 def _need_backend(stage: str, backend) -> None:
     if backend is None:
         raise PipelineError(
@@ -125,6 +139,7 @@ def run_stage(
 ) -> dict:
     """Run one stage to its end and return its summary (the `mmstudio run --json` document)."""
     _check_options(stage, opts)
+    _check_selection(project, opts)
     summary: dict = {"stage": stage, "lang": opts.lang, "domain": opts.domain}
     if stage == "check":
         from core.pipeline.stage_check import run_check_stage
@@ -165,6 +180,7 @@ def dry_run(project, stage: str, opts: StageOptions, backend=None, show: int = 3
     """The requests a run would send, without sending: count, the first `show` prompts, and
     the estimated cost (an upper bound: every reply at max_tokens) when the model is priced."""
     _check_options(stage, opts)
+    _check_selection(project, opts)
     out: dict = {"stage": stage, "dry_run": True, "requests": 0, "prompts": [],
                  "estimated_cost_usd": 0.0, "priced": False}  # fmt: skip
     if backend is not None:

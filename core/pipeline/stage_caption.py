@@ -98,7 +98,7 @@ class CaptionRetryStage(CaptionStage):
 def plan_captions(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     """Items for the images that have no current caption in the language (all with force)."""
     items, skipped = [], 0
-    for img in store.select_images(project.db, opts.domain, opts.limit):
+    for img in store.select_images(project.db, opts.domain, opts.limit, ids=opts.image_ids):
         if not opts.force and store.current_caption(project.db, img.id, opts.lang, exact=True):
             skipped += 1
             continue

@@ -18,7 +18,7 @@ from core.store import pipeline as store
 def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None) -> dict:
     rows = [
         r
-        for r in store.select_instructions(project.db, domain=opts.domain)
+        for r in store.select_instructions(project.db, domain=opts.domain, image_ids=opts.image_ids)
         if r.status != "rejected"
     ]
     images = [list(g) for _, g in groupby(rows, key=lambda r: r.image_id)]

@@ -114,7 +114,9 @@ class TranslateStage(_ExpandStage):
 
 def plan_expansion(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     statuses = opts.statuses or ["ok", "accepted"]
-    rows = store.select_instructions(project.db, domain=opts.domain, statuses=statuses)
+    rows = store.select_instructions(
+        project.db, domain=opts.domain, image_ids=opts.image_ids, statuses=statuses
+    )
     rows = [r for r in rows if r.origin != "expanded"]  # never expand an expansion
     done = store.expanded_parents(project.db, opts.mode)
     items, skipped = [], {"already_expanded": 0}

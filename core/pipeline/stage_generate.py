@@ -93,7 +93,7 @@ def plan_generation(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     """Items for (image, type) pairs of captioned images that have no generated items yet."""
     db = project.db
     items, skipped = [], {"no_caption": 0, "already_generated": 0}
-    for img in store.select_images(db, opts.domain, opts.limit):
+    for img in store.select_images(db, opts.domain, opts.limit, ids=opts.image_ids):
         if store.current_caption(db, img.id, opts.lang) is None:
             skipped["no_caption"] += 1
             continue

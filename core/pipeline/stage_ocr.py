@@ -17,7 +17,7 @@ from core.store import pipeline as store
 
 def images_needing_ocr(project, opts, engine: str):
     done = set() if opts.force else store.images_with_ocr(project.db, engine)
-    chosen = store.select_images(project.db, opts.domain, opts.limit)
+    chosen = store.select_images(project.db, opts.domain, opts.limit, ids=opts.image_ids)
     return [img for img in chosen if img.id not in done], len(chosen)
 
 

@@ -80,7 +80,12 @@ class VerifyStage(ModelStage):
 def plan_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     statuses = opts.statuses or ["new", "ok", "needs_review"]
     rows = store.select_instructions(
-        project.db, domain=opts.domain, statuses=statuses, itypes=VERIFIABLE, lang=None
+        project.db,
+        domain=opts.domain,
+        image_ids=opts.image_ids,
+        statuses=statuses,
+        itypes=VERIFIABLE,
+        lang=None,
     )
     items, skipped = [], {"already_verified": 0}
     image_ids: set[int] = set()

@@ -205,11 +205,18 @@ def page_rows(db: Database, ids: Sequence[int]) -> list[ImageRow]:
 
 def domain_counts(db: Database) -> list[tuple[str, int]]:
     """(domain, images) for every domain in the taxonomy or in use; NO_DOMAIN for none."""
+    return [(name, n) for name, _title, n in domain_entries(db)]
+
+
+def domain_entries(db: Database) -> list[tuple[str, str, int]]:
+    """(domain, title, images) as domain_counts orders them; the title is the name when the
+    domain has none (or is not in the taxonomy), '' for NO_DOMAIN."""
     rows = (
         db.cursor()
         .execute(
             """
-        SELECT coalesce(d.name, u.domain, '') AS name, coalesce(u.n, 0)
+        SELECT coalesce(d.name, u.domain, '') AS name,
+               coalesce(nullif(trim(d.title), ''), d.name, u.domain, ''), coalesce(u.n, 0)
         FROM domains d
         FULL OUTER JOIN (SELECT coalesce(domain, '') AS domain, count(*) AS n
                          FROM images GROUP BY 1) u ON u.domain = d.name
@@ -218,7 +225,7 @@ def domain_counts(db: Database) -> list[tuple[str, int]]:
         )
         .fetchall()
     )
-    return [(name, n) for name, n in rows]
+    return [(name, title, n) for name, title, n in rows]
 
 
 def check_flag_names(db: Database) -> list[str]:

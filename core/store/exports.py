@@ -153,6 +153,7 @@ def _register_suffix(cur, fn) -> None:
 def drop_selection(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("DROP TABLE IF EXISTS export_sel")
     cur.execute("DROP TABLE IF EXISTS export_imgs")
+    cur.execute("DROP TABLE IF EXISTS export_part")
 
 
 # ------------------------------------------------------------------ counts for manifest and card
@@ -195,19 +196,25 @@ def selection_counts(cur: duckdb.DuckDBPyConnection) -> dict:
 
 
 def iter_selected_images(
-    cur: duckdb.DuckDBPyConnection, split: str | None = None, batch: int = 2000
+    cur: duckdb.DuckDBPyConnection,
+    split: str | None = None,
+    batch: int = 2000,
+    bounds: tuple[str, str] | None = None,
 ) -> Iterator[list[tuple]]:
     """Batches of (image_id, sha256, ext, storage, path) in export order (by sha256), each
     image once. Each batch is its own finished query (keyset paging), so the caller may run
     other queries on the same cursor between batches."""
     last = ""
-    split_sql = "AND split = ?" if split else ""
+    where, extra = "", []
+    if split:
+        where, extra = "AND split = ?", [split]
+    if bounds:
+        where, extra = where + " AND sha256 BETWEEN ? AND ?", [*extra, *bounds]
     while True:
-        params = [last, *([split] if split else []), batch]
         rows = cur.execute(
             f"""SELECT image_id, sha256, ext, storage, path FROM export_imgs
-                WHERE sha256 > ? {split_sql} ORDER BY sha256 LIMIT ?""",
-            params,
+                WHERE sha256 > ? {where} ORDER BY sha256 LIMIT ?""",
+            [last, *extra, batch],
         ).fetchall()
         if not rows:
             return
@@ -227,7 +234,7 @@ def _options_sql() -> str:
 
 # One split's rows of the selection; every field a record needs is in export_sel already,
 # so a part is a range scan of a table sorted by sha256.
-_ROWS = """SELECT * FROM export_sel s WHERE s.split = $split {extra}"""
+_ROWS = """SELECT * FROM {table} s WHERE s.split = $split {extra}"""
 _IMG_Q = "CASE WHEN turn = 1 THEN '<image>' || chr(10) ELSE '' END || q"
 _META = (
     "{'domain': any_value(domain), 'license': any_value(license), "
@@ -262,8 +269,8 @@ RECORD_SQL = {
 }
 
 
-def _record_query(fmt: str, extra: str = "", source: str = "") -> str:
-    rows = _ROWS.replace("{extra}", extra)
+def _record_query(fmt: str, extra: str = "", source: str = "", table: str = "export_sel") -> str:
+    rows = _ROWS.replace("{extra}", extra).replace("{table}", table)
     return f"{RECORD_SQL[fmt]} FROM ({rows}) r {source} {_TAIL}"
 
 
@@ -326,9 +333,21 @@ def _append_lines(src: Path, out, sep: bytes, lead: bytes) -> None:
             out.write(held)
 
 
+def load_part(cur: duckdb.DuckDBPyConnection, split: str, first: str, last: str) -> None:
+    """Copy one part of a split into `export_part`, sorted, so that the many small chunk
+    queries of the HF writer scan it instead of the whole selection."""
+    if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
+        raise ValueError("bad split or sha256 bounds")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE export_part AS SELECT * FROM export_sel "
+        "WHERE split = ? AND sha256 BETWEEN ? AND ? ORDER BY sha256",
+        [split, first, last],
+    )
+
+
 def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last: str):
-    """Arrow table of the HF records of `split` whose image sha256 lies in first..last;
-    `blobs` is an arrow table (image_id, data) holding those images' bytes."""
+    """Arrow table of the HF records (of the loaded part) whose image sha256 lies in
+    first..last; `blobs` is an arrow table (image_id, data) holding those images' bytes."""
     if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
         raise ValueError("bad split or sha256 bounds")
     cur.register("export_blobs", blobs)
@@ -337,6 +356,7 @@ def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last
             "hf",
             extra=f"AND s.sha256 BETWEEN '{first}' AND '{last}'",
             source="JOIN export_blobs b ON b.image_id = r.image_id",
+            table="export_part",
         ).replace("$split", f"'{split}'")
         rel = cur.sql(query)
         # duckdb >= 1.4 names it to_arrow_table; older releases call it arrow().

@@ -98,6 +98,18 @@ def select_images(
     return [StageImage(r[0], r[1], r[2], r[3], r[4], list(r[5])) for r in db.fetchall(sql, params)]
 
 
+def missing_image_ids(db: Database, ids: Sequence[int]) -> list[int]:
+    """The ids among `ids` that name no image of the project, sorted."""
+    if not ids:
+        return []
+    rows = db.fetchall(
+        "SELECT DISTINCT w.id FROM (SELECT unnest(?::BIGINT[]) AS id) w "
+        "ANTI JOIN images i ON i.id = w.id ORDER BY w.id",
+        [list(ids)],
+    )
+    return [r[0] for r in rows]
+
+
 # OCR ---------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from core.errors import StudioError
 from core.store import review
 from core.store.review import Change
+from desktop.strings import tr
 
 
 class _EditCommand(QUndoCommand):
@@ -28,17 +29,17 @@ class _EditCommand(QUndoCommand):
         if self._fresh:
             self._fresh = False
             return
-        self._run(self.changes, "redo")
+        self._run(self.changes, tr("Cannot redo “{what}”: {error}"))
 
     def undo(self) -> None:
-        self._run(review.inverse(self.changes), "undo")
+        self._run(review.inverse(self.changes), tr("Cannot undo “{what}”: {error}"))
 
-    def _run(self, changes: list[Change], verb: str) -> None:
+    def _run(self, changes: list[Change], refused: str) -> None:
         try:
             review.apply_changes(self.history.db, changes, self.history.author)
         except StudioError as exc:
             self.setObsolete(True)  # QUndoStack drops it: it can no longer be replayed
-            self.history.failed.emit(f"Cannot {verb} “{self.text()}”: {exc}")
+            self.history.failed.emit(refused.format(what=self.text(), error=exc))
             return
         self.history.changed.emit(self.images, True)
 

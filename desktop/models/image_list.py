@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 
 from core.store import browse
 from core.store.browse import ImageQuery, ImageRow
+from desktop.strings import domain_label, label, tr
 from desktop.workers.tasks import TaskRunner
 from desktop.workers.thumbnails import ThumbnailLoader
 
@@ -131,11 +132,17 @@ class ImageListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"#{row.id}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            size = f"{row.width}×{row.height}" if row.width else "size unknown"
-            return (
-                f"Image {row.id} · {row.domain or 'no domain'} · {size}\n"
-                f"status {row.status} · {row.n_items} instructions, {row.n_flagged} flagged, "
-                f"{row.n_disagree} verify disagreements"
+            size = f"{row.width}×{row.height}" if row.width else tr("size unknown")
+            return tr(
+                "Image {id} · {domain} · {size}\nstatus {status} · {items} instructions, "
+                "{flagged} flagged, {disagree} verify disagreements",
+                id=row.id,
+                domain=domain_label(row.domain),
+                size=size,
+                status=label("status", row.status),
+                items=row.n_items,
+                flagged=row.n_flagged,
+                disagree=row.n_disagree,
             )
         return None
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from desktop.strings import N_, tr
+
 # A job in one of these states has work left that Resume picks up.
 RESUMABLE = ("pending", "stopped", "budget", "cancelled", "failed", "paused")
 ACTIVE = ("running", "paused")
@@ -21,6 +23,55 @@ STATUS_COLORS = {
     "stopped": "#9b59b6",
     "budget": "#9b59b6",
 }
+JOB_STATUSES = {
+    "pending": N_("pending"),
+    "running": N_("running"),
+    "paused": N_("paused"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+    "stopped": N_("stopped"),
+    "budget": N_("budget spent"),
+    "nothing to do": N_("nothing to do"),
+}
+
+
+STAGE_NAMES = {
+    "ocr": N_("ocr"),
+    "caption": N_("caption"),
+    "caption_retry": N_("caption retry"),
+    "generate": N_("generate"),
+    "check": N_("check"),
+    "verify": N_("verify"),
+    "expand": N_("expand"),
+    "rephrase": N_("rephrase"),
+    "translate": N_("translate"),
+}
+
+
+def stage_text(stage: str) -> str:
+    return tr(STAGE_NAMES.get(stage, stage))
+
+
+# Why planning left items out (the `skipped` keys of the pipeline planners).
+SKIP_REASONS = {
+    "already_captioned": N_("already captioned"),
+    "no_caption": N_("no caption"),
+    "already_generated": N_("already generated"),
+    "already_verified": N_("already verified"),
+    "already_expanded": N_("already expanded"),
+    "already_done": N_("already done"),
+}
+
+
+def skipped_text(skipped: dict, sep: str = ": ") -> str:
+    return ", ".join(
+        f"{tr(SKIP_REASONS.get(k, k.replace('_', ' ')))}{sep}{v}" for k, v in skipped.items() if v
+    )
+
+
+def status_text(status: str) -> str:
+    return tr(JOB_STATUSES.get(status, status))
 
 
 @dataclass
@@ -52,20 +103,20 @@ class JobRow:
         return not self.direct and self.status in RESUMABLE and self.pending > 0
 
     def summary(self) -> str:
-        parts = [f"{self.done:,} / {self.total:,} done"]
+        parts = [tr("{done:,} / {total:,} done", done=self.done, total=self.total)]
         if self.failed:
-            parts.append(f"{self.failed:,} failed")
+            parts.append(tr("{n:,} failed", n=self.failed))
         if self.in_flight:
-            parts.append(f"{self.in_flight} in flight")
+            parts.append(tr("{n} in flight", n=self.in_flight))
         if self.cached:
-            parts.append(f"{self.cached:,} from cache")
+            parts.append(tr("{n:,} from cache", n=self.cached))
         if not self.direct:
-            parts.append(f"{self.tokens:,} tokens")
+            parts.append(tr("{n:,} tokens", n=self.tokens))
             parts.append(f"${self.cost_usd:.4f}")
         if self.status == "running" and self.rate_per_s > 0:
             parts.append(f"{self.rate_per_s:.1f}/s")
         if self.status in ACTIVE:
-            parts.append(f"ETA {format_eta(self.eta_s)}")
+            parts.append(tr("ETA {eta}", eta=format_eta(self.eta_s)))
         return " · ".join(parts)
 
 
@@ -82,13 +133,13 @@ def scope_text(params: dict | None) -> str:
     scope = (params or {}).get("scope") or {}
     kind = scope.get("kind")
     if kind == "images":
-        return f"{scope.get('images', 0):,} images"
+        return tr("{n:,} images", n=scope.get("images", 0))
     if kind == "domain":
-        return f"domain {scope.get('domain')}"
+        return tr("domain {domain}", domain=scope.get("domain"))
     if kind == "all":
-        return "everything"
+        return tr("everything")
     domain = (params or {}).get("domain")
-    return f"domain {domain}" if domain else ""
+    return tr("domain {domain}", domain=domain) if domain else ""
 
 
 def row_from_stored(job: dict, usage: dict | None) -> JobRow:
@@ -106,8 +157,8 @@ def row_from_stored(job: dict, usage: dict | None) -> JobRow:
     )  # fmt: skip
 
 
-COLUMNS = ("Job", "Stage", "Backend", "Scope", "Status", "Progress", "Failed", "In flight",
-           "Tokens", "Cost", "ETA")  # fmt: skip
+COLUMNS = (N_("Job"), N_("Stage"), N_("Backend"), N_("Scope"), N_("Status"), N_("Progress"),
+           N_("Failed"), N_("In flight"), N_("Tokens"), N_("Cost"), N_("ETA"))  # fmt: skip
 PROGRESS_COLUMN = COLUMNS.index("Progress")
 
 
@@ -125,7 +176,7 @@ class JobsModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return tr(COLUMNS[section])
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -151,7 +202,8 @@ class JobsModel(QAbstractTableModel):
         if name == "Job":
             return str(row.key) if not row.direct else "—"
         if name == "Status":
-            return f"{row.status} ({row.reason})" if row.reason else row.status
+            status = status_text(row.status)
+            return f"{status} ({row.reason})" if row.reason else status
         if name == "Progress":
             return f"{row.done + row.failed:,} / {row.total:,}"
         if name == "Failed":
@@ -164,6 +216,8 @@ class JobsModel(QAbstractTableModel):
             return "" if row.direct else f"${row.cost_usd:.4f}"
         if name == "ETA":
             return format_eta(row.eta_s) if row.status in ACTIVE else ""
+        if name == "Stage":
+            return stage_text(row.stage)
         return str(getattr(row, name.lower()))
 
     def row_of(self, key) -> int | None:

@@ -15,8 +15,10 @@ import yaml
 from core.backends.pricing import FILE_NAME
 from core.errors import StudioError
 from core.paths import resources_dir, user_home
+from desktop.strings import N_, tr
 
 FIELDS = ("input", "output", "image")
+FIELD_NAMES = {"input": N_("input"), "output": N_("output"), "image": N_("image")}
 
 
 class PriceEditError(StudioError):
@@ -51,7 +53,9 @@ def _read(path: Path) -> tuple[dict[str, tuple[float, float, float]], float | No
         discount = raw.get("batch_discount")
         return models, None if discount is None else float(discount)
     except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
-        raise PriceEditError(f"cannot read the price table {path}: {exc}") from None
+        raise PriceEditError(
+            tr("cannot read the price table {path}: {error}", path=path, error=exc)
+        ) from None
 
 
 def bundled_prices() -> tuple[dict[str, tuple[float, float, float]], float]:
@@ -73,15 +77,21 @@ def check_rows(rows: list[PriceRow], discount: float) -> None:
     for row in rows:
         name = row.model.strip()
         if not name:
-            raise PriceEditError("every price needs a model name")
+            raise PriceEditError(tr("every price needs a model name"))
         if name in seen:
-            raise PriceEditError(f"model {name!r} is listed twice")
+            raise PriceEditError(tr("model {name!r} is listed twice", name=name))
         seen.add(name)
         for field, value in zip(FIELDS, row.prices(), strict=True):
             if not math.isfinite(value) or value < 0:
-                raise PriceEditError(f"{name}: the {field} price must be a number >= 0")
+                raise PriceEditError(
+                    tr(
+                        "{name}: the {field} price must be a number >= 0",
+                        name=name,
+                        field=tr(FIELD_NAMES[field]),
+                    )
+                )
     if not 0 < discount <= 1:
-        raise PriceEditError("the batch discount is the share of the price paid: 0 < d <= 1")
+        raise PriceEditError(tr("the batch discount is the share of the price paid: 0 < d <= 1"))
 
 
 def save_price_rows(rows: list[PriceRow], discount: float) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from core.paths import resources_dir
+from desktop.strings import tr
 
 # Export formats the trainer reads (docs/trainer.md); others are listed but cannot be chosen.
 TRAINABLE_FORMATS = ("llava", "sharegpt")
@@ -82,13 +83,13 @@ class ExportInfo:
         return self.problem is None
 
     def describe(self) -> str:
-        parts = [self.format or "unknown format"]
+        parts = [self.format or tr("unknown format")]
         if self.records is not None:
-            parts.append(f"{self.records:,} records")
+            parts.append(tr("{n:,} records", n=self.records))
         if self.instructions is not None:
-            parts.append(f"{self.instructions:,} instructions")
+            parts.append(tr("{n:,} instructions", n=self.instructions))
         if self.images is not None:
-            parts.append(f"{self.images:,} images")
+            parts.append(tr("{n:,} images", n=self.images))
         if self.splits:
             parts.append(" / ".join(f"{k} {v}" for k, v in self.splits.items()))
         text = ", ".join(parts)
@@ -113,7 +114,9 @@ def describe_export(folder: Path) -> ExportInfo:
     splits = counts.get("splits") or {}
     info.splits = {k: v.get("records") for k, v in splits.items() if isinstance(v, dict)}
     if info.format not in TRAINABLE_FORMATS:
-        info.problem = f"the trainer reads {' or '.join(TRAINABLE_FORMATS)} exports"
+        info.problem = tr(
+            "the trainer reads {formats} exports", formats=tr(" or ").join(TRAINABLE_FORMATS)
+        )
     return info
 
 
@@ -154,24 +157,24 @@ def parse_extra(text: str) -> dict:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SetupError(f"More settings is not valid YAML: {exc}") from None
+        raise SetupError(tr("More settings is not valid YAML: {error}", error=exc)) from None
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SetupError("More settings must be a mapping of keys to values (key: value)")
+        raise SetupError(tr("More settings must be a mapping of keys to values (key: value)"))
     return value
 
 
 def write_run_config(run_dir: Path, settings: dict) -> Path:
     """Create the run folder and write its config; the trainer checks every key."""
     if not settings.get("model"):
-        raise SetupError("Choose a base model (a hub id or a local folder)")
+        raise SetupError(tr("Choose a base model (a hub id or a local folder)"))
     if not settings.get("data"):
-        raise SetupError("Choose an export folder to train on")
+        raise SetupError(tr("Choose an export folder to train on"))
     if not Path(settings["data"]).exists():
-        raise SetupError(f"The export folder does not exist: {settings['data']}")
+        raise SetupError(tr("The export folder does not exist: {path}", path=settings["data"]))
     if run_dir.exists() and any(run_dir.iterdir()):
-        raise SetupError(f"The run folder already holds files: {run_dir}")
+        raise SetupError(tr("The run folder already holds files: {path}", path=run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
     # output_dir "." is the folder the config sits in: the run folder moves as one piece.
     config = {**settings, "output_dir": "."}

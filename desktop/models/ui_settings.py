@@ -11,6 +11,7 @@ import yaml
 
 from core.errors import StudioError
 from core.paths import user_home
+from desktop.strings import tr
 
 FILE_NAME = "desktop.yaml"
 LANGUAGES = {"en": "English", "zh": "中文 (Chinese)"}
@@ -42,10 +43,16 @@ def load_ui_settings() -> dict:
 def save_ui_settings(**changes) -> dict:
     unknown = set(changes) - set(DEFAULTS)
     if unknown:
-        raise UiSettingsError(f"unknown interface settings: {', '.join(sorted(unknown))}")
+        raise UiSettingsError(
+            tr("unknown interface settings: {names}", names=", ".join(sorted(unknown)))
+        )
     if "language" in changes and changes["language"] not in LANGUAGES:
         raise UiSettingsError(
-            f"interface language must be one of {', '.join(LANGUAGES)}, not {changes['language']!r}"
+            tr(
+                "interface language must be one of {languages}, not {language!r}",
+                languages=", ".join(LANGUAGES),
+                language=changes["language"],
+            )
         )
     merged = load_ui_settings() | changes
     path = ui_settings_path()

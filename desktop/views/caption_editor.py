@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.store.browse import CaptionVersion
+from desktop.strings import tr
 from desktop.views.fields import FieldEdit
 
 
@@ -17,19 +18,19 @@ class CaptionEditor(QWidget):
         super().__init__(parent)
         self.versions: list[CaptionVersion] = []
         head = QHBoxLayout()
-        head.addWidget(QLabel("<b>Caption</b>", self))
+        head.addWidget(QLabel(f"<b>{tr('Caption')}</b>", self))
         self.version_box = QComboBox(self)
         self.version_box.setObjectName("captionVersions")
         self.version_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.version_box.currentIndexChanged.connect(self._show_version)
         head.addWidget(self.version_box, 1)
-        self.use_button = QPushButton("Use this version", self)
+        self.use_button = QPushButton(tr("Use this version"), self)
         self.use_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.use_button.clicked.connect(self._use_version)
         head.addWidget(self.use_button)
         self.text = FieldEdit("", self, min_lines=3)
         self.text.setObjectName("captionEdit")
-        self.text.setPlaceholderText("No caption yet — type one and press Ctrl+Enter")
+        self.text.setPlaceholderText(tr("No caption yet — type one and press Ctrl+Enter"))
         self.text.committed.connect(self.saved.emit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -45,12 +46,12 @@ class CaptionEditor(QWidget):
         for k, v in enumerate(versions):
             who = v.model or v.origin or ""
             when = v.created_at.strftime("%Y-%m-%d %H:%M") if v.created_at else ""
-            mark = "  ● current" if v.is_current else ""
+            mark = tr("  ● current") if v.is_current else ""
             self.version_box.addItem(f"v{v.version} · {who} · {when}{mark}", v.id)
             if v.is_current:
                 current_index = k
         if not versions:
-            self.version_box.addItem("no versions", None)
+            self.version_box.addItem(tr("no versions"), None)
         self.version_box.setCurrentIndex(current_index)
         self.version_box.blockSignals(False)
         self._show_version(current_index, keep_typing)

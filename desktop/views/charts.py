@@ -9,6 +9,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from desktop.strings import tr
+
 
 @dataclass
 class Bar:
@@ -75,7 +77,9 @@ class BarChart(QWidget):
             x += 16 + metrics.horizontalAdvance(name) + 16
 
         if not self.bars:
-            p.drawText(QRectF(8, 56, self.width(), 20), Qt.AlignmentFlag.AlignLeft, "No data yet")
+            p.drawText(
+                QRectF(8, 56, self.width(), 20), Qt.AlignmentFlag.AlignLeft, tr("No data yet")
+            )
             return
         label_w = min(220, max(metrics.horizontalAdvance(b.label) for b in self.bars) + 12)
         note_w = max(metrics.horizontalAdvance(b.note or f"{b.total:,.0f}") for b in self.bars) + 12

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
 
 from core.store import browse
 from core.store.review import INSTRUCTION_STATUSES
-from desktop.strings import ITYPES, domain_label, label
+from desktop.strings import ITYPES, N_, domain_label, label, tr
 from desktop.workers.export_worker import ExportWorker, export_formats
 
 IMAGE_MODES = [
-    ("Copy images", "copy"),
-    ("Hard-link images", "hardlink"),
-    ("Symlink images", "symlink"),
+    (N_("Copy images"), "copy"),
+    (N_("Hard-link images"), "hardlink"),
+    (N_("Symlink images"), "symlink"),
 ]
 
 
@@ -63,11 +63,13 @@ class ExportDialog(QDialog):
 
     def __init__(self, project, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Export training data")
+        self.setWindowTitle(tr("Export training data"))
         self.project = project
         self.result = None
         self.worker = ExportWorker(project, self)
-        self.worker.progress.connect(lambda text: self.status.setText(f"Exporting… {text}"))
+        self.worker.progress.connect(
+            lambda text: self.status.setText(tr("Exporting… {step}", step=text))
+        )
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
 
@@ -80,8 +82,8 @@ class ExportDialog(QDialog):
         self.statuses = _checklist(statuses, {"accepted"})
         domains = [(domain_label(d), d) for d, _n in browse.domain_counts(project.db) if d]
         self.domains = _checklist(domains, {d for _, d in domains})
-        self.types = _checklist([(v, k) for k, v in ITYPES.items()], set(ITYPES))
-        self.langs = _checklist([("English", "en"), ("Chinese", "zh")], {"en", "zh"})
+        self.types = _checklist([(tr(v), k) for k, v in ITYPES.items()], set(ITYPES))
+        self.langs = _checklist([(tr("English"), "en"), (tr("Chinese"), "zh")], {"en", "zh"})
         self.val = QDoubleSpinBox(self)
         self.val.setRange(0.0, 0.5)
         self.val.setSingleStep(0.05)
@@ -90,27 +92,27 @@ class ExportDialog(QDialog):
         self.seed.setRange(0, 2**31 - 1)
         self.images = QComboBox(self)
         for text, value in IMAGE_MODES:
-            self.images.addItem(text, value)
-        self.multi_turn = QCheckBox("One multi-turn record per image", self)
+            self.images.addItem(tr(text), value)
+        self.multi_turn = QCheckBox(tr("One multi-turn record per image"), self)
         self.out = QLineEdit(self)
         self.out.setObjectName("exportFolder")
-        browse_button = QPushButton("Choose…", self)
+        browse_button = QPushButton(tr("Choose…"), self)
         browse_button.clicked.connect(self._choose_folder)
         out_row = QHBoxLayout()
         out_row.addWidget(self.out, 1)
         out_row.addWidget(browse_button)
 
         form = QFormLayout()
-        form.addRow("Format", self.format)
-        form.addRow("Instruction status", self.statuses)
-        form.addRow("Domains", self.domains)
-        form.addRow("Types", self.types)
-        form.addRow("Languages", self.langs)
-        form.addRow("Validation fraction", self.val)
-        form.addRow("Split seed", self.seed)
-        form.addRow("Images", self.images)
+        form.addRow(tr("Format"), self.format)
+        form.addRow(tr("Instruction status"), self.statuses)
+        form.addRow(tr("Domains"), self.domains)
+        form.addRow(tr("Types"), self.types)
+        form.addRow(tr("Languages"), self.langs)
+        form.addRow(tr("Validation fraction"), self.val)
+        form.addRow(tr("Split seed"), self.seed)
+        form.addRow(tr("Images"), self.images)
         form.addRow("", self.multi_turn)
-        form.addRow("Folder", out_row)
+        form.addRow(tr("Folder"), out_row)
 
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)
@@ -118,13 +120,13 @@ class ExportDialog(QDialog):
         self.status = QLabel(self)
         self.status.setObjectName("exportStatus")
         self.status.setWordWrap(True)
-        self.run_button = QPushButton("Export", self)
+        self.run_button = QPushButton(tr("Export"), self)
         self.run_button.setObjectName("runExport")
         self.run_button.clicked.connect(self.start)
-        self.open_button = QPushButton("Open folder", self)
+        self.open_button = QPushButton(tr("Open folder"), self)
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self.open_folder)
-        self.close_button = QPushButton("Close", self)
+        self.close_button = QPushButton(tr("Close"), self)
         self.close_button.clicked.connect(self.accept)
         bottom = QHBoxLayout()
         bottom.addStretch(1)
@@ -137,7 +139,9 @@ class ExportDialog(QDialog):
         layout.addLayout(bottom)
         if not self.format.count():
             self.run_button.setEnabled(False)
-            self.status.setText("Export is not available in this build (core.export is missing).")
+            self.status.setText(
+                tr("Export is not available in this build (core.export is missing).")
+            )
         self._suggest_folder()
         self.resize(560, 640)
 
@@ -148,7 +152,7 @@ class ExportDialog(QDialog):
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Export into", str(self.project.exports_dir)
+            self, tr("Export into"), str(self.project.exports_dir)
         )
         if folder:
             self.out.setText(folder)
@@ -171,13 +175,13 @@ class ExportDialog(QDialog):
     def start(self) -> None:
         out = self.out.text().strip()
         if not out:
-            self.status.setText("Choose a folder to export into.")
+            self.status.setText(tr("Choose a folder to export into."))
             return
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.open_button.setEnabled(False)
         self.bar.setVisible(True)
-        self.status.setText("Exporting…")
+        self.status.setText(tr("Exporting…"))
         self.worker.start(Path(out), self.options())
 
     def _finished(self, result) -> None:
@@ -189,7 +193,14 @@ class ExportDialog(QDialog):
         info = result.to_json()
         counts = info.get("counts", {})
         parts = ", ".join(f"{k}: {v}" for k, v in counts.items() if not isinstance(v, dict))
-        self.status.setText(f"Exported to {info['out']} ({info.get('files', 0)} files). {parts}")
+        self.status.setText(
+            tr(
+                "Exported to {folder} ({files} files). {counts}",
+                folder=info["out"],
+                files=info.get("files", 0),
+                counts=parts,
+            )
+        )
         self._suggest_folder()
         self.exported.emit(result)
 
@@ -197,7 +208,7 @@ class ExportDialog(QDialog):
         self.bar.setVisible(False)
         self.run_button.setEnabled(True)
         self.close_button.setEnabled(True)
-        self.status.setText(f"Export failed: {message}")
+        self.status.setText(tr("Export failed: {error}", error=message))
 
     def open_folder(self) -> None:
         if self.result is not None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models.image_list import MISSING, ROW_ROLE, THUMB_ROLE
-from desktop.strings import STATUS_COLORS, domain_label
+from desktop.strings import STATUS_COLORS, domain_label, tr, trn
 
 TILE = QSize(168, 190)
 THUMB_BOX = 152
@@ -66,7 +66,8 @@ class ThumbDelegate(QStyledItemDelegate):
         font = QFont(option.font)
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         painter.setFont(font)
-        label = f"{domain_label(row.domain)} · {row.n_items} item{'s' * (row.n_items != 1)}"
+        items = trn("{n} item", "{n} items", row.n_items)
+        label = f"{domain_label(row.domain)} · {items}"
         metrics = painter.fontMetrics()
         painter.drawText(
             text_rect,
@@ -110,7 +111,7 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(badge, 4, 4)
             painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "no caption")
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, tr("no caption"))
         painter.setPen(Qt.PenStyle.NoPen)
 
 

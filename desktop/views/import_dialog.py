@@ -24,9 +24,31 @@ from PySide6.QtWidgets import (
 )
 
 from core.store import browse
+from desktop.strings import tr, trn
 from desktop.workers.import_worker import ImportWorker
 
-IMAGE_FILTER = "Images and zip archives (*.jpg *.jpeg *.png *.webp *.gif *.bmp *.tif *.tiff *.zip);;All files (*)"
+PATTERNS = "*.jpg *.jpeg *.png *.webp *.gif *.bmp *.tif *.tiff *.zip"
+
+
+def describe_import(summary) -> str:
+    """The summary's counts in the interface language (core's describe() speaks English)."""
+    text = trn("Imported {n} image", "Imported {n} images", summary.imported)
+    if summary.domain:
+        text += tr(" into domain {domain}", domain=summary.domain)
+    text += tr(
+        ": {duplicates} exact duplicate(s), {near} near duplicate(s), {rejected} rejected",
+        duplicates=summary.duplicates,
+        near=summary.near_duplicates,
+        rejected=len(summary.rejected),
+    )
+    if summary.ignored:
+        text += tr(", {n} system file(s) ignored", n=summary.ignored)
+    if summary.rejected:
+        reasons: dict[str, int] = {}
+        for r in summary.rejected:
+            reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
+        text += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) + ")"
+    return text + tr(".")
 
 
 class ImportDialog(QDialog):
@@ -34,7 +56,7 @@ class ImportDialog(QDialog):
 
     def __init__(self, project, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Import images")
+        self.setWindowTitle(tr("Import images"))
         self.project = project
         self.summary = None
         self.worker = ImportWorker(project, self)
@@ -44,11 +66,11 @@ class ImportDialog(QDialog):
 
         self.paths = QListWidget(self)
         self.paths.setObjectName("importPaths")
-        add_folder = QPushButton("Add folder…", self)
+        add_folder = QPushButton(tr("Add folder…"), self)
         add_folder.clicked.connect(self._add_folder)
-        add_files = QPushButton("Add files or zip…", self)
+        add_files = QPushButton(tr("Add files or zip…"), self)
         add_files.clicked.connect(self._add_files)
-        remove = QPushButton("Remove", self)
+        remove = QPushButton(tr("Remove"), self)
         remove.clicked.connect(self._remove_selected)
         buttons = QHBoxLayout()
         for b in (add_folder, add_files, remove):
@@ -62,10 +84,12 @@ class ImportDialog(QDialog):
         for name, _n in browse.domain_counts(project.db):
             if name:
                 self.domain.addItem(name)
-        self.domain.lineEdit().setPlaceholderText("no domain (or type a new one)")
-        self.reference = QCheckBox("Keep files where they are (do not copy into the project)", self)
+        self.domain.lineEdit().setPlaceholderText(tr("no domain (or type a new one)"))
+        self.reference = QCheckBox(
+            tr("Keep files where they are (do not copy into the project)"), self
+        )
         form = QFormLayout()
-        form.addRow("Domain", self.domain)
+        form.addRow(tr("Domain"), self.domain)
         form.addRow("", self.reference)
 
         self.bar = QProgressBar(self)
@@ -75,16 +99,16 @@ class ImportDialog(QDialog):
         self.status.setWordWrap(True)
         self.rejected = QTableWidget(0, 3, self)
         self.rejected.setObjectName("rejectedTable")
-        self.rejected.setHorizontalHeaderLabels(["File", "Reason", "Detail"])
+        self.rejected.setHorizontalHeaderLabels([tr("File"), tr("Reason"), tr("Detail")])
         self.rejected.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.rejected.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.rejected.setVisible(False)
 
-        self.start_button = QPushButton("Import", self)
+        self.start_button = QPushButton(tr("Import"), self)
         self.start_button.setObjectName("startImport")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
-        self.close_button = QPushButton("Close", self)
+        self.close_button = QPushButton(tr("Close"), self)
         self.close_button.clicked.connect(self.accept)
         bottom = QHBoxLayout()
         bottom.addStretch(1)
@@ -93,7 +117,7 @@ class ImportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(
-            QLabel("Folders are searched recursively; zip archives are unpacked safely.")
+            QLabel(tr("Folders are searched recursively; zip archives are unpacked safely."))
         )
         layout.addWidget(self.paths)
         layout.addLayout(buttons)
@@ -118,13 +142,14 @@ class ImportDialog(QDialog):
             self.paths.takeItem(self.paths.row(item))
 
     def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images")
+        folder = QFileDialog.getExistingDirectory(self, tr("Add a folder of images"))
         if folder:
             self.add_paths([folder])
 
     def _add_files(self) -> None:
+        patterns = tr("Images and zip archives ({patterns});;All files (*)", patterns=PATTERNS)
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add images or zip archives", "", IMAGE_FILTER
+            self, tr("Add images or zip archives"), "", patterns
         )
         self.add_paths(files)
 
@@ -132,13 +157,13 @@ class ImportDialog(QDialog):
     def start(self) -> None:
         paths = [Path(self.paths.item(i).text()) for i in range(self.paths.count())]
         if not paths:
-            self.status.setText("Add at least one folder, file or zip archive.")
+            self.status.setText(tr("Add at least one folder, file or zip archive."))
             return
         self.start_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.bar.setVisible(True)
         self.bar.setRange(0, 0)
-        self.status.setText("Scanning…")
+        self.status.setText(tr("Scanning…"))
         self.worker.start(
             paths, self.domain.currentText().strip() or None, self.reference.isChecked()
         )
@@ -146,15 +171,15 @@ class ImportDialog(QDialog):
     def _progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        self.status.setText(f"Importing… {done:,} of {total:,} files")
+        self.status.setText(tr("Importing… {done:,} of {total:,} files", done=done, total=total))
 
     def _finished(self, summary) -> None:
         self.summary = summary
         self.start_button.setEnabled(True)
-        self.start_button.setText("Import more")
+        self.start_button.setText(tr("Import more"))
         self.close_button.setEnabled(True)
         self.bar.setVisible(False)
-        self.status.setText(summary.describe())
+        self.status.setText(describe_import(summary))
         rows = summary.to_json().get("rejected", [])
         self.rejected.setRowCount(len(rows))
         for r, entry in enumerate(rows):
@@ -170,7 +195,9 @@ class ImportDialog(QDialog):
         self.start_button.setEnabled(True)
         self.close_button.setEnabled(True)
         self.bar.setVisible(False)
-        self.status.setText(f"Import failed: {message}\nRows already written are kept.")
+        self.status.setText(
+            tr("Import failed: {error}\nRows already written are kept.", error=message)
+        )
 
     def reject(self) -> None:  # Escape / window close
         if not self.worker.running:

@@ -17,15 +17,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.store.browse import Instruction
-from desktop.strings import ITYPE_COLORS, STATUS_COLORS, label
+from desktop.strings import ITYPE_COLORS, N_, STATUS_COLORS, label, tr
 from desktop.views.fields import FieldEdit
 
 LETTERS = "ABCD"
 CURRENT_BORDER = "#2f7fd8"
 DECISION_BUTTONS = [
-    ("accepted", "✓ Accept", "A"),
-    ("rejected", "✗ Reject", "R"),
-    ("needs_fix", "⚑ Fix", "X"),
+    ("accepted", N_("✓ Accept"), "A"),
+    ("rejected", N_("✗ Reject"), "R"),
+    ("needs_fix", N_("⚑ Fix"), "X"),
 ]
 
 
@@ -57,8 +57,10 @@ class InstructionCard(QFrame):
         self.buttons: dict[str, QToolButton] = {}
         for status, text, key in DECISION_BUTTONS:
             button = QToolButton(self)
-            button.setText(text)
-            button.setToolTip(f"{label('status', status)} this item ({key})")
+            button.setText(tr(text))
+            button.setToolTip(
+                tr("Mark this item as {status} ({key})", status=label("status", status), key=key)
+            )
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, s=status: self.decided.emit(self.item.id, s))
@@ -68,7 +70,7 @@ class InstructionCard(QFrame):
 
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
-        self.question = self._field(grid, 0, "Q", "question", item.question)
+        self.question = self._field(grid, 0, tr("Q"), "question", item.question)
         self.options: list[FieldEdit] = []
         self.option_tags: list[QLabel] = []
         if item.itype == "multiple_choice":
@@ -79,7 +81,7 @@ class InstructionCard(QFrame):
                 edit.committed.connect(lambda _t: self._options_committed())
                 self.options.append(edit)
         lines = 6 if item.itype == "long_vqa" else 1
-        self.answer = self._field(grid, 5, "Ans", "answer", item.answer, min_lines=lines)
+        self.answer = self._field(grid, 5, tr("Ans"), "answer", item.answer, min_lines=lines)
         layout.addLayout(grid)
 
         self.notes = QLabel(self)
@@ -134,7 +136,7 @@ class InstructionCard(QFrame):
             tag.setText(f"<b style='color:#3c9a5f'>{letter} ✓</b>" if right else f"<b>{letter}</b>")
         color = ITYPE_COLORS.get(item.itype, "#777")
         status_color = STATUS_COLORS.get(item.status, "#777")
-        round_text = f" · round {item.round}" if item.round else ""
+        round_text = tr(" · round {n}", n=item.round) if item.round else ""
         header = (
             f"{chip(label('itype', item.itype), color)} "
             f"<span style='color:#777'>#{item.id} · {item.lang} · {item.origin}{round_text}</span> "
@@ -160,12 +162,11 @@ class InstructionCard(QFrame):
                 f"{html.escape(detail)}</span>"
             )
         if item.verify_agree is False:
-            lines.append(
-                "<span style='color:#d97a00'>≠ the verifier answered "
-                f"<b>{html.escape(item.verify_answer or '?')}</b> (disagrees)</span>"
-            )
+            answer = f"<b>{html.escape(item.verify_answer or '?')}</b>"
+            said = tr("≠ the verifier answered {answer} (disagrees)", answer=answer)
+            lines.append(f"<span style='color:#d97a00'>{said}</span>")
         elif item.verify_agree:
-            lines.append("<span style='color:#3c9a5f'>✓ the verifier agrees</span>")
+            lines.append(f"<span style='color:#3c9a5f'>{tr('✓ the verifier agrees')}</span>")
         return "<br>".join(lines)
 
     def set_current(self, current: bool) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.store.browse import Instruction
-from desktop.strings import ITYPES, label
+from desktop.strings import ITYPES, label, tr
 from desktop.views.fields import FieldEdit
 from desktop.views.instruction_card import InstructionCard
 
@@ -61,7 +61,7 @@ class InstructionList(QWidget):
                 card.hide()
                 card.deleteLater()
         if not items:
-            self.box.addWidget(QLabel("<i>No instructions for this image yet.</i>", self))
+            self.box.addWidget(QLabel(f"<i>{tr('No instructions for this image yet.')}</i>", self))
         ids = [c.item.id for c in self.cards]
         self.set_current(ids.index(keep) if keep in ids else (0 if self.cards else -1))
 

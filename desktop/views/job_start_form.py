@@ -20,21 +20,22 @@ from PySide6.QtWidgets import (
 from core.errors import StudioError
 from core.pipeline.common import StageOptions
 from desktop.models.job_plan import STAGE_ORDER, Scope
+from desktop.strings import N_, tr
 
 STAGE_TITLES = {
-    "ocr": "OCR (text in the image)",
-    "caption": "Caption",
-    "generate": "Generate instructions",
-    "check": "Check (rules, no model)",
-    "verify": "Verify answers",
-    "expand": "Expand (rephrase / translate)",
+    "ocr": N_("OCR (text in the image)"),
+    "caption": N_("Caption"),
+    "generate": N_("Generate instructions"),
+    "check": N_("Check (rules, no model)"),
+    "verify": N_("Verify answers"),
+    "expand": N_("Expand (rephrase / translate)"),
 }
-# scope choice -> (title, how the panel gets its Scope)
+# scope choice -> its title (current_scope() turns the choice into a Scope)
 SCOPES = {
-    "selection": "Selected image",
-    "shown": "Images shown in the grid",
-    "domain": "A domain",
-    "all": "Everything",
+    "selection": N_("Selected image"),
+    "shown": N_("Images shown in the grid"),
+    "domain": N_("A domain"),
+    "all": N_("Everything"),
 }
 # Options that only mean something for one stage: shown for that stage, hidden otherwise.
 STAGE_ONLY = {"expand": ("mode",), "ocr": ("ocr_engine",)}
@@ -55,31 +56,31 @@ class JobStartForm(QWidget):
         self.threads: int | None = None  # embedded OCR threads (None: the engine decides)
         self.stage = QComboBox(objectName="jobStage")
         for name in STAGE_ORDER:
-            self.stage.addItem(STAGE_TITLES[name], name)
+            self.stage.addItem(tr(STAGE_TITLES[name]), name)
         self.scope = QComboBox(objectName="jobScope")
         for key, title in SCOPES.items():
-            self.scope.addItem(title, key)
+            self.scope.addItem(tr(title), key)
         self.domain = QComboBox(objectName="jobDomain")
         self.backend = QComboBox(objectName="jobBackend")
         self.lang = QComboBox(objectName="jobLang")
-        self.lang.addItem("English", "en")
-        self.lang.addItem("Chinese", "zh")
+        self.lang.addItem(tr("English"), "en")
+        self.lang.addItem(tr("Chinese"), "zh")
         self.mode = QComboBox(objectName="jobMode")
-        self.mode.addItem("Rephrase questions", "rephrase")
-        self.mode.addItem("Translate EN ⇄ ZH", "translate")
+        self.mode.addItem(tr("Rephrase questions"), "rephrase")
+        self.mode.addItem(tr("Translate EN ⇄ ZH"), "translate")
         self.ocr_engine = QComboBox(objectName="jobOcrEngine")
-        self.ocr_engine.addItem("Embedded (RapidOCR)", "rapidocr")
-        self.ocr_engine.addItem("The vision model", "vlm")
+        self.ocr_engine.addItem(tr("Embedded (RapidOCR)"), "rapidocr")
+        self.ocr_engine.addItem(tr("The vision model"), "vlm")
         self.limit = QSpinBox(objectName="jobLimit")
         self.limit.setRange(0, 10_000_000)
-        self.limit.setSpecialValueText("no limit")
+        self.limit.setSpecialValueText(tr("no limit"))
         self.budget = QDoubleSpinBox(objectName="jobBudget")
         self.budget.setRange(0, 100_000)
         self.budget.setDecimals(4)
         self.budget.setPrefix("$ ")
-        self.budget.setSpecialValueText("no budget")
-        self.force = QCheckBox("Redo items that already have a result")
-        self.start_button = QPushButton("Start", objectName="startJob")
+        self.budget.setSpecialValueText(tr("no budget"))
+        self.force = QCheckBox(tr("Redo items that already have a result"))
+        self.start_button = QPushButton(tr("Start"), objectName="startJob")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.request_start)
 
@@ -90,17 +91,17 @@ class JobStartForm(QWidget):
         what.addWidget(self.stage, 2)
         what.addWidget(self.lang, 1)
         limits = QHBoxLayout()
-        limits.addWidget(QLabel("Limit"))
+        limits.addWidget(QLabel(tr("Limit")))
         limits.addWidget(self.limit)
-        limits.addWidget(QLabel("Budget"))
+        limits.addWidget(QLabel(tr("Budget")))
         limits.addWidget(self.budget)
         form = QFormLayout(self)
-        form.addRow("Stage", what)
-        form.addRow("Run on", where)
-        form.addRow("Backend", self.backend)
+        form.addRow(tr("Stage"), what)
+        form.addRow(tr("Run on"), where)
+        form.addRow(tr("Backend"), self.backend)
         self._rows = {
-            "mode": (QLabel("Expand"), self.mode),
-            "ocr_engine": (QLabel("OCR engine"), self.ocr_engine),
+            "mode": (QLabel(tr("Expand")), self.mode),
+            "ocr_engine": (QLabel(tr("OCR engine")), self.ocr_engine),
         }
         for label, field in self._rows.values():
             form.addRow(label, field)
@@ -124,7 +125,7 @@ class JobStartForm(QWidget):
         current = self.backend.currentData()
         self.backend.clear()
         if not names:
-            self.backend.addItem("(none: add one in Tools > Settings)", None)
+            self.backend.addItem(tr("(none: add one in Tools > Settings)"), None)
         for name in names:
             self.backend.addItem(name, name)
         index = self.backend.findData(current)
@@ -175,7 +176,9 @@ class JobStartForm(QWidget):
         if kind == "shown":
             ids = tuple(self.shown())
             if not ids:
-                raise StudioError("the grid shows no images: clear the filters or pick a domain")
+                raise StudioError(
+                    tr("the grid shows no images: clear the filters or pick a domain")
+                )
             return Scope("images", ids)
         if kind == "domain":
             return Scope("domain", domain=self.domain.currentText() or None)

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models.jobs_model import JobRow
+from desktop.strings import N_, tr, trn
 
-FAILURE_COLUMNS = ("Item", "Attempts", "Reason", "Error")
+FAILURE_COLUMNS = (N_("Item"), N_("Attempts"), N_("Reason"), N_("Error"))
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -44,7 +45,7 @@ class FailuresTable(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(0, len(FAILURE_COLUMNS), parent)
         self.setObjectName("failuresTable")
-        self.setHorizontalHeaderLabels(FAILURE_COLUMNS)
+        self.setHorizontalHeaderLabels([tr(c) for c in FAILURE_COLUMNS])
         self.verticalHeader().hide()
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.horizontalHeader().setStretchLastSection(True)
@@ -70,12 +71,14 @@ def direct_count(summary: dict) -> int:
 
 def describe_direct(summary: dict) -> str:
     if summary.get("status") == "failed":
-        return f"failed: {summary.get('error')}"
+        return tr("failed: {error}", error=summary.get("error"))
     if summary.get("status") == "cancelled":
-        return "cancelled"
+        return tr("cancelled")
     if "checked" in summary:
-        return (f"{summary['checked']} items checked on {summary['images']} images, "
-                f"{summary['flagged']} flagged")  # fmt: skip
+        images = trn("{n:,} image", "{n:,} images", summary["images"])
+        return tr("{checked:,} items checked on {images}, {flagged:,} flagged",
+                  checked=summary["checked"], images=images, flagged=summary["flagged"])  # fmt: skip
     fails = len(summary.get("failed") or [])
-    return (f"{summary.get('images', 0)} images read, {summary.get('with_text', 0)} with text"
-            + (f", {fails} failed" if fails else ""))  # fmt: skip
+    text = tr("{images:,} images read, {with_text:,} with text",
+              images=summary.get("images", 0), with_text=summary.get("with_text", 0))  # fmt: skip
+    return text + (tr(", {n} failed", n=fails) if fails else "")

@@ -22,8 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.jobs_model import PROGRESS_COLUMN, JobRow, JobsModel, row_from_stored
+from desktop.models.jobs_model import (
+    PROGRESS_COLUMN,
+    JobRow,
+    JobsModel,
+    row_from_stored,
+    skipped_text,
+    stage_text,
+    status_text,
+)
 from desktop.panels import MenuAction, Panel, register_action, register_panel
+from desktop.strings import N_, tr
 from desktop.views.job_start_form import JobStartForm
 from desktop.views.job_widgets import FailuresTable, ProgressDelegate, describe_direct, direct_count
 from desktop.workers.job_worker import JobWorker
@@ -59,14 +68,14 @@ class JobsPanel(QWidget):
 
         self.bar = QProgressBar(objectName="jobProgress")
         self.summary = QLabel(objectName="jobSummary", wordWrap=True)
-        self.pause_button = QPushButton("Pause", objectName="pauseJob")
-        self.resume_button = QPushButton("Resume", objectName="resumeJob")
-        self.stop_button = QPushButton("Stop", objectName="stopJob")
-        self.stop_button.setToolTip("Finish the requests on the wire; the rest stays pending")
-        self.cancel_button = QPushButton("Cancel", objectName="cancelJob")
-        self.cancel_button.setToolTip("Abort now; unfinished items go back to pending")
-        self.retry_button = QPushButton("Retry failed", objectName="retryJob")
-        self.refresh_button = QPushButton("Refresh", objectName="refreshJobs")
+        self.pause_button = QPushButton(tr("Pause"), objectName="pauseJob")
+        self.resume_button = QPushButton(tr("Resume"), objectName="resumeJob")
+        self.stop_button = QPushButton(tr("Stop"), objectName="stopJob")
+        self.stop_button.setToolTip(tr("Finish the requests on the wire; the rest stays pending"))
+        self.cancel_button = QPushButton(tr("Cancel"), objectName="cancelJob")
+        self.cancel_button.setToolTip(tr("Abort now; unfinished items go back to pending"))
+        self.retry_button = QPushButton(tr("Retry failed"), objectName="retryJob")
+        self.refresh_button = QPushButton(tr("Refresh"), objectName="refreshJobs")
         for button, slot in (
             (self.pause_button, self.pause),
             (self.resume_button, self.resume),
@@ -94,7 +103,7 @@ class JobsPanel(QWidget):
         self._update_buttons()
 
     def _layout(self) -> None:
-        start_box = QGroupBox("Start a job")
+        start_box = QGroupBox(tr("Start a job"))
         QVBoxLayout(start_box).addWidget(self.form)
         buttons = QHBoxLayout()
         for b in (self.pause_button, self.resume_button, self.stop_button, self.cancel_button,
@@ -109,7 +118,7 @@ class JobsPanel(QWidget):
         jobs_layout.addWidget(self.bar)
         jobs_layout.addWidget(self.summary)
         jobs_layout.addLayout(buttons)
-        fail_box = QGroupBox("Failed items of the selected job")
+        fail_box = QGroupBox(tr("Failed items of the selected job"))
         QVBoxLayout(fail_box).addWidget(self.failures)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(jobs)
@@ -155,7 +164,9 @@ class JobsPanel(QWidget):
 
             return [row_from_stored(j, js.job_usage(db, j["id"])) for j in js.list_jobs(db)]
 
-        self.reader.submit(read, self._stored, lambda e: self.say(f"cannot list jobs: {e}"))
+        self.reader.submit(
+            read, self._stored, lambda e: self.say(tr("cannot list jobs: {error}", error=e))
+        )
 
     def _stored(self, rows: list[JobRow]) -> None:
         self.model.set_stored(rows, set(self.worker.live))
@@ -184,9 +195,17 @@ class JobsPanel(QWidget):
         row.scope = info.get("scope") or row.scope
         self.model.upsert(row)
         self.select(job_id)
-        skipped = {k: v for k, v in (info.get("skipped") or {}).items() if v}
-        note = f" (skipped: {', '.join(f'{k} {v}' for k, v in skipped.items())})" if skipped else ""
-        self.say(f"Job {job_id} started: {row.stage} on {row.scope}{note}")
+        skipped = skipped_text(info.get("skipped") or {}, sep=" ")
+        note = tr(" (skipped: {what})", what=skipped) if skipped else ""
+        self.say(
+            tr(
+                "Job {id} started: {stage} on {scope}{note}",
+                id=job_id,
+                stage=stage_text(row.stage),
+                scope=row.scope,
+                note=note,
+            )
+        )
 
     def _event(self, ev) -> None:
         i = self.model.apply_event(ev)
@@ -203,9 +222,9 @@ class JobsPanel(QWidget):
         if row is not None:
             row.in_flight, row.eta_s = 0, None
             self.model.changed(self.model.row_of(job_id))
-        status = final.status if final is not None else "failed"
+        status = status_text(final.status if final is not None else "failed")
         self.say(
-            f"Job {job_id} ended: {status}"
+            tr("Job {id} ended: {status}", id=job_id, status=status)
             + (f" ({final.message})" if final and final.message else "")
         )
         self.reload()
@@ -214,8 +233,11 @@ class JobsPanel(QWidget):
         self.jobFinished.emit(job_id)
 
     def _nothing_to_do(self, stage: str, skipped: dict) -> None:
-        done = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in skipped.items() if v)
-        self.say(f"Nothing to do for {stage}" + (f" ({done})" if done else ""))
+        done = skipped_text(skipped)
+        self.say(
+            tr("Nothing to do for {stage}", stage=stage_text(stage))
+            + (f" ({done})" if done else "")
+        )
 
     def _direct_started(self, key: str, stage: str) -> None:
         self.model.upsert(JobRow(key, stage, scope="", status="running", direct=True))
@@ -240,13 +262,13 @@ class JobsPanel(QWidget):
             self.model.changed(self.model.row_of(key))
             if key == self.current_key:
                 self._show_row(row)
-        self.say(f"{summary.get('stage', key)}: {describe_direct(summary)}")
+        self.say(f"{stage_text(summary.get('stage', key))}: {describe_direct(summary)}")
         self._update_buttons()
         self.jobFinished.emit(-1)
 
     # actions -----------------------------------------------------------------------------
     def start(self, stage, opts, scope, backend) -> None:
-        self.say(f"Planning {stage} on {scope.label()}…")
+        self.say(tr("Planning {stage} on {scope}…", stage=stage_text(stage), scope=scope.label()))
         self.worker.start(stage, opts, scope, backend)
 
     def selected(self) -> JobRow | None:
@@ -266,11 +288,11 @@ class JobsPanel(QWidget):
             backend = self.form.backend.currentData() or row.backend
             if row.status == "budget":  # it spent its budget: go on under the form's budget
                 budget = self.form.options().budget_usd
-                shown = f"${budget:.4f}" if budget else "no budget"
-                self.say(f"Resuming job {row.key} with {shown}…")
+                shown = f"${budget:.4f}" if budget else tr("no budget")
+                self.say(tr("Resuming job {id} with {budget}…", id=row.key, budget=shown))
                 self.worker.resume_job(row.key, backend, budget_usd=budget, new_budget=True)
                 return
-            self.say(f"Resuming job {row.key}…")
+            self.say(tr("Resuming job {id}…", id=row.key))
             self.worker.resume_job(row.key, backend)
 
     def stop(self) -> None:
@@ -290,7 +312,7 @@ class JobsPanel(QWidget):
         row = self.selected()
         if row is None or row.direct or self.worker.is_live(row.key) or not row.failed:
             return
-        self.say(f"Retrying the {row.failed} failed item(s) of job {row.key}…")
+        self.say(tr("Retrying the {n} failed item(s) of job {id}…", n=row.failed, id=row.key))
         self.failures.setRowCount(0)
         self.worker.resume_job(row.key, self.form.backend.currentData() or row.backend, retry=True)
 
@@ -323,7 +345,7 @@ class JobsPanel(QWidget):
     def _show_row(self, row: JobRow) -> None:
         self.bar.setRange(0, max(1, row.total))
         self.bar.setValue(min(row.total, row.done + row.failed))
-        self.bar.setFormat(f"{row.stage} — {row.status} — %p%")
+        self.bar.setFormat(f"{stage_text(row.stage)} — {status_text(row.status)} — %p%")
         self.summary.setText(row.summary())
 
     def _update_buttons(self) -> None:
@@ -356,27 +378,7 @@ def _selected_ids(window) -> list[int]:
     return [current] if current is not None else []
 
 
-def _ensure_actions(window) -> None:
-    """MainWindow builds its menus before it imports PANEL_MODULES, so actions registered by
-    those modules (View > Jobs, Tools > Settings…) would be missing: add the absent ones.
-    Harmless once the window imports the modules first (nothing is added twice)."""
-    from PySide6.QtGui import QAction, QKeySequence
-
-    from desktop import panels
-
-    for extra in sorted(panels.ACTIONS, key=lambda a: a.order):
-        menu = window.menu(extra.menu)
-        if any(a.text() == extra.text for a in menu.actions()):
-            continue
-        action = QAction(extra.text, window)
-        if extra.shortcut:
-            action.setShortcut(QKeySequence(extra.shortcut))
-        action.triggered.connect(lambda _c=False, run=extra.run: run(window))
-        menu.addAction(action)
-
-
 def _factory(window) -> JobsPanel:
-    _ensure_actions(window)
     panel = JobsPanel(
         window.project,
         selection=lambda: _selected_ids(window),
@@ -391,5 +393,5 @@ def _show_jobs(window) -> None:
     window.show_panel("jobs")
 
 
-register_panel(Panel("jobs", "Jobs", _factory, area="tab", order=40))
-register_action(MenuAction("View", "Jobs", _show_jobs, shortcut="Ctrl+J", order=40))
+register_panel(Panel("jobs", N_("Jobs"), _factory, area="tab", order=40))
+register_action(MenuAction("View", N_("Jobs"), _show_jobs, shortcut="Ctrl+J", order=40))

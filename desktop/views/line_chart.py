@@ -9,10 +9,13 @@ keeps its spikes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from desktop.strings import tr
 
 PALETTE = ("#2f6fb0", "#d9822b", "#3c9a5f", "#c8463d", "#8e5fb5", "#7f7f7f", "#b8a22a", "#2aa6b8")
 
@@ -44,10 +47,18 @@ def format_tick(v: float) -> str:
 class LineChart(QWidget):
     MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 56, 12, 26, 24
 
-    def __init__(self, title: str, parent=None, x_label: str = "step"):
+    def __init__(
+        self,
+        title: str,
+        parent=None,
+        x_label: str = "step",
+        x_format: Callable[[float], str] = format_tick,
+        y_format: Callable[[float], str] = format_tick,
+    ):
         super().__init__(parent)
         self.title = title
         self.x_label = x_label
+        self.x_format, self.y_format = x_format, y_format  # tick labels (dates, money)
         self.series: dict[str, tuple[list[tuple[float, float]], str]] = {}
         self.setMinimumSize(220, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -106,7 +117,7 @@ class LineChart(QWidget):
         bounds = self._bounds()
         if bounds is None:
             p.setPen(pal.placeholderText().color())
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No data yet")
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, tr("No data yet"))
             return
         x0, x1, y0, y1 = bounds
 
@@ -122,7 +133,7 @@ class LineChart(QWidget):
             p.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
             p.drawLine(QPointF(plot.left(), pt.y()), QPointF(plot.right(), pt.y()))
             p.setPen(text)
-            label = format_tick(ty)
+            label = self.y_format(ty)
             p.drawText(
                 QRectF(0, pt.y() - 8, self.MARGIN_L - 6, 16),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -131,7 +142,7 @@ class LineChart(QWidget):
         for tx in nice_ticks(x0, x1, max(2, int(plot.width() // 80))):
             pt = to_px(tx, y0)
             p.setPen(text)
-            label = format_tick(tx)
+            label = self.x_format(tx)
             w = metrics.horizontalAdvance(label) + 4
             p.drawText(
                 QRectF(pt.x() - w / 2, plot.bottom() + 3, w, 16),

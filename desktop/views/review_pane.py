@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.store import browse, review
 from desktop.models.edits import EditHistory
-from desktop.strings import STATUS_COLORS, domain_label, label
+from desktop.strings import N_, STATUS_COLORS, domain_label, label, tr
 from desktop.views.caption_editor import CaptionEditor
 from desktop.views.image_viewer import ImageViewer
 from desktop.views.instruction_card import InstructionCard, chip
@@ -33,10 +33,11 @@ FULL_IMAGE_BOX = 4096  # decode larger pictures scaled to this, to bound memory
 # builds the pane once, for the image it stops on (commands load a pending image at once).
 PANE_DELAY_MS = 15
 IMAGE_DECISIONS = [
-    ("accepted", "Accept image"),
-    ("rejected", "Reject image"),
-    ("needs_fix", "Needs fix"),
+    ("accepted", N_("Accept image")),
+    ("rejected", N_("Reject image")),
+    ("needs_fix", N_("Needs fix")),
 ]
+FIELD_NAMES = {"question": N_("question"), "options": N_("options"), "answer": N_("answer")}
 
 
 class ReviewPane(QWidget):
@@ -67,7 +68,7 @@ class ReviewPane(QWidget):
         bar = QHBoxLayout()
         self.image_buttons: dict[str, QPushButton] = {}
         for status, text in IMAGE_DECISIONS:
-            button = QPushButton(text, body)
+            button = QPushButton(tr(text), body)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, s=status: self.decide_image(s))
             self.image_buttons[status] = button
@@ -156,8 +157,8 @@ class ReviewPane(QWidget):
         if image_id is None:
             self.items.clear()
             self.detail = None
-            self.viewer.clear("No image selected")
-            self.info.setText("<i>Pick an image in the grid.</i>")
+            self.viewer.clear(tr("No image selected"))
+            self.info.setText(f"<i>{tr('Pick an image in the grid.')}</i>")
             self.caption.set_versions([])
             self._enable(False)
             return
@@ -165,7 +166,7 @@ class ReviewPane(QWidget):
         self.detail = browse.image_detail(self.project.db, image_id)
         if self.detail is None:
             self.items.clear()
-            self.viewer.clear("This image is no longer in the project")
+            self.viewer.clear(tr("This image is no longer in the project"))
             return
         self._load_picture(self.detail)
         self.refresh(keep_typing=False, detail=self.detail)
@@ -181,7 +182,7 @@ class ReviewPane(QWidget):
         if thumb is not None:
             self.viewer.show_image(thumb, provisional=True)
         else:
-            self.viewer.show_image(None, "Loading…")
+            self.viewer.show_image(None, tr("Loading…"))
         path = self.project.resolve_media(d.storage, d.path)
         generation = self._generation
 
@@ -194,7 +195,7 @@ class ReviewPane(QWidget):
             if image is None or generation != self._generation:
                 return
             if image.isNull():
-                self.viewer.show_image(None, f"Cannot read the image file:\n{path}")
+                self.viewer.show_image(None, tr("Cannot read the image file:\n{path}", path=path))
             else:
                 self.viewer.show_image(image)
 
@@ -216,7 +217,7 @@ class ReviewPane(QWidget):
         size = f"{d.width}×{d.height}" if d.width else ""
         title = f" · {d.title}" if d.title else ""
         self.info.setText(
-            f"<b>Image #{d.id}</b> · {domain_label(d.domain)} · {size} {d.format or ''}{title} "
+            f"<b>{tr('Image #{id}', id=d.id)}</b> · {domain_label(d.domain)} · {size} {d.format or ''}{title} "
             f"{chip(label('status', d.status), STATUS_COLORS.get(d.status, '#777'))}"
         )
         for status, button in self.image_buttons.items():
@@ -238,14 +239,14 @@ class ReviewPane(QWidget):
         self.sync()
         iid = self.current_item_id()
         if iid is None:
-            self.message.emit("No instruction selected")
+            self.message.emit(tr("No instruction selected"))
             return
         if self._decide_item(iid, status):
             self.next_item(1)
 
     def _decide_item(self, iid: int, status: str) -> bool:
         return self.history.run(
-            f"{label('status', status)} item #{iid}",
+            tr("{status}: item #{id}", status=label("status", status), id=iid),
             [self.image_id],
             lambda: review.set_instruction_status(self.project.db, [iid], status),
         )
@@ -257,7 +258,7 @@ class ReviewPane(QWidget):
         self.commit_pending()
         image_id = self.image_id
         ok = self.history.run(
-            f"{label('status', status)} image #{image_id}",
+            tr("{status}: image #{id}", status=label("status", status), id=image_id),
             [image_id],
             lambda: review.set_image_status(self.project.db, image_id, status),
         )
@@ -266,7 +267,7 @@ class ReviewPane(QWidget):
 
     def _edit_item(self, iid: int, field: str, value) -> None:
         ok = self.history.run(
-            f"Edit {field} of item #{iid}",
+            tr("Edit {field} of item #{id}", field=tr(FIELD_NAMES.get(field, field)), id=iid),
             [self.image_id],
             lambda: review.edit_instruction(self.project.db, iid, field, value),
         )
@@ -278,7 +279,7 @@ class ReviewPane(QWidget):
         if image_id is None:
             return
         ok = self.history.run(
-            f"Edit caption of image #{image_id}",
+            tr("Edit caption of image #{id}", id=image_id),
             [image_id],
             lambda: review.save_caption(self.project.db, image_id, text),
         )
@@ -288,7 +289,7 @@ class ReviewPane(QWidget):
     def _restore_caption(self, caption_id: int) -> None:
         image_id = self.image_id
         self.history.run(
-            f"Restore caption of image #{image_id}",
+            tr("Restore caption of image #{id}", id=image_id),
             [image_id],
             lambda: review.make_caption_current(self.project.db, image_id, caption_id),
         )
@@ -310,6 +311,6 @@ class ReviewPane(QWidget):
             self._refresh_timer.start()  # after the current event: never inside a focus-out
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(f"Not saved: {text}")
+        self.error.setText(tr("Not saved: {error}", error=text))
         self.error.show()
-        self.message.emit(f"Not saved: {text}")
+        self.message.emit(tr("Not saved: {error}", error=text))

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models.run_metrics import RunInfo, RunMetrics, list_runs
+from desktop.strings import N_, tr
 from desktop.views.line_chart import PALETTE, LineChart
 from desktop.views.run_monitor import STATE_TEXT
 from desktop.workers.tasks import TaskRunner
 
-COLUMNS = ("Run", "State", "Model", "Steps", "Final loss", "Acc. before", "Acc. after", "Δ")
+COLUMNS = (N_("Run"), N_("State"), N_("Model"), N_("Steps"), N_("Final loss"),
+           N_("Acc. before"), N_("Acc. after"), "Δ")  # fmt: skip
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -56,7 +58,7 @@ class RunCompare(QWidget):
         self._pending = False
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runsTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -69,12 +71,12 @@ class RunCompare(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._overlay)
         self.table.itemDoubleClicked.connect(self._activated)
-        self.chart = LineChart("Training loss of the selected runs")
+        self.chart = LineChart(tr("Training loss of the selected runs"))
         self.summary = QLabel()
         self.summary.setObjectName("runsSummary")
-        refresh = QPushButton("Refresh")
+        refresh = QPushButton(tr("Refresh"))
         refresh.clicked.connect(self.refresh)
-        show = QPushButton("Show in Run tab")
+        show = QPushButton(tr("Show in Run tab"))
         show.clicked.connect(self._show_selected)
         head = QHBoxLayout()
         head.addWidget(self.summary, 1)
@@ -93,14 +95,14 @@ class RunCompare(QWidget):
             self._pending = True  # one more pass after this one, for what changed meanwhile
             return
         runs_dir = self.runs_dir
-        self.summary.setText("Reading runs…")
+        self.summary.setText(tr("Reading runs…"))
         self.runner.submit(lambda _report: list_runs(runs_dir), self._loaded, self._failed)
 
     def busy(self) -> bool:
         return self.runner.busy()
 
     def _failed(self, exc: BaseException) -> None:
-        self.summary.setText(f"Could not read the runs: {exc}")
+        self.summary.setText(tr("Could not read the runs: {error}", error=exc))
 
     def _loaded(self, runs: list[RunInfo]) -> None:
         known = {r.path for r in self.runs}
@@ -116,7 +118,7 @@ class RunCompare(QWidget):
             total = run.metrics.total_steps
             cells = (
                 (run.name, -run.started),
-                (STATE_TEXT.get(run.state, run.state), run.state),
+                (tr(STATE_TEXT.get(run.state, run.state)), run.state),
                 (Path(run.model).name if run.model else "—", run.model or ""),
                 (f"{run.metrics.step} / {total}" if total else "—", run.metrics.step),
                 (
@@ -125,7 +127,7 @@ class RunCompare(QWidget):
                 ),
                 (_pct(before), before),
                 (_pct(after), after),
-                (f"{delta * 100:+.1f} pt" if delta is not None else "—", delta),
+                (tr("{points:+.1f} pt", points=delta * 100) if delta is not None else "—", delta),
             )
             for col, (text, key) in enumerate(cells):
                 item = _Item(text)
@@ -137,7 +139,7 @@ class RunCompare(QWidget):
                     item.setToolTip(run.model)
                 self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
-        self.summary.setText(f"{len(runs)} run(s) in {self.runs_dir}")
+        self.summary.setText(tr("{n} run(s) in {folder}", n=len(runs), folder=self.runs_dir))
         self.table.blockSignals(True)
         self.select([r for r in runs if r.path in selected] if selected else runs[:3])
         self.table.blockSignals(False)

@@ -30,6 +30,7 @@ from desktop.models.run_metrics import (
     effective_state,
     read_status,
 )
+from desktop.strings import N_, tr
 from desktop.views.line_chart import LineChart
 
 STATE_COLORS = {
@@ -42,7 +43,16 @@ STATE_COLORS = {
     "interrupted": "#c77700",
     "new": "#6b6b6b",
 }
-STATE_TEXT = {"new": "not started", "interrupted": "interrupted (process gone)"}
+STATE_TEXT = {
+    "new": N_("not started"),
+    "starting": N_("starting"),
+    "running": N_("running"),
+    "evaluating": N_("evaluating"),
+    "merging": N_("merging"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted (process gone)"),
+}
 LOG_LINES = 2000  # the log view keeps this many lines; older ones scroll away for good
 LOG_ATTACH_BYTES = 64 << 10
 
@@ -67,17 +77,19 @@ def format_accuracy(ev: dict | None) -> str:
         return ""
     before = (ev.get("before") or {}).get("overall", {}).get("accuracy")
     after = (ev.get("after") or {}).get("overall", {}).get("accuracy")
-    text = "Held-out accuracy: "
+    text = tr("Held-out accuracy: ")
     if isinstance(before, int | float):
-        text += f"before {before:.1%} → "
-    text += f"after {_num(after, '.1%')}"
+        text += tr("before {acc} → ", acc=f"{before:.1%}")
+    text += tr("after {acc}", acc=_num(after, ".1%"))
     if isinstance(before, int | float) and isinstance(after, int | float):
-        text += f" ({(after - before) * 100:+.1f} points)"
+        text += tr(" ({points:+.1f} points)", points=(after - before) * 100)
     kinds = []
-    for kind, label in (("multiple_choice", "MC"), ("judgement", "yes/no"), ("short_vqa", "VQA")):
+    for kind, label in (("multiple_choice", N_("MC")), ("judgement", N_("yes/no")),
+                        ("short_vqa", N_("VQA"))):  # fmt: skip
         block = (ev.get("after") or {}).get(kind) or {}
         if block.get("n"):
-            kinds.append(f"{label} {block['accuracy']:.0%} of {block['n']}")
+            acc = f"{block['accuracy']:.0%}"
+            kinds.append(tr("{kind} {acc} of {n}", kind=tr(label), acc=acc, n=block["n"]))
     return text + (f"   [{', '.join(kinds)}]" if kinds else "")
 
 
@@ -85,14 +97,14 @@ class RunMonitor(QWidget):
     stateChanged = Signal(str)
 
     STATS = (
-        ("loss", "Loss"),
-        ("lr", "Learning rate"),
-        ("tokens_per_s", "Tokens/s"),
-        ("samples_per_s", "Samples/s"),
-        ("elapsed", "Elapsed"),
-        ("eta", "ETA"),
-        ("gpu", "GPU memory"),
-        ("epoch", "Epoch"),
+        ("loss", N_("Loss")),
+        ("lr", N_("Learning rate")),
+        ("tokens_per_s", N_("Tokens/s")),
+        ("samples_per_s", N_("Samples/s")),
+        ("elapsed", N_("Elapsed")),
+        ("eta", N_("ETA")),
+        ("gpu", N_("GPU memory")),
+        ("epoch", N_("Epoch")),
     )
 
     def __init__(self, parent=None, interval_ms: int = 500):
@@ -103,7 +115,7 @@ class RunMonitor(QWidget):
         self.metrics = RunMetrics()
         self._tail: MetricsTail | None = None
         self._log_tail: FileTail | None = None
-        self.title = QLabel("No run yet: configure one and press Start")
+        self.title = QLabel(tr("No run yet: configure one and press Start"))
         self.title.setObjectName("runTitle")
         font = self.title.font()
         font.setBold(True)
@@ -115,7 +127,7 @@ class RunMonitor(QWidget):
         self.values: dict[str, QLabel] = {}
         grid = QGridLayout()
         for i, (key, name) in enumerate(self.STATS):
-            caption = QLabel(name)
+            caption = QLabel(tr(name))
             caption.setStyleSheet("color: palette(placeholder-text);")
             value = QLabel("—")
             value.setObjectName(f"stat_{key}")
@@ -125,8 +137,8 @@ class RunMonitor(QWidget):
             self.values[key] = value
         self.eval_label = QLabel(wordWrap=True)
         self.eval_label.setObjectName("evalSummary")
-        self.loss_chart = LineChart("Training loss")
-        self.lr_chart = LineChart("Learning rate")
+        self.loss_chart = LineChart(tr("Training loss"))
+        self.lr_chart = LineChart(tr("Learning rate"))
         charts = QHBoxLayout()
         charts.addWidget(self.loss_chart, 3)
         charts.addWidget(self.lr_chart, 2)
@@ -135,7 +147,7 @@ class RunMonitor(QWidget):
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.log.setPlaceholderText("The trainer's output appears here")
+        self.log.setPlaceholderText(tr("The trainer's output appears here"))
 
         top = QWidget()
         upper = QVBoxLayout(top)
@@ -223,7 +235,7 @@ class RunMonitor(QWidget):
             return
         self.state = state
         color = STATE_COLORS.get(state, "#6b6b6b")
-        self.state_label.setText(STATE_TEXT.get(state, state))
+        self.state_label.setText(tr(STATE_TEXT.get(state, state)))
         self.state_label.setStyleSheet(
             f"color: white; background: {color}; border-radius: 4px; padding: 2px 8px;"
         )
@@ -236,17 +248,23 @@ class RunMonitor(QWidget):
         total = m.total_steps or 0
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(m.step, total) if total else 0)
-        self.progress.setFormat(f"step {m.step} of {total}" if total else "waiting for step 1")
+        self.progress.setFormat(
+            tr("step {step} of {total}", step=m.step, total=total)
+            if total
+            else tr("waiting for step 1")
+        )
         t = m.last_train
         peak = t.get("gpu_mem_peak_gb")
-        gpu = f"{_num(t.get('gpu_mem_gb'), '.1f')} GB (peak {_num(peak, '.1f')})"
+        gpu = tr(
+            "{gb} GB (peak {peak})", gb=_num(t.get("gpu_mem_gb"), ".1f"), peak=_num(peak, ".1f")
+        )
         text = {
             "loss": _num(m.final_loss, ".4f"),
             "lr": _num(t.get("lr"), ".3g"),
             "tokens_per_s": _num(t.get("tokens_per_s"), ",.0f"),
             "samples_per_s": _num(t.get("samples_per_s"), ",.2f"),
             "elapsed": format_duration(t.get("elapsed_s")),
-            "eta": "done" if m.done else format_duration(t.get("eta_s")),
+            "eta": tr("done") if m.done else format_duration(t.get("eta_s")),
             "gpu": gpu if "gpu_mem_gb" in t else "— (CPU)" if t else "—",
             "epoch": _num(t.get("epoch"), ".2f"),
         }
@@ -255,4 +273,4 @@ class RunMonitor(QWidget):
         if m.eval:
             self.eval_label.setText(format_accuracy(m.eval))
         if m.error:
-            self.eval_label.setText(f"Error: {m.error}")
+            self.eval_label.setText(tr("Error: {error}", error=m.error))

@@ -1,16 +1,19 @@
 """Project statistics as charts: instructions by domain x type x status, images by status,
-failed checks, and how often people corrected what the models wrote."""
+failed checks, how often people corrected what the models wrote, and what the model calls
+cost over time."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from core.store.review_stats import review_stats
-from desktop.strings import ITYPES, STATUS_COLORS, STATUSES, domain_label, label
+from desktop.strings import ITYPES, STATUS_COLORS, STATUSES, domain_label, label, tr
 from desktop.views.charts import Bar, BarChart
+from desktop.views.line_chart import LineChart, format_tick
 from desktop.workers.tasks import TaskRunner
 
 
@@ -23,18 +26,21 @@ class StatsView(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("statsSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        refresh = QPushButton("Refresh", self)
+        refresh = QPushButton(tr("Refresh"), self)
         refresh.clicked.connect(self.refresh)
         head = QHBoxLayout()
         head.addWidget(self.summary, 1)
         head.addWidget(refresh)
-        self.instructions = BarChart("Instructions by domain × type, stacked by status")
-        self.images = BarChart("Images by domain, stacked by status")
-        self.flags = BarChart("Failed checks (instructions flagged per check)")
-        self.correction = BarChart("Correction rate: decided instructions a person edited")
+        self.instructions = BarChart(tr("Instructions by domain × type, stacked by status"))
+        self.images = BarChart(tr("Images by domain, stacked by status"))
+        self.flags = BarChart(tr("Failed checks (instructions flagged per check)"))
+        self.correction = BarChart(tr("Correction rate: decided instructions a person edited"))
+        self.cost = LineChart(tr("Cost over time (USD, cumulative)"), y_format=_usd)
+        self.cost.setObjectName("costChart")
+        self.cost.setFixedHeight(240)
         body = QWidget(self)
         charts = QVBoxLayout(body)
-        for chart in (self.instructions, self.images, self.flags, self.correction):
+        for chart in (self.instructions, self.images, self.flags, self.correction, self.cost):
             charts.addWidget(chart)
         charts.addStretch(1)
         scroll = QScrollArea(self)
@@ -43,7 +49,7 @@ class StatsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(scroll)
-        self.summary.setText("<i>Loading…</i>")
+        self.summary.setText(f"<i>{tr('Loading…')}</i>")
 
     def refresh(self) -> None:
         db = self.project.db
@@ -88,11 +94,11 @@ class StatsView(QWidget):
 
         flag_bars = [Bar(flag, [("flag", n)]) for flag, n in stats["flags"]]
         if stats["disagreements"]:
-            flag_bars.append(Bar("verify disagrees", [("verify", stats["disagreements"])]))
+            flag_bars.append(Bar(tr("verify disagrees"), [("verify", stats["disagreements"])]))
         self.flags.set_data(
             flag_bars,
             {"flag": "#c8463d", "verify": "#e08a1e"},
-            {"flag": "check", "verify": "verify stage"},
+            {"flag": tr("check"), "verify": tr("verify stage")},
         )
 
         rows, decided_all, corrected_all = [], 0, 0
@@ -107,12 +113,58 @@ class StatsView(QWidget):
                     note=f"{rate:.0%}  ({corrected}/{decided})",
                 )
             )
-        self.correction.set_data(rows, {"rate": "#2f7fd8"}, {"rate": "% corrected"}, max_value=100)
+        self.correction.set_data(
+            rows, {"rate": "#2f7fd8"}, {"rate": tr("% corrected")}, max_value=100
+        )
+        self.show_cost(stats["cost"])
 
         total = sum(n for *_, n in stats["instructions"])
         images = sum(n for *_, n in stats["images"])
         overall = f"{corrected_all / decided_all:.0%}" if decided_all else "—"
         self.summary.setText(
-            f"<b>{images:,}</b> images · <b>{total:,}</b> instructions · "
-            f"<b>{decided_all:,}</b> decided by a person · correction rate <b>{overall}</b>"
+            tr(
+                "<b>{images:,}</b> images · <b>{total:,}</b> instructions · "
+                "<b>{decided:,}</b> decided by a person · correction rate <b>{rate}</b> · "
+                "model calls <b>{cost}</b>",
+                images=images,
+                total=total,
+                decided=decided_all,
+                rate=overall,
+                cost=_usd(stats["cost"]["total"]),
+            )
         )
+
+    def show_cost(self, cost: dict) -> None:
+        """The cumulative spend (core.store.review_stats.cost_over_time) as a line."""
+        points, x_format = cost_points(cost)
+        self.cost.x_format = x_format
+        self.cost.clear()
+        if points:
+            self.cost.set_series(tr("spent"), points, "#c8463d")
+
+
+def _usd(v: float) -> str:
+    if v == 0:
+        return "$0"
+    return f"${v:,.2f}" if abs(v) >= 1 else f"${v:.3g}"
+
+
+def cost_points(cost: dict):
+    """(x, cumulative USD) per bucket end, from 0 at the first bucket's start; x counts
+    buckets (hours or days) from there. Returns the points and the x-axis label format."""
+    rows = cost["points"]
+    if not rows:
+        return [], format_tick
+    hourly = cost["unit"] == "hour"
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    start: datetime = rows[0][0]
+    points = [(0.0, 0.0)]
+    points += [((bucket - start) / step + 1, total) for bucket, _cost, total in rows]
+
+    def x_format(x: float) -> str:
+        if not hourly and abs(x - round(x)) > 1e-6:
+            return ""  # no half days on the axis
+        at = start + step * x
+        return at.strftime("%H:%M") if hourly else at.strftime("%m-%d")
+
+    return points, x_format

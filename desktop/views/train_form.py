@@ -42,11 +42,19 @@ from desktop.models.train_setup import (
     parse_extra,
     preset_for_model,
 )
+from desktop.strings import N_, tr
 from desktop.workers.trainer_process import EnvCheck, describe_env
 
 SCHEDULES = ("cosine", "linear", "constant", "constant_with_warmup")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 PATH_ROLE = Qt.ItemDataRole.UserRole
+# The switches under the form: (text, tooltip), in their grid order.
+CHECKS = (
+    (N_("Gradient checkpointing"), N_("Recompute activations: much less memory, about 30% slower")),
+    (N_("4-bit QLoRA"), N_("Base weights in 4 bits (NF4): needs bitsandbytes and a CUDA GPU")),
+    (N_("Evaluate held-out items"), N_("Exact-match accuracy before and after training")),
+    (N_("Save a merged model"), N_("Base + adapter as one standalone model in merged/")),
+)
 
 
 def default_python() -> str:
@@ -95,8 +103,8 @@ class TrainForm(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.model.setMinimumContentsLength(14)
-        self.model.lineEdit().setPlaceholderText("hub id (org/name) or a local model folder")
-        model_browse = QPushButton("Folder…")
+        self.model.lineEdit().setPlaceholderText(tr("hub id (org/name) or a local model folder"))
+        model_browse = QPushButton(tr("Folder…"))
         model_browse.clicked.connect(self._browse_model)
 
         self.exports = QListWidget()
@@ -105,26 +113,26 @@ class TrainForm(QWidget):
         self.exports.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.exports.setMinimumHeight(90)
         self.exports.setMaximumHeight(150)
-        export_browse = QPushButton("Browse…")
+        export_browse = QPushButton(tr("Browse…"))
         export_browse.clicked.connect(self._browse_export)
-        export_refresh = QPushButton("Refresh")
+        export_refresh = QPushButton(tr("Refresh"))
         export_refresh.clicked.connect(self.refresh_exports)
 
         self.python = QLineEdit(default_python())
-        self.python.setPlaceholderText("path to a Python with torch, transformers, peft")
+        self.python.setPlaceholderText(tr("path to a Python with torch, transformers, peft"))
         python_browse = QPushButton("…")
-        python_browse.setToolTip("Choose a Python interpreter")
+        python_browse.setToolTip(tr("Choose a Python interpreter"))
         python_browse.setFixedWidth(python_browse.fontMetrics().horizontalAdvance("…") + 24)
         python_browse.clicked.connect(self._browse_python)
-        self.check_button = QPushButton("Check")
-        self.check_button.setToolTip("Import torch, transformers and peft in that Python")
+        self.check_button = QPushButton(tr("Check"))
+        self.check_button.setToolTip(tr("Import torch, transformers and peft in that Python"))
         self.check_button.clicked.connect(self.check_env)
-        self.env_label = QLabel("Not checked yet", wordWrap=True)
+        self.env_label = QLabel(tr("Not checked yet"), wordWrap=True)
         self.env_label.setObjectName("envStatus")
         self.env_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.run_name = QLineEdit()
-        self.run_name.setPlaceholderText("automatic (preset + date)")
+        self.run_name.setPlaceholderText(tr("automatic (preset + date)"))
         self.lora_r, self.lora_alpha = _spin(1, 1024), _spin(1, 4096)
         self.lora_dropout = _dspin(0.0, 0.9, 0.05, 2)
         self.learning_rate = QLineEdit()
@@ -132,7 +140,7 @@ class TrainForm(QWidget):
         self.schedule.addItems(SCHEDULES)
         self.epochs = _dspin(0.05, 100.0, 0.5, 2)
         self.max_steps = _spin(0, 10_000_000)
-        self.max_steps.setSpecialValueText("by epochs")
+        self.max_steps.setSpecialValueText(tr("by epochs"))
         self.batch_size, self.grad_accum = _spin(1, 1024), _spin(1, 1024)
         self.max_length = _spin(16, 131_072, 256)
         self.precision = QComboBox()
@@ -141,47 +149,45 @@ class TrainForm(QWidget):
         self.save_steps.setValue(100)
         self.seed = _spin(0, 2**31 - 1)
         self.seed.setValue(42)
-        self.checkpointing = QCheckBox("Gradient checkpointing")
-        self.checkpointing.setToolTip("Recompute activations: much less memory, about 30% slower")
-        self.qlora = QCheckBox("4-bit QLoRA")
-        self.qlora.setToolTip("Base weights in 4 bits (NF4): needs bitsandbytes and a CUDA GPU")
-        self.evaluate = QCheckBox("Evaluate held-out items")
-        self.evaluate.setToolTip("Exact-match accuracy before and after training (eval.json)")
+        self.checkpointing, self.qlora, self.evaluate, self.merge = (
+            self._check(text, tip) for text, tip in CHECKS
+        )
         self.evaluate.setChecked(True)
-        self.merge = QCheckBox("Save a merged model")
-        self.merge.setToolTip("Base + adapter as one standalone model in merged/")
         self.extra = QPlainTextEdit()
         self.extra.setObjectName("extraSettings")
         self.extra.setPlaceholderText(
-            "more settings as YAML, e.g.\nwarmup_ratio: 0.1\neval:\n  max_items: 100"
+            tr("more settings as YAML, e.g.\nwarmup_ratio: 0.1\neval:\n  max_items: 100")
         )
         self.extra.setMaximumHeight(80)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Preset", self.preset)
-        form.addRow("", self.preset_note)
-        form.addRow("Base model", self._row(self.model, model_browse))
-        form.addRow("Export", self.exports)
-        form.addRow("", self._row(QWidget(), export_refresh, export_browse))
-        form.addRow("Python", self._row(self.python, python_browse, self.check_button))
-        form.addRow("", self.env_label)
-        form.addRow("Run name", self.run_name)
-        form.addRow("LoRA r / alpha", self._row(self.lora_r, self.lora_alpha))
-        form.addRow("LoRA dropout", self.lora_dropout)
-        form.addRow("Learning rate", self._row(self.learning_rate, self.schedule))
-        form.addRow("Epochs / max steps", self._row(self.epochs, self.max_steps))
-        form.addRow("Batch / accumulation", self._row(self.batch_size, self.grad_accum))
-        form.addRow("Max length (tokens)", self.max_length)
-        form.addRow("Precision", self.precision)
-        form.addRow("Save every / seed", self._row(self.save_steps, self.seed))
+        for text, field in (
+            (N_("Preset"), self.preset),
+            ("", self.preset_note),
+            (N_("Base model"), self._row(self.model, model_browse)),
+            (N_("Export"), self.exports),
+            ("", self._row(QWidget(), export_refresh, export_browse)),
+            ("Python", self._row(self.python, python_browse, self.check_button)),
+            ("", self.env_label),
+            (N_("Run name"), self.run_name),
+            (N_("LoRA r / alpha"), self._row(self.lora_r, self.lora_alpha)),
+            (N_("LoRA dropout"), self.lora_dropout),
+            (N_("Learning rate"), self._row(self.learning_rate, self.schedule)),
+            (N_("Epochs / max steps"), self._row(self.epochs, self.max_steps)),
+            (N_("Batch / accumulation"), self._row(self.batch_size, self.grad_accum)),
+            (N_("Max length (tokens)"), self.max_length),
+            (N_("Precision"), self.precision),
+            (N_("Save every / seed"), self._row(self.save_steps, self.seed)),
+        ):
+            form.addRow(tr(text) if text else "", field)
         checks = QWidget()
         grid = QGridLayout(checks)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, box in enumerate((self.checkpointing, self.qlora, self.evaluate, self.merge)):
             grid.addWidget(box, i // 2, i % 2)
         form.addRow(checks)
-        form.addRow("More settings", self.extra)
+        form.addRow(tr("More settings"), self.extra)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addStretch(1)
@@ -190,6 +196,12 @@ class TrainForm(QWidget):
         self.model.lineEdit().editingFinished.connect(self._model_edited)
         self._preset_changed(0)
         self.refresh_exports()
+
+    @staticmethod
+    def _check(text: str, tip: str) -> QCheckBox:
+        box = QCheckBox(tr(text))
+        box.setToolTip(tr(tip))
+        return box
 
     @staticmethod
     def _row(*widgets) -> QWidget:
@@ -260,7 +272,7 @@ class TrainForm(QWidget):
             self._add_export(info)
         if self.exports.count() == 0:
             hint = QListWidgetItem(
-                "No exports in this project yet:\n    export data first, or Browse…"
+                tr("No exports in this project yet:\n    export data first, or Browse…")
             )
             hint.setFlags(Qt.ItemFlag.NoItemFlags)
             self.exports.addItem(hint)
@@ -304,19 +316,19 @@ class TrainForm(QWidget):
 
     def _browse_export(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Export folder", str(self.project.exports_dir)
+            self, tr("Export folder"), str(self.project.exports_dir)
         )
         if folder:
             self.select_export(folder)  # an untrainable folder is listed, greyed, with the reason
 
     def _browse_model(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Local model folder")
+        folder = QFileDialog.getExistingDirectory(self, tr("Local model folder"))
         if folder:
             self.model.setEditText(folder)
             self._model_edited()
 
     def _browse_python(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Python interpreter", self.python.text())
+        path, _ = QFileDialog.getOpenFileName(self, tr("Python interpreter"), self.python.text())
         if path:
             self.python.setText(path)
 
@@ -324,11 +336,11 @@ class TrainForm(QWidget):
     def check_env(self) -> None:
         python = self.python.text().strip()
         if not python:
-            self._env_failed("Enter the path of a Python interpreter")
+            self._env_failed(tr("Enter the path of a Python interpreter"))
             return
         self.check_button.setEnabled(False)
         self.env_label.setStyleSheet("")
-        self.env_label.setText(f"Checking {python} …")
+        self.env_label.setText(tr("Checking {python} …", python=python))
         self.env_check.start(python)
 
     def _env_done(self, info: dict) -> None:
@@ -351,7 +363,7 @@ class TrainForm(QWidget):
             lr = float(self.learning_rate.text().strip())
         except ValueError:
             raise SetupError(
-                f"Learning rate is not a number: {self.learning_rate.text()!r}"
+                tr("Learning rate is not a number: {text!r}", text=self.learning_rate.text())
             ) from None
         fields = {
             "model": self.model.currentText().strip(),

@@ -31,10 +31,19 @@ from desktop.models.train_setup import (
     write_run_config,
 )
 from desktop.panels import Panel, register_panel
+from desktop.strings import N_, tr
 from desktop.views.run_compare import RunCompare
 from desktop.views.run_monitor import RunMonitor
 from desktop.views.train_form import TrainForm
 from desktop.workers.trainer_process import TrainerProcess
+
+# How the trainer process ended (TrainerProcess.finished), in words.
+ENDINGS = {
+    "exit": N_("exited"),
+    "crash": N_("crashed"),
+    "stopped": N_("stopped"),
+    "failed to start": N_("failed to start"),
+}
 
 
 class TrainingPanel(QWidget):
@@ -43,7 +52,9 @@ class TrainingPanel(QWidget):
         self.project = project
         self.process = TrainerProcess(self)
         self.process.output.connect(self._output)
-        self.process.started.connect(lambda pid: self._note(f"trainer started (pid {pid})"))
+        self.process.started.connect(
+            lambda pid: self._note(tr("trainer started (pid {pid})", pid=pid))
+        )
         self.process.finished.connect(self._finished)
 
         self.form = TrainForm(project, self)
@@ -53,14 +64,14 @@ class TrainingPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         bar = scroll.verticalScrollBar().sizeHint().width()
         scroll.setMinimumWidth(self.form.minimumSizeHint().width() + bar + 4)
-        self.start_button = QPushButton("Start training")
+        self.start_button = QPushButton(tr("Start training"))
         self.start_button.setObjectName("startTraining")
-        self.stop_button = QPushButton("Stop")
-        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton(tr("Stop"))
+        self.resume_button = QPushButton(tr("Resume"))
         self.resume_button.setToolTip(
-            "Start the trainer again: it continues after the newest checkpoint"
+            tr("Start the trainer again: it continues after the newest checkpoint")
         )
-        self.open_button = QPushButton("Open run folder")
+        self.open_button = QPushButton(tr("Open run folder"))
         self.message = QLabel(wordWrap=True)
         self.message.setObjectName("panelMessage")
         self.start_button.clicked.connect(self.start)
@@ -83,8 +94,8 @@ class TrainingPanel(QWidget):
         self.compare.showRun.connect(self.show_run)
         self.runner = self.compare.runner  # the window waits for it on shutdown
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.monitor, "Run")
-        self.tabs.addTab(self.compare, "Compare runs")
+        self.tabs.addTab(self.monitor, tr("Run"))
+        self.tabs.addTab(self.compare, tr("Compare runs"))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -120,7 +131,7 @@ class TrainingPanel(QWidget):
         run_dir = self.monitor.run_dir
         config = resume_config(run_dir) if run_dir else None
         if config is None:
-            self._error("This run folder has no config to resume from")
+            self._error(tr("This run folder has no config to resume from"))
             return
         try:
             python = self._python()
@@ -131,7 +142,7 @@ class TrainingPanel(QWidget):
 
     def stop(self) -> None:
         if self.process.running():
-            self._note("stopping: the trainer gets a few seconds, then it is killed")
+            self._note(tr("stopping: the trainer gets a few seconds, then it is killed"))
             self.process.stop()
 
     def open_run_folder(self) -> None:
@@ -142,7 +153,7 @@ class TrainingPanel(QWidget):
         if self.process.running() and Path(run_dir) == self.monitor.run_dir:
             return  # already followed, with its live output
         if self.process.running():
-            self._error("A run is going: stop it before following another one")
+            self._error(tr("A run is going: stop it before following another one"))
             return
         self.monitor.follow(Path(run_dir))
         self.tabs.setCurrentWidget(self.monitor)
@@ -157,7 +168,7 @@ class TrainingPanel(QWidget):
     def _python(self) -> str:
         python = self.form.python_path()
         if not python:
-            raise SetupError("Choose the Python environment to train in")
+            raise SetupError(tr("Choose the Python environment to train in"))
         return python
 
     def _launch(self, python: str, config: Path, run_dir: Path) -> None:
@@ -180,14 +191,19 @@ class TrainingPanel(QWidget):
         self.message.setText(text)
 
     def _finished(self, code: int, how: str) -> None:
-        self._note(f"trainer {how}, exit code {code}")
+        self._note(tr("trainer {how}, exit code {code}", how=tr(ENDINGS.get(how, how)), code=code))
         self.monitor.set_own(False)
         self.monitor.poll()
         if how == "failed to start":
             self._error(self.process.error_message)
             self._forget_unstarted(self.monitor.run_dir)
         elif code != 0 and how != "stopped":
-            self._error(f"The trainer ended with exit code {code}: see the log below the curves")
+            self._error(
+                tr(
+                    "The trainer ended with exit code {code}: see the log below the curves",
+                    code=code,
+                )
+            )
         self._update_buttons()
         self.compare.refresh()
 
@@ -234,4 +250,4 @@ def _factory(window) -> TrainingPanel:
     return TrainingPanel(window.project, window)
 
 
-register_panel(Panel("training", "Training", _factory, area="tab", order=80))
+register_panel(Panel("training", N_("Training"), _factory, area="tab", order=80))

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.strings import N_, tr
 from desktop.workers.tasks import TaskRunner
+
+WHAT = {"text": N_("text"), "image": N_("image")}
 
 
 def check_backend(name: str) -> dict:
@@ -23,7 +26,7 @@ def check_backend(name: str) -> dict:
             prompt = "Describe this image in one sentence."
             image = _one(backend, ChatRequest.user(prompt, [_test_image(None)], max_tokens=48))
         else:
-            image = {"ok": None, "skipped": "this backend has no vision projector (mmproj)"}
+            image = {"ok": None, "skipped": tr("this backend has no vision projector (mmproj)")}
     ok = bool(text["ok"]) and image["ok"] is not False
     return {"backend": name, "ok": ok, "text": text, "image": image}
 
@@ -31,13 +34,23 @@ def check_backend(name: str) -> dict:
 def describe_test(result: dict) -> str:
     lines = []
     for what in ("text", "image"):
-        r = result[what]
+        r, name = result[what], tr(WHAT[what])
         if r.get("skipped"):
-            lines.append(f"{what}: skipped ({r['skipped']})")
+            lines.append(tr("{what}: skipped ({why})", what=name, why=r["skipped"]))
         elif r["ok"]:
-            lines.append(f"{what}: ok in {r['latency_s']} s — {r['reply'][:100]!r}")
+            reply = repr(r["reply"][:100])
+            lines.append(
+                tr("{what}: ok in {s} s — {reply}", what=name, s=r["latency_s"], reply=reply)
+            )
         else:
-            lines.append(f"{what}: FAILED ({r['error_class']}): {r['error']}")
+            lines.append(
+                tr(
+                    "{what}: FAILED ({kind}): {error}",
+                    what=name,
+                    kind=r["error_class"],
+                    error=r["error"],
+                )
+            )
     return "\n".join(lines)
 
 
@@ -63,7 +76,7 @@ class BackendWorker(QObject):
 
     def download(self, entry) -> None:
         if self.downloading:
-            raise RuntimeError("a download is already running")
+            raise RuntimeError(tr("a download is already running"))
         self.downloading = True
         endpoint = self.hub_endpoint
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.pipeline.common import StageOptions
 from desktop.models.job_plan import Cancelled, DirectRun, EngineRun, Scope, plan
+from desktop.strings import tr
 from desktop.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,11 @@ class JobWorker(QObject):
         running = [i for i, live in self.live.items() if live.info.get("requested") == stage]
         if running:
             self.failed.emit(
-                f"a {stage} job is running already (job {running[0]}): wait for it, or stop it"
+                tr(
+                    "a {stage} job is running already (job {id}): wait for it, or stop it",
+                    stage=stage,
+                    id=running[0],
+                )
             )
             return
         project, opts = self.project, StageOptions.from_json(opts.to_json())
@@ -114,7 +119,7 @@ class JobWorker(QObject):
 
             job = js.get_job(project.db, job_id)
             if job is None:
-                raise ValueError(f"job {job_id} is not in this project")
+                raise ValueError(tr("job {id} is not in this project", id=job_id))
             opts = StageOptions.from_json(job["params"])
             backend = self._backend(backend_name or job["backend"], job["stage"], opts)
             try:
@@ -146,7 +151,9 @@ class JobWorker(QObject):
         if not name:
             from core.pipeline.run import PipelineError
 
-            raise PipelineError(f"stage {stage} calls a model: choose a backend first")
+            raise PipelineError(
+                tr("stage {stage} calls a model: choose a backend first", stage=stage)
+            )
         from core.backends.registry import make_backend
 
         return make_backend(name)
@@ -269,7 +276,7 @@ class JobWorker(QObject):
             self.pool.submit(lambda _r, b=backend: b.close())  # may stop a llama.cpp server
             if error is not None:
                 log.error("job %s ended with an error", job_id, exc_info=error)
-                self.failed.emit(f"job {job_id} stopped: {_message(error)}")
+                self.failed.emit(tr("job {id} stopped: {error}", id=job_id, error=_message(error)))
             self.jobEnded.emit(job_id, final)
             if final is not None and final.status == "done" and live.followup is not None:
                 self._start_followup(live)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from core.childenv import clean_child_env
 from core.frozen import source_dir
+from desktop.strings import tr
 
 ENV_TAG = "MMSTUDIO_ENV "
 ENV_SCRIPT = f"""
@@ -45,12 +46,15 @@ def describe_env(info: dict) -> tuple[bool, str]:
     parts = [f"Python {info.get('python')}"] + [f"{m} {info[m]}" for m in needed if info.get(m)]
     if info.get("cuda"):
         parts.append(f"CUDA: {', '.join(info.get('devices') or [])}")
+    elif info.get("mps"):
+        parts.append(tr("CUDA: not available (CPU / MPS)"))
     else:
-        parts.append("CUDA: not available (CPU" + (" / MPS)" if info.get("mps") else " only)"))
+        parts.append(tr("CUDA: not available (CPU only)"))
     if not info.get("trainer"):
-        parts.append("the `trainer` package is not importable there")
+        parts.append(tr("the `trainer` package is not importable there"))
     for name in missing:
-        parts.append(f"{name} missing: {info.get('errors', {}).get(name, 'not installed')}")
+        why = info.get("errors", {}).get(name) or tr("not installed")
+        parts.append(tr("{name} missing: {why}", name=name, why=why))
     return not missing and bool(info.get("trainer")), " · ".join(parts)
 
 
@@ -174,7 +178,11 @@ class TrainerProcess(QObject):
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            message = f"cannot start {self.proc.program()}: {self.proc.errorString()}"
+            message = tr(
+                "cannot start {program}: {error}",
+                program=self.proc.program(),
+                error=self.proc.errorString(),
+            )
             self.error_message = message
             self.output.emit([message])
             self.finished.emit(-1, "failed to start")
@@ -228,13 +236,35 @@ class EnvCheck(QObject):
                 except ValueError:
                     break
         tail = "\n".join(text.strip().splitlines()[-6:])
-        self._report(False, f"{self.proc.program()} exited with code {code}: {tail}".strip())
+        self._report(
+            False,
+            tr(
+                "{program} exited with code {code}: {tail}",
+                program=self.proc.program(),
+                code=code,
+                tail=tail,
+            ).strip(),
+        )
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self._report(False, f"cannot start {self.proc.program()}: {self.proc.errorString()}")
+            self._report(
+                False,
+                tr(
+                    "cannot start {program}: {error}",
+                    program=self.proc.program(),
+                    error=self.proc.errorString(),
+                ),
+            )
 
     def _timeout(self) -> None:
         if self.running():
             self.proc.kill()
-        self._report(False, f"no answer from {self.proc.program()} in {self.timeout_ms // 1000} s")
+        self._report(
+            False,
+            tr(
+                "no answer from {program} in {s} s",
+                program=self.proc.program(),
+                s=self.timeout_ms // 1000,
+            ),
+        )

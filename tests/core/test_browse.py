@@ -92,6 +92,9 @@ def test_domain_counts_include_empty_domains_and_none(project, ids):
     counts = dict(browse.domain_counts(project.db))
     assert counts == {"art": 4, "science": 4, "street": 3, "food": 0, NO_DOMAIN: 1}
     assert [n for n, _ in browse.domain_counts(project.db)][:3] == ["art", "science", "street"]
+    titled = {name: (title, n) for name, title, n in browse.domain_entries(project.db)}
+    assert titled["street"] == ("Street view", 3) and titled["food"] == ("food", 0)
+    assert titled[NO_DOMAIN] == ("", 1)
 
 
 def test_details_captions_and_instructions(project, ids):

@@ -6,6 +6,7 @@ from core.store import browse
 from core.store.browse import ANY_FLAG, ImageQuery
 from desktop.models.image_list import MISSING, ROW_ROLE, THUMB_ROLE, ImageListModel
 from desktop.views.filter_bar import DISAGREE
+from desktop.views.sidebar import COUNT_ROLE
 from desktop.workers.thumbnails import ThumbnailLoader
 from tests.desktop.conftest import wait_idle
 
@@ -24,14 +25,15 @@ def _shown_ids(window):
 
 def test_sidebar_counts_and_domain_filter(qtbot, window):
     db = window.project.db
-    texts = [window.sidebar.list.item(i).text() for i in range(window.sidebar.list.count())]
-    assert texts == [
-        "All images  (12)",
-        "art  (4)",
-        "science  (4)",
-        "street  (3)",
-        "(no domain)  (1)",
+    items = [window.sidebar.list.item(i) for i in range(window.sidebar.list.count())]
+    assert [(i.text(), i.data(COUNT_ROLE)) for i in items] == [
+        ("All images", 12),
+        ("Art", 4),
+        ("Science", 4),
+        ("Street view", 3),  # domains.title, the name in the tooltip
+        ("(no domain)", 1),
     ]
+    assert items[3].toolTip() == "street\nStreet view"
     _apply(qtbot, window, lambda: window.sidebar.list.setCurrentRow(2))
     assert _shown_ids(window) == browse.image_ids(db, ImageQuery(domain="science")).tolist()
     assert window.count_label.text() == "4 images"
@@ -39,6 +41,30 @@ def test_sidebar_counts_and_domain_filter(qtbot, window):
     assert window.review.image_id == _shown_ids(window)[0]
     _apply(qtbot, window, lambda: window.sidebar.list.setCurrentRow(4))
     assert _shown_ids(window) == browse.image_ids(db, ImageQuery(domain="")).tolist()
+
+
+def test_long_domain_titles_are_elided_not_scrolled(qtbot, window):
+    db = window.project.db
+    long_title = ("Scientific diagrams, charts and figures from papers and textbooks " * 3).strip()
+    db.execute("UPDATE domains SET title = ? WHERE name = 'science'", [long_title])
+    window.refresh_library()
+    view = window.sidebar.list
+    qtbot.waitUntil(lambda: view.item(2).text() == long_title)
+    view.resize(180, 300)
+    qtbot.wait(20)
+    assert view.horizontalScrollBar().maximum() == 0
+    assert view.visualItemRect(view.item(2)).right() <= view.viewport().width()
+    assert view.item(2).toolTip() == f"science\n{long_title}"
+    picture = view.viewport().grab().toImage()
+    row = view.visualItemRect(view.item(2))
+    text = view.palette().text().color().lightness()
+    # the count is painted at the right end of the row, past where the title was cut
+    right = [
+        picture.pixelColor(x, y).lightness()
+        for x in range(row.right() - 20, row.right())
+        for y in range(row.top(), row.bottom())
+    ]
+    assert min(right) <= text + 60
 
 
 def test_filter_bar_combines_with_domain(qtbot, window):

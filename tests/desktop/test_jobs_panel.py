@@ -242,7 +242,7 @@ def test_selection_scope_for_model_and_direct_stages(qtbot, make_panel, server, 
     assert {r.status for r in sp.select_instructions(db)} <= {"ok", "needs_review"}
     row = job_row(panel)
     assert row.direct and row.status == "done" and row.done == row.total == 1  # images
-    assert f"{len(rows)} items checked on 1 images" in panel.message.text()
+    assert f"{len(rows)} items checked on 1 image," in panel.message.text()
 
 
 def test_clear_messages_instead_of_a_run(qtbot, make_panel, server, jobs_project):

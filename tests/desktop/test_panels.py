@@ -64,3 +64,41 @@ def test_filter_state_emits_only_on_change(qtbot):
     state.update(domain="art")
     state.update(text="")
     assert [q.domain for q in seen] == ["art"]
+
+
+def test_real_window_menus_hold_the_panel_actions(review_project):
+    """In a fresh interpreter (no test has imported the panel modules), the window loads them
+    before building its menus, so their actions reach Tools and View."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import REPO
+
+    path = review_project.root
+    review_project.close()
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from PySide6.QtWidgets import QApplication
+        assert "desktop.views.jobs_panel" not in sys.modules
+        app = QApplication([])
+        from core.project import Project
+        from desktop.main_window import MainWindow
+        project = Project.open({str(path)!r})
+        window = MainWindow(project)
+        menus = {{name: [a.text() for a in window.menu(name).actions() if a.text()]
+                  for name in ("Tools", "View")}}
+        window.shutdown()
+        project.close()
+        print(json.dumps(menus))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    menus = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "Settings…" in menus["Tools"]
+    assert "Jobs" in menus["View"]

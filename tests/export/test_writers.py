@@ -253,3 +253,18 @@ def test_a_failing_suffix_function_leaves_nothing_behind(proj, tmp_path):
     # the cursor is usable again: the next export registers the function afresh
     export_project(proj, tmp_path / "y", ExportOptions("llava", suffix=lambda t, lg, k: "Answer."))
     assert (tmp_path / "y" / "train.json").is_file()
+
+
+def test_hf_parts_and_chunks_give_the_same_rows(proj, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from core.export.formats import hf
+    from core.store import exports as store
+
+    export_project(proj, tmp_path / "one", ExportOptions("hf"))
+    monkeypatch.setattr(store, "PART_ROWS", 5)
+    monkeypatch.setattr(hf, "CHUNK_IMAGES", 2)
+    export_project(proj, tmp_path / "many", ExportOptions("hf"))
+    name = "data/train-00000-of-00001.parquet"
+    one, many = (pq.read_table(tmp_path / d / name) for d in ("one", "many"))
+    assert many.num_rows == 49 and one.to_pylist() == many.to_pylist()

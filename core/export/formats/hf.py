@@ -95,15 +95,18 @@ class HfFormat(Format):
             dest = job.staging / name
             dest.parent.mkdir(parents=True, exist_ok=True)
             with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
-                for ids, shas, blobs in _chunks(job, split):
-                    table = pa.table(
-                        {
-                            "image_id": pa.array(ids, pa.int64()),
-                            "data": pa.array(blobs, pa.binary()),
-                        }
-                    )
-                    part = store.hf_chunk(job.cur, split, table, shas[0], shas[-1])
-                    writer.write_table(part.cast(schema))
+                # Parts bound what DuckDB sorts; chunks bound the image bytes held at once.
+                for bounds in store.parts(job.cur, split):
+                    store.load_part(job.cur, split, *bounds)
+                    for ids, shas, blobs in _chunks(job, split, bounds):
+                        table = pa.table(
+                            {
+                                "image_id": pa.array(ids, pa.int64()),
+                                "data": pa.array(blobs, pa.binary()),
+                            }
+                        )
+                        part = store.hf_chunk(job.cur, split, table, shas[0], shas[-1])
+                        writer.write_table(part.cast(schema))
             names.append(name)
             job.progress(f"hf {split}")
         (job.staging / "README.md").write_text(dataset_card(job), encoding="utf-8")
@@ -150,13 +153,13 @@ class HfFormat(Format):
         )
 
 
-def _chunks(job, split: str) -> Iterator[tuple[list[int], list[str], list[bytes]]]:
+def _chunks(job, split: str, bounds) -> Iterator[tuple[list[int], list[str], list[bytes]]]:
     """Images of a split in export order, in chunks bounded by count and bytes."""
     ids: list[int] = []
     shas: list[str] = []
     blobs: list[bytes] = []
     size = 0
-    for batch in store.iter_selected_images(job.cur, split, batch=256):
+    for batch in store.iter_selected_images(job.cur, split, batch=256, bounds=bounds):
         for image_id, sha, ext, storage, path in batch:
             data = job.read_image(sha, ext, storage, path)
             ids.append(image_id)

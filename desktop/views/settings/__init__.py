@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop.panels import MenuAction, register_action
+from desktop.strings import N_
 
 
 def open_settings(window) -> None:
@@ -20,4 +21,4 @@ def open_settings(window) -> None:
     dialog.raise_()
 
 
-register_action(MenuAction("Tools", "Settings…", open_settings, shortcut="Ctrl+,", order=10))
+register_action(MenuAction("Tools", N_("Settings…"), open_settings, shortcut="Ctrl+,", order=10))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.backends.settings import BackendConfig
+from desktop.strings import N_, tr
 
 
 def _text(edit: QLineEdit) -> str | None:
@@ -31,25 +32,25 @@ class OpenAIFields(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.base_url = QLineEdit(objectName="baseUrl")
-        self.base_url.setPlaceholderText("https://api.openai.com/v1 (empty: OpenAI)")
+        self.base_url.setPlaceholderText(tr("https://api.openai.com/v1 (empty: OpenAI)"))
         self.model = QLineEdit(objectName="modelName")
         self.model.setPlaceholderText("gpt-4o-mini, Qwen/Qwen2.5-VL-7B-Instruct, …")
         self.api_key = QLineEdit(objectName="apiKey")
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key.setPlaceholderText("saved in the OS keyring, never in a file")
+        self.api_key.setPlaceholderText(tr("saved in the OS keyring, never in a file"))
         self.api_key_env = QLineEdit(objectName="apiKeyEnv")
-        self.api_key_env.setPlaceholderText("or: the environment variable holding it")
+        self.api_key_env.setPlaceholderText(tr("or: the environment variable holding it"))
         self.detail = QComboBox()
-        for text, value in (("(server default)", None), ("low", "low"), ("high", "high"),
-                            ("auto", "auto")):  # fmt: skip
-            self.detail.addItem(text, value)
+        for text, value in ((N_("(server default)"), None), (N_("low"), "low"),
+                            (N_("high"), "high"), (N_("auto"), "auto")):  # fmt: skip
+            self.detail.addItem(tr(text), value)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Base URL", self.base_url)
-        form.addRow("Model", self.model)
-        form.addRow("API key", self.api_key)
-        form.addRow("Key variable", self.api_key_env)
-        form.addRow("Image detail", self.detail)
+        form.addRow(tr("Base URL"), self.base_url)
+        form.addRow(tr("Model"), self.model)
+        form.addRow(tr("API key"), self.api_key)
+        form.addRow(tr("Key variable"), self.api_key_env)
+        form.addRow(tr("Image detail"), self.detail)
 
     def load(self, cfg: BackendConfig | None) -> None:
         self.base_url.setText((cfg.base_url if cfg else None) or "")
@@ -71,9 +72,9 @@ class OpenAIFields(QWidget):
 
     def show_key_state(self, has_key: bool) -> None:
         self.api_key.setPlaceholderText(
-            "a key is saved in the OS keyring (type to replace it)"
+            tr("a key is saved in the OS keyring (type to replace it)")
             if has_key
-            else "saved in the OS keyring, never in a file"
+            else tr("saved in the OS keyring, never in a file")
         )
 
 
@@ -82,7 +83,7 @@ class PathField(QWidget):
         super().__init__(parent)
         self.edit = QLineEdit(objectName=name)
         self.caption = caption
-        browse = QPushButton("Browse…")
+        browse = QPushButton(tr("Browse…"))
         browse.clicked.connect(self._browse)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -90,7 +91,7 @@ class PathField(QWidget):
         row.addWidget(browse)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.caption, "", "GGUF files (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(self, self.caption, "", tr("GGUF files (*.gguf)"))
         if path:
             self.edit.setText(path)
 
@@ -103,44 +104,44 @@ class LlamaCppFields(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.catalog: dict = {}
-        self.from_catalog = QRadioButton("A model from the catalog", objectName="fromCatalog")
-        self.from_files = QRadioButton("Local GGUF files", objectName="fromFiles")
+        self.from_catalog = QRadioButton(tr("A model from the catalog"), objectName="fromCatalog")
+        self.from_files = QRadioButton(tr("Local GGUF files"), objectName="fromFiles")
         self.from_files.setChecked(True)
         self.catalog_box = QComboBox(objectName="catalogModel")
-        self.download_button = QPushButton("Download", objectName="downloadModel")
+        self.download_button = QPushButton(tr("Download"), objectName="downloadModel")
         self.download_button.clicked.connect(self._download)
         self.download_bar = QProgressBar(objectName="downloadProgress")
         self.download_bar.setVisible(False)
         self.download_note = QLabel(objectName="downloadNote", wordWrap=True)
-        self.gguf = PathField("ggufPath", "The model GGUF")
-        self.mmproj = PathField("mmprojPath", "The vision projector (mmproj) GGUF")
+        self.gguf = PathField("ggufPath", tr("The model GGUF"))
+        self.mmproj = PathField("mmprojPath", tr("The vision projector (mmproj) GGUF"))
         self.chat_format = QLineEdit(objectName="chatFormat")
-        self.chat_format.setPlaceholderText("mtmd (from the GGUF), llava-1-5, qwen2.5-vl, …")
+        self.chat_format.setPlaceholderText(tr("mtmd (from the GGUF), llava-1-5, qwen2.5-vl, …"))
         self.n_ctx = QSpinBox(objectName="nCtx")
         self.n_ctx.setRange(512, 262_144)
         self.n_ctx.setSingleStep(1024)
         self.n_gpu_layers = QSpinBox()
         self.n_gpu_layers.setRange(-1, 999)
-        self.n_gpu_layers.setSpecialValueText("all (-1)")
+        self.n_gpu_layers.setSpecialValueText(tr("all (-1)"))
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
-        self.threads.setSpecialValueText("auto")
+        self.threads.setSpecialValueText(tr("auto"))
         pick = QHBoxLayout()
         pick.addWidget(self.catalog_box, 1)
         pick.addWidget(self.download_button)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(self.from_catalog)
-        form.addRow("Model", pick)
+        form.addRow(tr("Model"), pick)
         form.addRow("", self.download_bar)
         form.addRow("", self.download_note)
         form.addRow(self.from_files)
         form.addRow("GGUF", self.gguf)
         form.addRow("mmproj", self.mmproj)
-        form.addRow("Chat format", self.chat_format)
-        form.addRow("Context", self.n_ctx)
-        form.addRow("GPU layers", self.n_gpu_layers)
-        form.addRow("Threads", self.threads)
+        form.addRow(tr("Chat format"), self.chat_format)
+        form.addRow(tr("Context"), self.n_ctx)
+        form.addRow(tr("GPU layers"), self.n_gpu_layers)
+        form.addRow(tr("Threads"), self.threads)
         self.from_catalog.toggled.connect(self._source_changed)
         self._source_changed()
 
@@ -148,7 +149,9 @@ class LlamaCppFields(QWidget):
         self.catalog = catalog
         self.catalog_box.clear()
         for entry in catalog.values():
-            self.catalog_box.addItem(f"{entry.title} — {entry.size_mb:,.0f} MB", entry.id)
+            self.catalog_box.addItem(
+                tr("{title} — {mb:,.0f} MB", title=entry.title, mb=entry.size_mb), entry.id
+            )
 
     def _source_changed(self) -> None:
         catalog = self.from_catalog.isChecked()
@@ -165,7 +168,14 @@ class LlamaCppFields(QWidget):
         self.download_bar.setRange(0, 1000 if total else 0)
         if total:
             self.download_bar.setValue(int(1000 * done / total))
-        self.download_bar.setFormat(f"{name}: {done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+        self.download_bar.setFormat(
+            tr(
+                "{name}: {done:,.1f} / {total:,.1f} MB",
+                name=name,
+                done=done / 1e6,
+                total=total / 1e6,
+            )
+        )
 
     def download_done(self, entry, model, mmproj) -> None:
         self.download_bar.setVisible(False)
@@ -173,7 +183,9 @@ class LlamaCppFields(QWidget):
         self.mmproj.edit.setText(str(mmproj) if mmproj else "")
         self.chat_format.setText((entry.chat_format if mmproj else None) or "")
         self.n_ctx.setValue(entry.n_ctx)
-        self.download_note.setText(f"Downloaded {entry.title}. Save to keep this backend.")
+        self.download_note.setText(
+            tr("Downloaded {title}. Save to keep this backend.", title=entry.title)
+        )
 
     def download_failed(self, message: str) -> None:
         self.download_bar.setVisible(False)
@@ -209,6 +221,6 @@ class LlamaCppFields(QWidget):
 # kind -> its fields widget (core.backends.registry.KIND_MODULES lists the kinds)
 KIND_FIELDS: dict[str, type[QWidget]] = {"openai": OpenAIFields, "llama_cpp": LlamaCppFields}
 KIND_TITLES = {
-    "openai": "OpenAI-compatible server (OpenAI, vLLM, Ollama, LM Studio, …)",
-    "llama_cpp": "Local model on a managed llama.cpp server",
+    "openai": N_("OpenAI-compatible server (OpenAI, vLLM, Ollama, LM Studio, …)"),
+    "llama_cpp": N_("Local model on a managed llama.cpp server"),
 }

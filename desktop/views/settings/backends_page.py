@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.backends.settings import BackendConfig
 from core.errors import StudioError
+from desktop.strings import tr
 from desktop.views.settings.backend_fields import KIND_FIELDS, KIND_TITLES
 from desktop.workers.backend_worker import BackendWorker, describe_test
 
@@ -40,17 +41,18 @@ class BackendsPage(QWidget):
 
         self.list = QListWidget(objectName="backendList")
         self.list.currentItemChanged.connect(self._picked)
-        self.new_button = QPushButton("New", objectName="newBackend")
-        self.remove_button = QPushButton("Remove", objectName="removeBackend")
+        self.new_button = QPushButton(tr("New"), objectName="newBackend")
+        self.remove_button = QPushButton(tr("Remove"), objectName="removeBackend")
         self.name = QLineEdit(objectName="backendName")
-        self.name.setPlaceholderText("a short name: gpt4o, local-qwen, …")
+        self.name.setPlaceholderText(tr("a short name: gpt4o, local-qwen, …"))
         self.kind = QComboBox(objectName="backendKind")
         self.fields: dict[str, QWidget] = {}
         self.boxes: dict[str, QGroupBox] = {}
         for kind, cls in KIND_FIELDS.items():
-            self.kind.addItem(KIND_TITLES.get(kind, kind), kind)
+            title = tr(KIND_TITLES.get(kind, kind))
+            self.kind.addItem(title, kind)
             self.fields[kind] = cls(self)
-            box = self.boxes[kind] = QGroupBox(KIND_TITLES.get(kind, kind))
+            box = self.boxes[kind] = QGroupBox(title)
             QVBoxLayout(box).addWidget(self.fields[kind])
         llama = self.fields.get("llama_cpp")
         if llama is not None:
@@ -62,12 +64,12 @@ class BackendsPage(QWidget):
         self.concurrency.setRange(1, 1024)
         self.rpm = QSpinBox(objectName="rpm")
         self.rpm.setRange(0, 1_000_000)
-        self.rpm.setSpecialValueText("no limit")
+        self.rpm.setSpecialValueText(tr("no limit"))
         self.timeout = QSpinBox()
         self.timeout.setRange(1, 3600)
-        self.timeout.setSuffix(" s")
-        self.save_button = QPushButton("Save", objectName="saveBackend")
-        self.test_button = QPushButton("Test connection", objectName="testBackend")
+        self.timeout.setSuffix(tr(" s"))
+        self.save_button = QPushButton(tr("Save"), objectName="saveBackend")
+        self.test_button = QPushButton(tr("Test connection"), objectName="testBackend")
         self.result = QLabel(objectName="backendTestResult", wordWrap=True)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.new_button.clicked.connect(self.new)
@@ -75,7 +77,9 @@ class BackendsPage(QWidget):
         self.save_button.clicked.connect(self.save)
         self.test_button.clicked.connect(self.test)
         self.worker.tested.connect(self._tested)
-        self.worker.testFailed.connect(lambda m: self._show_result(f"Test failed: {m}", False))
+        self.worker.testFailed.connect(
+            lambda m: self._show_result(tr("Test failed: {error}", error=m), False)
+        )
 
         left = QVBoxLayout()
         left.addWidget(self.list, 1)
@@ -84,13 +88,13 @@ class BackendsPage(QWidget):
         row.addWidget(self.remove_button)
         left.addLayout(row)
         form = QFormLayout()
-        form.addRow("Name", self.name)
-        form.addRow("Kind", self.kind)
+        form.addRow(tr("Name"), self.name)
+        form.addRow(tr("Kind"), self.kind)
         for box in self.boxes.values():
             form.addRow(box)
-        form.addRow("Requests at once", self.concurrency)
-        form.addRow("Requests / minute", self.rpm)
-        form.addRow("Timeout", self.timeout)
+        form.addRow(tr("Requests at once"), self.concurrency)
+        form.addRow(tr("Requests / minute"), self.rpm)
+        form.addRow(tr("Timeout"), self.timeout)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.test_button)
@@ -223,7 +227,7 @@ class BackendsPage(QWidget):
             cfg = self.config_from_form()
             renamed = self.editing is not None and self.editing != cfg.name
             if cfg.name in self.configs and cfg.name != self.editing:
-                raise StudioError(f"a backend named {cfg.name!r} exists already")
+                raise StudioError(tr("a backend named {name!r} exists already", name=cfg.name))
             add_backend(cfg, replace=cfg.name in self.configs)
             secret = self.fields[cfg.kind].secret()
             if secret:
@@ -238,7 +242,7 @@ class BackendsPage(QWidget):
             self._show_result(str(exc), False)
             return False
         self.reload(select=cfg.name)
-        self._show_result(f"Saved backend {cfg.name}.", True)
+        self._show_result(tr("Saved backend {name}.", name=cfg.name), True)
         self.saved.emit(cfg.name)
         return True
 
@@ -247,7 +251,9 @@ class BackendsPage(QWidget):
         if name is None:
             return
         answer = QMessageBox.question(
-            self, "Remove backend", f"Remove the backend {name!r} and its saved key?"
+            self,
+            tr("Remove backend"),
+            tr("Remove the backend {name!r} and its saved key?", name=name),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -264,7 +270,7 @@ class BackendsPage(QWidget):
             return
         keys.delete_key(name)
         self.reload()
-        self._show_result(f"Removed backend {name}.", True)
+        self._show_result(tr("Removed backend {name}.", name=name), True)
         self.saved.emit(name)
 
     # slow work ---------------------------------------------------------------------------
@@ -273,12 +279,12 @@ class BackendsPage(QWidget):
         if not self.save():
             return
         self.test_button.setEnabled(False)
-        self._show_result(f"Testing {self.editing}…", True)
+        self._show_result(tr("Testing {name}…", name=self.editing), True)
         self.worker.test(self.editing)
 
     def _tested(self, result: dict) -> None:
         self.test_button.setEnabled(True)
-        head = "Connection works." if result["ok"] else "Connection FAILED."
+        head = tr("Connection works.") if result["ok"] else tr("Connection FAILED.")
         self._show_result(f"{head}\n{describe_test(result)}", result["ok"])
 
     def _download(self, entry) -> None:
@@ -289,7 +295,9 @@ class BackendsPage(QWidget):
             return
         if not self.name.text().strip():
             self.name.setText(entry.id)
-        self.fields["llama_cpp"].download_note.setText(f"Downloading {entry.title}…")
+        self.fields["llama_cpp"].download_note.setText(
+            tr("Downloading {title}…", title=entry.title)
+        )
 
     def _downloaded(self, entry, model, mmproj) -> None:
         self.fields["llama_cpp"].download_done(entry, model, mmproj)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
+from desktop.strings import tr
 from desktop.views.settings.backends_page import BackendsPage
 from desktop.views.settings.interface_page import InterfacePage
 from desktop.views.settings.prices_page import PricesPage
@@ -18,18 +19,18 @@ class SettingsDialog(QDialog):
     def __init__(self, project, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(tr("Settings"))
         self.backends = BackendsPage(self)
         self.prompts = PromptsPage(project, self)
         self.seeds = SeedsPage(project, self)
         self.prices = PricesPage(self)
         self.interface = InterfacePage(self)
         self.tabs = QTabWidget(objectName="settingsTabs")
-        self.tabs.addTab(self.backends, "Backends")
-        self.tabs.addTab(self.prompts, "Prompts")
-        self.tabs.addTab(self.seeds, "Seed questions")
-        self.tabs.addTab(self.prices, "Prices")
-        self.tabs.addTab(self.interface, "Interface")
+        self.tabs.addTab(self.backends, tr("Backends"))
+        self.tabs.addTab(self.prompts, tr("Prompts"))
+        self.tabs.addTab(self.seeds, tr("Seed questions"))
+        self.tabs.addTab(self.prices, tr("Prices"))
+        self.tabs.addTab(self.interface, tr("Interface"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBox
 
 from core.errors import StudioError
 from desktop.models.ui_settings import LANGUAGES, load_ui_settings, save_ui_settings
+from desktop.strings import tr
 
 
 class InterfacePage(QWidget):
@@ -14,16 +15,20 @@ class InterfacePage(QWidget):
         self.language = QComboBox(objectName="uiLanguage")
         for code, title in LANGUAGES.items():
             self.language.addItem(title, code)
-        self.save_button = QPushButton("Save", objectName="saveInterface")
+        self.save_button = QPushButton(tr("Save"), objectName="saveInterface")
         self.status = QLabel(objectName="interfaceStatus", wordWrap=True)
         note = QLabel(
-            "The language of menus, labels and messages. It is read when the studio starts; "
-            "text not translated yet stays in English. The language of generated data is "
-            "chosen per job (Jobs > Stage)."
+            tr(
+                "The language of menus, labels and messages. A change applies the next time "
+                "the studio starts. Messages that come from the engine itself (model and "
+                "file errors) stay in English. The language of generated data is chosen per "
+                "job (Jobs > Stage)."
+            )
         )
+        note.setObjectName("interfaceNote")
         note.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Interface language", self.language)
+        form.addRow(tr("Interface language"), self.language)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)
@@ -41,6 +46,9 @@ class InterfacePage(QWidget):
             self.status.setText(str(exc))
             return False
         self.status.setText(
-            f"Saved: {LANGUAGES[saved['language']]}. It applies the next time the studio starts."
+            tr(
+                "Saved: {language}. It applies the next time the studio starts.",
+                language=LANGUAGES[saved["language"]],
+            )
         )
         return True

@@ -17,16 +17,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.price_edit import FIELDS, PriceEditError, PriceRow, bundled_prices
+from desktop.models.price_edit import (
+    FIELD_NAMES,
+    FIELDS,
+    PriceEditError,
+    PriceRow,
+    bundled_prices,
+)
+from desktop.strings import N_, tr
 
-COLUMNS = ("Model", "Input $ / 1M tokens", "Output $ / 1M tokens", "$ per image", "Source")
+COLUMNS = (N_("Model"), N_("Input $ / 1M tokens"), N_("Output $ / 1M tokens"),
+           N_("$ per image"), N_("Source"))  # fmt: skip
 
 
 class PricesPage(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.table = QTableWidget(0, len(COLUMNS), objectName="priceTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
@@ -35,23 +43,27 @@ class PricesPage(QWidget):
         self.discount = QDoubleSpinBox(objectName="batchDiscount")
         self.discount.setRange(0.01, 1.0)
         self.discount.setSingleStep(0.05)
-        self.discount.setToolTip("Share of the price the OpenAI Batch API charges (0.5 = half)")
-        self.add_button = QPushButton("Add model", objectName="addPrice")
-        self.remove_button = QPushButton("Remove / reset", objectName="removePrice")
-        self.remove_button.setToolTip("Your models go; bundled ones return to the bundled price")
-        self.save_button = QPushButton("Save", objectName="savePrices")
+        self.discount.setToolTip(tr("Share of the price the OpenAI Batch API charges (0.5 = half)"))
+        self.add_button = QPushButton(tr("Add model"), objectName="addPrice")
+        self.remove_button = QPushButton(tr("Remove / reset"), objectName="removePrice")
+        self.remove_button.setToolTip(
+            tr("Your models go; bundled ones return to the bundled price")
+        )
+        self.save_button = QPushButton(tr("Save"), objectName="savePrices")
         self.status = QLabel(objectName="priceStatus", wordWrap=True)
         note = QLabel(
-            "USD per 1 million tokens (and per image where a gateway bills images). A model "
-            "uses its exact entry, else the longest entry its name starts with; unknown models "
-            "cost 0. Saved to your own prices.yaml, which overrides the bundled table."
+            tr(
+                "USD per 1 million tokens (and per image where a gateway bills images). A model "
+                "uses its exact entry, else the longest entry its name starts with; unknown "
+                "models cost 0. Saved to your own prices.yaml, which overrides the bundled table."
+            )
         )
         note.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
-        buttons.addWidget(QLabel("Batch API share"))
+        buttons.addWidget(QLabel(tr("Batch API share")))
         buttons.addWidget(self.discount)
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
@@ -106,15 +118,15 @@ class PricesPage(QWidget):
         except PriceEditError:
             prices = None
         if model not in self.bundled:
-            text = "yours"
+            text = tr("yours")
         else:
-            text = "bundled" if self.bundled[model] == prices else "yours (changed)"
+            text = tr("bundled") if self.bundled[model] == prices else tr("yours (changed)")
         item = QTableWidgetItem(text)
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
         self.table.setItem(n, len(COLUMNS) - 1, item)
 
     def _prices(self, n: int) -> tuple[float, float, float]:
-        model = self.table.item(n, 0).text().strip() or f"row {n + 1}"
+        model = self.table.item(n, 0).text().strip() or tr("row {n}", n=n + 1)
         out = []
         for col, field in enumerate(FIELDS, start=1):
             text = (self.table.item(n, col).text() if self.table.item(n, col) else "").strip()
@@ -122,7 +134,12 @@ class PricesPage(QWidget):
                 out.append(float(text or 0))
             except ValueError:
                 raise PriceEditError(
-                    f"{model}: the {field} price {text!r} is not a number"
+                    tr(
+                        "{model}: the {field} price {text!r} is not a number",
+                        model=model,
+                        field=tr(FIELD_NAMES[field]),
+                        text=text,
+                    )
                 ) from None
         return tuple(out)
 
@@ -163,7 +180,7 @@ class PricesPage(QWidget):
             self.say(str(exc), False)
             return False
         self.reload()
-        self.say(f"Saved to {path}; new calls are priced with it.", True)
+        self.say(tr("Saved to {path}; new calls are priced with it.", path=path), True)
         return True
 
     def say(self, text: str, ok: bool) -> None:

@@ -20,18 +20,21 @@ from PySide6.QtWidgets import (
 
 from core.errors import StudioError
 from desktop import strings
+from desktop.strings import N_, tr
 
 SOURCES = {
-    "project": "your override for every domain",
-    "resource": "bundled",
+    "project": N_("your override for every domain"),
+    "resource": N_("bundled"),
 }
 
 
 def source_text(source: str) -> str:
     if source in SOURCES:
-        return SOURCES[source]
+        return tr(SOURCES[source])
     kind, _, domain = source.partition(":")
-    return f"your override for {domain}" if kind == "project" else f"bundled for {domain}"
+    if kind == "project":
+        return tr("your override for {domain}", domain=domain)
+    return tr("bundled for {domain}", domain=domain)
 
 
 class PromptsPage(QWidget):
@@ -43,31 +46,31 @@ class PromptsPage(QWidget):
         self.db = project.db
         self.names = template_names()
         self.domain = QComboBox(objectName="promptDomain")
-        self.domain.addItem("Every domain", "")
+        self.domain.addItem(tr("Every domain"), "")
         for d in list_domains(self.db):
             self.domain.addItem(d.title or d.name, d.name)
         self.itype = QComboBox(objectName="promptType")
-        self.itype.addItem("All templates", None)
+        self.itype.addItem(tr("All templates"), None)
         for t in ITYPES:
             self.itype.addItem(strings.label("itype", t), t)
         self.lang = QComboBox(objectName="promptLang")
-        self.lang.addItem("English", "en")
-        self.lang.addItem("Chinese", "zh")
+        self.lang.addItem(tr("English"), "en")
+        self.lang.addItem(tr("Chinese"), "zh")
         self.template = QComboBox(objectName="promptName")
         self.source = QLabel(objectName="promptSource")
         self.slots = QLabel(objectName="promptSlots", wordWrap=True)
         self.text = QPlainTextEdit(objectName="promptText")
-        self.save_button = QPushButton("Save override", objectName="savePrompt")
-        self.revert_button = QPushButton("Revert to the default", objectName="revertPrompt")
+        self.save_button = QPushButton(tr("Save override"), objectName="savePrompt")
+        self.revert_button = QPushButton(tr("Revert to the default"), objectName="revertPrompt")
         self.status = QLabel(objectName="promptStatus", wordWrap=True)
 
         form = QFormLayout()
-        form.addRow("Domain", self.domain)
-        form.addRow("Instruction type", self.itype)
-        form.addRow("Language", self.lang)
-        form.addRow("Template", self.template)
-        form.addRow("Now using", self.source)
-        form.addRow("Slots", self.slots)
+        form.addRow(tr("Domain"), self.domain)
+        form.addRow(tr("Instruction type"), self.itype)
+        form.addRow(tr("Language"), self.lang)
+        form.addRow(tr("Template"), self.template)
+        form.addRow(tr("Now using"), self.source)
+        form.addRow(tr("Slots"), self.slots)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.revert_button)
@@ -114,7 +117,7 @@ class PromptsPage(QWidget):
             return
         self.source.setText(source_text(t.source))
         allowed = sorted(SLOTS.get(name, ()))
-        self.slots.setText(", ".join("{" + s + "}" for s in allowed) or "none")
+        self.slots.setText(", ".join("{" + s + "}" for s in allowed) or tr("none"))
         self.text.setPlainText(t.text)
         self.revert_button.setEnabled(t.source == ("project:" + domain if domain else "project"))
         self.status.clear()
@@ -126,7 +129,7 @@ class PromptsPage(QWidget):
         name, lang, domain = self.key()
         text = self.text.toPlainText()
         if not text.strip():
-            self.say("A template cannot be empty; use Revert to go back to the default.", False)
+            self.say(tr("A template cannot be empty; use Revert to go back to the default."), False)
             return False
         try:
             validate_template(name, lang, text)
@@ -135,8 +138,16 @@ class PromptsPage(QWidget):
             return False
         set_prompt(self.db, name, lang, text.rstrip() + "\n", domain)
         self.show_template()
-        where = f"domain {domain}" if domain else "every domain"
-        self.say(f"Saved {name} ({lang}) for {where}. Runs from now on use it.", True)
+        where = tr("domain {domain}", domain=domain) if domain else tr("every domain")
+        self.say(
+            tr(
+                "Saved {name} ({lang}) for {where}. Runs from now on use it.",
+                name=name,
+                lang=lang,
+                where=where,
+            ),
+            True,
+        )
         return True
 
     def revert(self) -> None:
@@ -145,7 +156,15 @@ class PromptsPage(QWidget):
         name, lang, domain = self.key()
         if delete_prompt(self.db, name, lang, domain):
             self.show_template()
-            self.say(f"Reverted {name} ({lang}); now using {self.source.text()}.", True)
+            self.say(
+                tr(
+                    "Reverted {name} ({lang}); now using {source}.",
+                    name=name,
+                    lang=lang,
+                    source=self.source.text(),
+                ),
+                True,
+            )
 
     def say(self, text: str, ok: bool) -> None:
         self.status.setStyleSheet("" if ok else "color: #c8463d;")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import StudioError
 from desktop import strings
+from desktop.strings import N_, tr
 
 
 class SeedsPage(QWidget):
@@ -33,26 +34,26 @@ class SeedsPage(QWidget):
         for t in ITYPES:
             self.itype.addItem(strings.label("itype", t), t)
         self.lang = QComboBox(objectName="seedLang")
-        self.lang.addItem("English", "en")
-        self.lang.addItem("Chinese", "zh")
+        self.lang.addItem(tr("English"), "en")
+        self.lang.addItem(tr("Chinese"), "zh")
         self.list = QListWidget(objectName="seedList")
         self.list.setWordWrap(True)
         self.text = QPlainTextEdit(objectName="seedText")
-        self.text.setPlaceholderText("A seed question, e.g. “What is written on the sign?”")
+        self.text.setPlaceholderText(tr("A seed question, e.g. “What is written on the sign?”"))
         self.text.setMaximumHeight(90)
-        self.add_button = QPushButton("Add as new", objectName="addSeed")
-        self.save_button = QPushButton("Save changes", objectName="saveSeed")
-        self.delete_button = QPushButton("Delete", objectName="deleteSeed")
+        self.add_button = QPushButton(tr("Add as new"), objectName="addSeed")
+        self.save_button = QPushButton(tr("Save changes"), objectName="saveSeed")
+        self.delete_button = QPushButton(tr("Delete"), objectName="deleteSeed")
         self.count = QLabel(objectName="seedCount")
         self.status = QLabel(objectName="seedStatus", wordWrap=True)
 
         pick = QHBoxLayout()
         for label, combo in (
-            ("Domain", self.domain),
-            ("Type", self.itype),
-            ("Language", self.lang),
+            (N_("Domain"), self.domain),
+            (N_("Type"), self.itype),
+            (N_("Language"), self.lang),
         ):
-            pick.addWidget(QLabel(label))
+            pick.addWidget(QLabel(tr(label)))
             pick.addWidget(combo, 1)
         buttons = QHBoxLayout()
         for b in (self.add_button, self.save_button, self.delete_button):
@@ -87,10 +88,10 @@ class SeedsPage(QWidget):
         for seed in seeds:
             item = QListWidgetItem(seed.text)
             item.setData(Qt.ItemDataRole.UserRole, seed.id)
-            item.setToolTip(f"#{seed.id} · {seed.source or 'user'}")
+            item.setToolTip(f"#{seed.id} · {seed.source or tr('user')}")
             self.list.addItem(item)
         self.list.blockSignals(False)
-        self.count.setText(f"{len(seeds)} seed(s)")
+        self.count.setText(tr("{n} seed(s)", n=len(seeds)))
         ids = [s.id for s in seeds]
         if select in ids:
             self.list.setCurrentRow(ids.index(select))
@@ -112,14 +113,20 @@ class SeedsPage(QWidget):
         from core.domains import add_seed
 
         domain, itype, lang = self.key()
-        self._do(lambda: add_seed(self.db, domain, itype, lang, self.text.toPlainText()), "Added")
+        self._do(
+            lambda: add_seed(self.db, domain, itype, lang, self.text.toPlainText()),
+            tr("Added seed #{id}."),
+        )
 
     def save(self) -> None:
         from core.domains import edit_seed
 
         seed_id = self.selected_id()
         if seed_id is not None:
-            self._do(lambda: edit_seed(self.db, seed_id, text=self.text.toPlainText()), "Saved")
+            self._do(
+                lambda: edit_seed(self.db, seed_id, text=self.text.toPlainText()),
+                tr("Saved seed #{id}."),
+            )
 
     def delete(self) -> None:
         from core.domains import delete_seed
@@ -133,16 +140,17 @@ class SeedsPage(QWidget):
             self.say(str(exc), False)
             return
         self.reload()
-        self.say(f"Deleted seed #{seed_id}.", True)
+        self.say(tr("Deleted seed #{id}.", id=seed_id), True)
 
-    def _do(self, change, verb: str) -> None:
+    def _do(self, change, done: str) -> None:
+        """`done`: the message once it worked, with {id} for the seed's id."""
         try:
             seed = change()
         except StudioError as exc:  # empty, duplicate, unknown domain: said, nothing changed
             self.say(str(exc), False)
             return
         self.reload(select=seed.id)
-        self.say(f"{verb} seed #{seed.id}.", True)
+        self.say(done.format(id=seed.id), True)
 
     def say(self, text: str, ok: bool) -> None:
         self.status.setStyleSheet("" if ok else "color: #c8463d;")
