@@ -92,6 +92,9 @@ def save_when_idle(window: QWidget, path: Path, timeout_s: float = SCREENSHOT_TI
     return timer
 
 
+_qt_words: dict[str, QTranslator] = {}
+
+
 def apply_language(app: QApplication) -> str:
     """The saved interface language, set before any widget exists (widgets take their words
     when built). Qt's own words (standard buttons, a text field's menu) come from Qt's
@@ -103,12 +106,16 @@ def apply_language(app: QApplication) -> str:
         print(f"warning: {exc}; the interface stays in English", file=sys.stderr)
         lang = "en"
         set_language(lang)
+    old = _qt_words.pop("translator", None)
+    if old is not None:  # run() again in the same process (tests): no stale catalogue
+        app.removeTranslator(old)
     if lang == "zh":
         translator = QTranslator(app)  # parented: it lives as long as the app
         folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
         china = QLocale(QLocale.Language.Chinese, QLocale.Country.China)
         if translator.load(china, "qtbase", "_", folder):
             app.installTranslator(translator)
+            _qt_words["translator"] = translator
     return lang
 
 

@@ -10,13 +10,15 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from desktop.strings import N_
+
 AREAS = ("tab", "left", "right", "bottom")  # a tab beside "Browse & review", or a dock
 
 
 @dataclass(frozen=True)
 class Panel:
     name: str
-    title: str
+    title: str  # English, marked with N_(); the window shows it translated
     factory: Callable  # (MainWindow) -> QWidget; import heavy modules inside it
     area: str = "tab"
     order: int = 100
@@ -25,7 +27,7 @@ class Panel:
 @dataclass(frozen=True)
 class MenuAction:
     menu: str  # "File", "Edit", "Review", "View", "Tools", "Help" or a new one
-    text: str
+    text: str  # English, marked with N_() like Panel.title
     run: Callable  # (MainWindow) -> None
     shortcut: str | None = None
     order: int = 100
@@ -63,4 +65,4 @@ def _stats(window):
     return StatsView(window.project, window)
 
 
-register_panel(Panel("stats", "Stats", _stats, order=50))
+register_panel(Panel("stats", N_("Stats"), _stats, order=50))

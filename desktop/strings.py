@@ -65,6 +65,13 @@ STATUSES = {
     "needs_fix": N_("Needs fix"),
 }
 
+ORIGINS = {
+    "generated": N_("generated"),
+    "imported": N_("imported"),
+    "expanded": N_("expanded"),
+    "manual": N_("manual"),
+}
+
 # Colours per status, shared by the grid badges, the review pane chips and the charts.
 STATUS_COLORS = {
     "new": "#8a8f98",
@@ -82,7 +89,7 @@ ITYPE_COLORS = {
     "long_vqa": "#b07aa1",
 }
 
-_TABLES = {"itype": ITYPES, "status": STATUSES}
+_TABLES = {"itype": ITYPES, "status": STATUSES, "origin": ORIGINS}
 
 
 def label(kind: str, value: str | None) -> str:

@@ -149,7 +149,9 @@ class Database:
                 continue
             with self.tx() as c:
                 c.execute(sql)
-                c.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [number, name])
+                c.execute(
+                    "INSERT INTO schema_version (version, name) VALUES (?, ?)", [number, name]
+                )
             applied.append(number)
         if applied:
             self.cursor().execute("CHECKPOINT")

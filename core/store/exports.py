@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from core.store.export_records import record_query
+
 SPLITS = ("train", "val")
 MAX_OPTIONS = 8
 # Records are written in parts of about this many instructions (whole images per part), so
@@ -88,6 +90,7 @@ def build_selection(
         SELECT b.nid, b.image_id, b.sha256,
                CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END AS split,
                min(b.nid) OVER (PARTITION BY b.grp) AS first_nid,
+               count(*) OVER (PARTITION BY b.grp) AS nturns,
                row_number() OVER (PARTITION BY b.grp ORDER BY b.nid) AS turn
         FROM base b JOIN imgs m USING (image_id)
     ), keyed AS (
@@ -104,7 +107,7 @@ def build_selection(
                        ELSE picked END AS suffix
         FROM texts
     )
-    SELECT nid, image_id, sha256, ext, split, turn, first_nid, rec_id, domain, license, itype,
+    SELECT nid, image_id, sha256, ext, split, turn, nturns, first_nid, rec_id, domain, license, itype,
            lang, answer, suffix,
            question || {_options_sql()}
              || CASE WHEN suffix <> '' THEN chr(10) || suffix ELSE '' END AS q,
@@ -232,48 +235,6 @@ def _options_sql() -> str:
     return "coalesce(" + " || ".join(parts) + ", '')"
 
 
-# One split's rows of the selection; every field a record needs is in export_sel already,
-# so a part is a range scan of a table sorted by sha256.
-_ROWS = """SELECT * FROM {table} s WHERE s.split = $split {extra}"""
-_IMG_Q = "CASE WHEN turn = 1 THEN '<image>' || chr(10) ELSE '' END || q"
-_META = (
-    "{'domain': any_value(domain), 'license': any_value(license), "
-    "'turns': list({'itype': itype, 'lang': lang, 'suffix': suffix} ORDER BY turn)} AS meta"
-)
-# Records go out by image sha256, then by their first instruction: an order that depends on
-# content only, so an imported copy of the data exports in the same order.
-_TAIL = "GROUP BY rec_id, r.image_id ORDER BY any_value(r.sha256), min(first_nid)"
-
-RECORD_SQL = {
-    "llava": f"""SELECT rec_id AS id, any_value(img) AS image,
-        flatten(list([{{'from': 'human', 'value': {_IMG_Q}}}, {{'from': 'gpt', 'value': answer}}]
-                     ORDER BY turn)) AS conversations, {_META}""",
-    "sharegpt": f"""SELECT rec_id AS id,
-        flatten(list([{{'role': 'user', 'content': {_IMG_Q}}},
-                      {{'role': 'assistant', 'content': answer}}] ORDER BY turn)) AS messages,
-        ['images/' || any_value(img)] AS images, {_META}""",
-    "trl": f"""SELECT rec_id AS id,
-        flatten(list([{{'role': 'user', 'content':
-                          CASE WHEN turn = 1 THEN [json_object('type', 'image'),
-                                                   json_object('type', 'text', 'text', q)]
-                               ELSE [json_object('type', 'text', 'text', q)] END}},
-                      {{'role': 'assistant', 'content': [json_object('type', 'text', 'text', answer)]}}]
-                     ORDER BY turn)) AS messages,
-        ['images/' || any_value(img)] AS images, {_META}""",
-    # Image bytes come from the registered arrow table `export_blobs` (one chunk of images).
-    "hf": f"""SELECT rec_id AS id,
-        [{{'bytes': any_value(b.data), 'path': any_value(img)}}] AS images,
-        flatten(list([{{'role': 'user', 'content': {_IMG_Q}}},
-                      {{'role': 'assistant', 'content': answer}}] ORDER BY turn)) AS messages,
-        {_META}""",
-}
-
-
-def _record_query(fmt: str, extra: str = "", source: str = "", table: str = "export_sel") -> str:
-    rows = _ROWS.replace("{extra}", extra).replace("{table}", table)
-    return f"{RECORD_SQL[fmt]} FROM ({rows}) r {source} {_TAIL}"
-
-
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -304,8 +265,7 @@ def copy_records(
         for k, (lo, hi) in enumerate(parts(cur, split)):
             if not (_SHA.match(lo) and _SHA.match(hi)):
                 raise ValueError("bad sha256 bounds")
-            query = _record_query(fmt, extra=f"AND s.sha256 BETWEEN '{lo}' AND '{hi}'")
-            query = query.replace("$split", f"'{split}'")
+            query = record_query(fmt, split, extra=f"AND s.sha256 BETWEEN '{lo}' AND '{hi}'")
             cur.execute(f"COPY ({query}) TO {_literal(tmp)} (FORMAT json)")
             if array and k:
                 out.write(b",\n")
@@ -352,12 +312,13 @@ def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last
         raise ValueError("bad split or sha256 bounds")
     cur.register("export_blobs", blobs)
     try:
-        query = _record_query(
+        query = record_query(
             "hf",
+            split,
             extra=f"AND s.sha256 BETWEEN '{first}' AND '{last}'",
             source="JOIN export_blobs b ON b.image_id = r.image_id",
             table="export_part",
-        ).replace("$split", f"'{split}'")
+        )
         rel = cur.sql(query)
         # duckdb >= 1.4 names it to_arrow_table; older releases call it arrow().
         return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()

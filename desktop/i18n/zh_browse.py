@@ -195,4 +195,9 @@ ZH_BROWSE = {
     "Exporting…": "导出中…",
     "Exported to {folder} ({files} files). {counts}": "已导出到 {folder}（{files} 个文件）。{counts}",
     "Export failed: {error}": "导出失败：{error}",
+    "Stats": "统计",
+    "generated": "模型生成",
+    "imported": "导入",
+    "expanded": "扩充所得",
+    "manual": "人工",
 }

@@ -137,9 +137,10 @@ class InstructionCard(QFrame):
         color = ITYPE_COLORS.get(item.itype, "#777")
         status_color = STATUS_COLORS.get(item.status, "#777")
         round_text = tr(" · round {n}", n=item.round) if item.round else ""
+        origin = label("origin", item.origin)
         header = (
             f"{chip(label('itype', item.itype), color)} "
-            f"<span style='color:#777'>#{item.id} · {item.lang} · {item.origin}{round_text}</span> "
+            f"<span style='color:#777'>#{item.id} · {item.lang} · {origin}{round_text}</span> "
             f"{chip(label('status', item.status), status_color)}"
         )
         if header != self.header.text():  # re-laying out rich text is the costly part

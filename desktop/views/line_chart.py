@@ -144,8 +144,9 @@ class LineChart(QWidget):
             p.setPen(text)
             label = self.x_format(tx)
             w = metrics.horizontalAdvance(label) + 4
+            left = min(max(0.0, pt.x() - w / 2), self.width() - w)  # the last one stays whole
             p.drawText(
-                QRectF(pt.x() - w / 2, plot.bottom() + 3, w, 16),
+                QRectF(left, plot.bottom() + 3, w, 16),
                 Qt.AlignmentFlag.AlignHCenter,
                 label,
             )

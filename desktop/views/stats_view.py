@@ -146,7 +146,7 @@ class StatsView(QWidget):
 def _usd(v: float) -> str:
     if v == 0:
         return "$0"
-    return f"${v:,.2f}" if abs(v) >= 1 else f"${v:.3g}"
+    return f"${v:,.2f}" if abs(v) >= 0.01 else f"${v:.2g}"
 
 
 def cost_points(cost: dict):

@@ -62,3 +62,13 @@ def holder(review_project):
     yield path, proc
     proc.stdin.close()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def english_ui():
+    """Every test starts, and leaves, the UI in English (a test may switch to Chinese)."""
+    from desktop import strings
+
+    strings.set_language("en")
+    yield
+    strings.set_language("en")

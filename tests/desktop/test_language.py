@@ -86,6 +86,26 @@ def test_every_marked_word_has_a_chinese_entry_with_the_same_placeholders():
     assert not untranslated, untranslated
 
 
+def test_each_text_has_one_translation():
+    from desktop.i18n import zh_browse, zh_jobs, zh_settings, zh_training
+
+    tables = [
+        zh_browse.ZH_BROWSE,
+        zh_jobs.ZH_JOBS,
+        zh_settings.ZH_SETTINGS,
+        zh_training.ZH_TRAINING,
+    ]
+    seen: dict[str, str] = {}
+    clashes = []
+    for table in tables:
+        for key, value in table.items():
+            if key in seen and seen[key] != value:
+                clashes.append((key, seen[key], value))
+            seen[key] = value
+    assert not clashes, clashes
+    assert len(seen) == len(ZH)
+
+
 def test_no_widget_gets_english_that_bypasses_the_table():
     offenders = []
     for path, tree in _sources():
@@ -108,6 +128,25 @@ def test_no_widget_gets_english_that_bypasses_the_table():
     assert not offenders, "\n".join(offenders)
 
 
+def test_nothing_is_translated_at_import_time():
+    """Modules load before desktop.app sets the language: a tr() outside a function would
+    freeze English into a Chinese window (tables use N_ and translate where shown)."""
+    early = []
+
+    def visit(node, in_function: bool, path: Path) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+            )
+            if isinstance(child, ast.Call) and _name(child.func) in ("tr", "trn") and not inside:
+                early.append(f"{path.name}:{child.lineno}")
+            visit(child, inside, path)
+
+    for path, tree in _sources():
+        visit(tree, False, path)
+    assert not early, early
+
+
 def test_set_language_switches_the_words_and_refuses_unknown_ones():
     try:
         assert strings.tr("Refresh") == "Refresh"
@@ -125,3 +164,125 @@ def test_set_language_switches_the_words_and_refuses_unknown_ones():
         strings.set_language("en")
     assert strings.trn("{n} item", "{n} items", 1) == "1 item"
     assert strings.trn("{n} item", "{n} items", 2) == "2 items"
+
+
+def test_the_window_speaks_chinese(qtbot, review_project):
+    from PySide6.QtWidgets import QLabel
+
+    from desktop.main_window import MainWindow
+    from tests.desktop.conftest import wait_idle
+
+    strings.set_language("zh")
+    window = MainWindow(review_project)
+    qtbot.addWidget(window)
+    window.show()
+    wait_idle(qtbot, window)
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus[:6] == ["文件", "编辑", "审核", "视图", "工具", "帮助"]
+    assert "设置…" in [a.text() for a in window.menu("Tools").actions()]
+    assert "任务" in [a.text() for a in window.menu("View").actions()]
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs[0] == "浏览与审核" and {"任务", "训练", "统计"} <= set(tabs)
+    assert window.count_label.text() == "12 张图像"
+    assert window.sidebar.list.item(0).text() == "全部图像"
+    assert window.filter_bar.sort.itemText(0) == "导入顺序"
+    # pictures of the other rooms in Chinese, for a person to look at
+    from tests.desktop.test_screenshots import save
+
+    window.show_panel("jobs")
+    save(window, "zh_jobs_panel")
+    window.show_panel("stats")
+    qtbot.waitUntil(lambda: window.panels["stats"].stats is not None, timeout=5000)
+    save(window, "zh_stats")
+    window.show_panel("training")
+    save(window, "zh_training_panel")
+    settings = next(a for a in window.menu("Tools").actions() if a.text() == "设置…")
+    settings.trigger()
+    dialog = window.settings_dialog
+    assert dialog.windowTitle() == "设置" and dialog.tabs.tabText(0) == "后端"
+    save(dialog, "zh_settings")
+    dialog.tabs.setCurrentWidget(dialog.interface)
+    assert "下次启动" in dialog.interface.findChild(QLabel, "interfaceNote").text()
+    save(dialog, "zh_settings_interface")
+    dialog.close()
+    dialog.wait()
+    window.shutdown()
+
+
+def test_cjk_glyphs_render_as_glyphs_not_boxes(qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    pictures = []
+    for text in ("文", "件", "\ue000"):  # two characters, and one no font has (a box)
+        label = QLabel(text)
+        font = label.font()
+        font.setPointSize(28)
+        label.setFont(font)
+        qtbot.addWidget(label)
+        label.resize(60, 60)
+        pictures.append(label.grab().toImage())
+    wen, jian, box = pictures
+    assert wen != jian  # missing glyphs would all be the same box
+    assert wen != box and jian != box
+
+
+def test_the_studio_starts_in_the_saved_language(review_project, studio_home):
+    """The real entry point (`mmstudio gui`) in a fresh process reads desktop.yaml before it
+    builds a widget; the picture is kept in tests/screenshots/zh_main_window.png."""
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from desktop.models.ui_settings import save_ui_settings
+    from tests.conftest import REPO
+
+    save_ui_settings(language="zh")
+    root = review_project.root
+    logs = review_project.logs_dir
+    review_project.close()
+    shot = REPO / "tests" / "screenshots" / "zh_main_window.png"
+    shot.parent.mkdir(exist_ok=True)
+    shot.unlink(missing_ok=True)
+    env = dict(os.environ, MMSTUDIO_SCREENSHOT=str(shot), QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "gui", str(root)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "screenshot saved" in out.stderr
+    assert "language zh" in (logs / "gui.log").read_text(encoding="utf-8")
+    image = QImage(str(shot))
+    assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_qt_own_words_follow_the_saved_language(qtbot, capsys):
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    from desktop.app import apply_language
+    from desktop.models.ui_settings import save_ui_settings, ui_settings_path
+
+    app = QApplication.instance()
+
+    def close_text() -> str:
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        qtbot.addWidget(box)
+        return box.button(QDialogButtonBox.StandardButton.Close).text()
+
+    try:
+        save_ui_settings(language="zh")
+        assert apply_language(app) == "zh" and strings.language() == "zh"
+        assert close_text() == "关闭"
+        save_ui_settings(language="en")
+        assert apply_language(app) == "en" and close_text() == "Close"
+        ui_settings_path().write_text("language: fr\n", encoding="utf-8")  # edited by hand
+        assert apply_language(app) == "en"
+        assert "the interface stays in English" in capsys.readouterr().err
+    finally:
+        save_ui_settings(language="en")
+        apply_language(app)

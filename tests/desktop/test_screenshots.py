@@ -103,11 +103,46 @@ def test_stats_tab(qtbot, window):
     review.edit_instruction(db, ids[0], "question", "Is the disc white?")
     review.set_instruction_status(db, ids[:8], "accepted")
     review.set_instruction_status(db, ids[8:], "rejected")
+    _log_spend(db)
     window.show_panel("stats")
     stats = window.panels["stats"]
     qtbot.waitUntil(lambda: stats.stats is not None, timeout=5000)
     image = save(window, "05_stats")
     assert _has_colour(image, "#3c9a5f")  # accepted segments
+    assert stats.stats["cost"]["unit"] == "day" and stats.cost.point_count() == 4
+    assert "$1.75" in stats.summary.text()
+    stats.cost.ensurePolished()
+    chart = save(stats.cost, "05b_stats_cost")
+    assert _has_colour(chart, "#c8463d")  # the cumulative spend line
+
+
+def _log_spend(db) -> None:
+    """Model calls on three days of a week: $0.50, $0.25 + $0.25, then $0.75."""
+    from datetime import UTC, datetime
+
+    from core.store.jobs import RequestRow, log_requests
+
+    calls = [(1, 0.5), (2, 0.25), (2, 0.25), (6, 0.75)]
+    rows = [
+        RequestRow(
+            None,
+            f"k{n}",
+            1,
+            "lb",
+            "gpt-4o-mini",
+            None,
+            datetime(2025, 3, day, 12, tzinfo=UTC).timestamp(),
+            100.0,
+            50,
+            10,
+            1,
+            cost,
+            "ok",
+        )  # fmt: skip
+        for n, (day, cost) in enumerate(calls)
+    ]
+    with db.tx() as cur:
+        log_requests(cur, rows)
 
 
 def test_shortcuts_dialog(qtbot, window):
@@ -157,3 +192,23 @@ def test_locked_project_message(qtbot, holder, monkeypatch):
     assert run(path) == 2
     image = QImage(str(shot))
     assert image.width() > 200
+
+
+def test_cost_points_start_at_zero_and_label_their_buckets():
+    from datetime import datetime
+
+    from desktop.views.stats_view import cost_points
+
+    days = {
+        "unit": "day",
+        "points": [(datetime(2025, 3, 1), 1.0, 1.0), (datetime(2025, 3, 4), 0.5, 1.5)],
+        "total": 1.5,
+        "requests": 3,
+    }
+    points, x_format = cost_points(days)
+    assert points == [(0.0, 0.0), (1.0, 1.0), (4.0, 1.5)]
+    assert (x_format(0), x_format(3), x_format(0.5)) == ("03-01", "03-04", "")
+    hours = {"unit": "hour", "points": [(datetime(2025, 3, 1, 9), 0.2, 0.2)], "total": 0.2}
+    points, x_format = cost_points(hours)
+    assert points == [(0.0, 0.0), (1.0, 0.2)] and x_format(1.5) == "10:30"
+    assert cost_points({"unit": "day", "points": [], "total": 0.0})[0] == []

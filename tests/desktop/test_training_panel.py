@@ -219,7 +219,7 @@ def test_a_run_from_the_panel_updates_curves_and_compare(qtbot, exported, tiny_l
     after = ev["after"]["overall"]["accuracy"]
     assert f"after {after:.1%}" in panel.monitor.eval_label.text()
     log = panel.monitor.log.toPlainText()
-    assert "LoRA on" in log and "trainer exit, exit code 0" in log
+    assert "LoRA on" in log and "trainer exited, exit code 0" in log
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     assert cfg["output_dir"] == str(run) and cfg["lora"]["r"] == 8
     assert (cfg["learning_rate"], cfg["lr_scheduler"], cfg["warmup_ratio"]) == (0.01, "constant", 0)

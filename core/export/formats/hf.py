@@ -27,7 +27,7 @@ from core.store import exports as store
 
 HF_SPLIT = {"train": "train", "val": "validation"}
 CHUNK_BYTES = 64 << 20
-CHUNK_IMAGES = 2000
+CHUNK_IMAGES = 20_000  # small images: few, large chunks; big ones: CHUNK_BYTES decides
 _STR = {"dtype": "string", "_type": "Value"}
 # A python list in the features JSON is a list feature in every datasets release (3.x-5.x).
 FEATURES = {
@@ -159,7 +159,7 @@ def _chunks(job, split: str, bounds) -> Iterator[tuple[list[int], list[str], lis
     shas: list[str] = []
     blobs: list[bytes] = []
     size = 0
-    for batch in store.iter_selected_images(job.cur, split, batch=256, bounds=bounds):
+    for batch in store.iter_selected_images(job.cur, split, batch=2000, bounds=bounds):
         for image_id, sha, ext, storage, path in batch:
             data = job.read_image(sha, ext, storage, path)
             ids.append(image_id)
