@@ -32,3 +32,15 @@ def resolve(suffix, db=None) -> SuffixFn | None:
     if suffix is None or callable(suffix):
         return suffix
     raise TypeError("suffix must be 'auto', None or a function (itype, lang, item_key) -> str")
+
+
+def variants_of(fn) -> dict[tuple[str, str], list[str]] | None:
+    """The variant lists behind a picker that is `AnswerFormats.suffix` of core.domains, so
+    the store can pick in SQL (it checks its picks against `fn` on a sample first)."""
+    owner = getattr(fn, "__self__", None)
+    if getattr(fn, "__name__", "") != "suffix" or owner is None:
+        return None
+    try:
+        return {c: list(owner.variants(*c)) for c in owner.combinations()}
+    except Exception:  # not the object we think it is: the per-row path stays correct
+        return None

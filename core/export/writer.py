@@ -142,6 +142,7 @@ def export_project(
             seed=options.seed,
             multi_turn=options.multi_turn,
             suffix_fn=suffix_fn,
+            suffix_variants=suffixes.variants_of(suffix_fn),
         )
         if n == 0:
             raise ExportError(f"nothing to export: no instruction matches {_describe(options)}")

@@ -46,6 +46,7 @@ def build_selection(
     seed: int,
     multi_turn: bool,
     suffix_fn: Callable[[str, str, str], str] | None,
+    suffix_variants: dict[tuple[str, str], list[str]] | None = None,
 ) -> int:
     """Fill the temp table `export_sel`; returns the number of instructions selected.
 
@@ -63,11 +64,16 @@ def build_selection(
     if langs:
         where.append(_in("n.lang", langs, params))
     key = "md5(i.sha256 || chr(31) || n.itype || chr(31) || n.question)"
-    if suffix_fn is not None:
+    suffix, variants_join, udf = "''", "", False
+    if (
+        suffix_fn is not None
+        and suffix_variants
+        and _sql_picker_agrees(cur, where, params, key, suffix_fn, suffix_variants)
+    ):
+        suffix, variants_join = f"coalesce({_PICK.format(key=key)}, '')", _VARIANTS_JOIN
+    elif suffix_fn is not None:
         _register_suffix(cur, suffix_fn)
-        suffix = f"coalesce(mm_answer_suffix(n.itype, n.lang, {key}), '')"
-    else:
-        suffix = "''"
+        suffix, udf = f"coalesce(mm_answer_suffix(n.itype, n.lang, {key}), '')", True
     group = (
         "'i' || n.image_id"
         if multi_turn
@@ -101,6 +107,7 @@ def build_selection(
         SELECT k.*, i.domain, i.license, n.itype, n.lang, n.question, n.options, n.answer,
                {_EXT} AS ext, {suffix} AS picked
         FROM keyed k JOIN instructions n ON n.id = k.nid JOIN images i ON i.id = k.image_id
+        {variants_join}
     ), suffixed AS (
         -- A question that already ends with its suffix keeps it and gets no second one.
         SELECT *, CASE WHEN picked <> '' AND ends_with(rtrim(question), picked) THEN ''
@@ -117,8 +124,10 @@ def build_selection(
     try:
         cur.execute(sql, [*params, str(seed), float(val_fraction)])
     finally:
-        if suffix_fn is not None:
+        if udf:
             cur.remove_function("mm_answer_suffix")
+        if variants_join:
+            cur.unregister("export_variants")
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
            WITH per_image AS (
@@ -132,6 +141,45 @@ def build_selection(
            FROM per_image ORDER BY sha256"""
     )
     return cur.execute("SELECT count(*) FROM export_sel").fetchall()[0][0]
+
+
+# The answer-format picker of core.domains, in SQL: variant number
+# int(first 8 bytes of sha256("itype\x1flang\x1fkey"), big endian) mod the number of variants.
+# Used only after it agreed with the Python picker on a sample of the selection
+# (`_sql_picker_agrees`); otherwise every row calls the Python picker.
+_PICK = (
+    "v.texts[1 + (('0x' || substr(sha256(n.itype || chr(31) || n.lang || chr(31) || {key}), 1, 16))"
+    "::UBIGINT % len(v.texts))::BIGINT]"
+)
+_VARIANTS_JOIN = "LEFT JOIN export_variants v ON v.itype = n.itype AND v.lang = n.lang"
+
+
+def _sql_picker_agrees(cur, where, params, key, fn, variants) -> bool:
+    import pyarrow as pa
+
+    combos = sorted(variants)
+    table = pa.table(
+        {
+            "itype": pa.array([c[0] for c in combos], pa.string()),
+            "lang": pa.array([c[1] for c in combos], pa.string()),
+            "texts": pa.array([list(variants[c]) for c in combos], pa.list_(pa.string())),
+        }
+    )
+    cur.register("export_variants", table)
+    rows = cur.execute(
+        f"""SELECT n.itype, n.lang, {key}, {_PICK.format(key=key)}
+            FROM instructions n JOIN images i ON i.id = n.image_id {_VARIANTS_JOIN}
+            WHERE {" AND ".join(where)}
+            QUALIFY row_number() OVER (PARTITION BY n.itype, n.lang ORDER BY n.id) <= 32""",
+        params,
+    ).fetchall()
+    try:
+        agrees = all(fn(t, lg, k) == got for t, lg, k, got in rows)
+    except Exception:  # the picker refuses something the table has: let it speak per row
+        agrees = False
+    if not agrees:
+        cur.unregister("export_variants")
+    return agrees
 
 
 def _register_suffix(cur, fn) -> None:

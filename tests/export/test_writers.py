@@ -268,3 +268,49 @@ def test_hf_parts_and_chunks_give_the_same_rows(proj, tmp_path, monkeypatch):
     name = "data/train-00000-of-00001.parquet"
     one, many = (pq.read_table(tmp_path / d / name) for d in ("one", "many"))
     assert many.num_rows == 49 and one.to_pylist() == many.to_pylist()
+
+
+class _OtherPicker:
+    """Looks like core.domains' AnswerFormats but picks differently: SQL must not be trusted."""
+
+    def combinations(self):
+        return [
+            (t, lang)
+            for t in ("judgement", "multiple_choice", "short_vqa", "long_vqa")
+            for lang in ("en", "zh")
+        ]
+
+    def variants(self, itype, lang):
+        return [f"{itype}-{lang}-a", f"{itype}-{lang}-b", f"{itype}-{lang}-c"]
+
+    def suffix(self, itype, lang, key):
+        return self.variants(itype, lang)[len(key.rstrip("0123456789")) % 3]
+
+
+def test_sql_picker_only_when_it_agrees_with_python(proj, tmp_path, monkeypatch):
+    from core.domains.answer_formats import project_answer_formats
+    from core.store import exports as store
+
+    udf_calls = []
+    real = store._register_suffix
+    monkeypatch.setattr(
+        store, "_register_suffix", lambda cur, fn: udf_calls.append(fn) or real(cur, fn)
+    )
+    picker = project_answer_formats(proj.db)
+    export_project(proj, tmp_path / "sql", ExportOptions("llava", suffix=picker.suffix))
+    assert udf_calls == []  # the default picker is done in SQL ...
+    export_project(
+        proj,
+        tmp_path / "py",
+        ExportOptions("llava", suffix=lambda t, lg, k: picker.suffix(t, lg, k)),
+    )
+    assert len(udf_calls) == 1  # ... and gives the very bytes the per-row picker gives
+    assert (tmp_path / "sql" / "train.json").read_bytes() == (
+        tmp_path / "py" / "train.json"
+    ).read_bytes()
+
+    other = _OtherPicker()
+    export_project(proj, tmp_path / "other", ExportOptions("llava", suffix=other.suffix))
+    assert len(udf_calls) == 2  # sample disagreed: per-row path
+    for r in _records(tmp_path / "other" / "train.json"):
+        assert all(t["suffix"].startswith(f"{t['itype']}-{t['lang']}-") for t in r["meta"]["turns"])
