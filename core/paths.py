@@ -22,7 +22,9 @@ def resources_dir() -> Path:
 def user_home() -> Path:
     """Per-user settings folder; MMSTUDIO_HOME overrides it (tests, portable installs)."""
     override = os.environ.get("MMSTUDIO_HOME")
-    home = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    home = (
+        Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    )
     home.mkdir(parents=True, exist_ok=True)
     return home
 

@@ -70,7 +70,9 @@ class Project:
     def open(cls, root: Path | str) -> Project:
         root = Path(root).expanduser().resolve()
         if not (root / DB_NAME).is_file():
-            raise ProjectError(f"{root} is not a project (no {DB_NAME}); create it with `mmstudio init`")
+            raise ProjectError(
+                f"{root} is not a project (no {DB_NAME}); create it with `mmstudio init`"
+            )
         for sub in SUBDIRS:
             (root / sub).mkdir(exist_ok=True)
         return cls(root, Database(root / DB_NAME))

@@ -77,7 +77,9 @@ def cmd_stats(args) -> int:
     if args.json:
         emit_json(stats)
         return 0
-    print(f"{stats['images']} images, {stats['rejected']} rejected, {stats['instructions']} instructions")
+    print(
+        f"{stats['images']} images, {stats['rejected']} rejected, {stats['instructions']} instructions"
+    )
     for domain, entry in stats["by_domain"].items():
         statuses = ", ".join(f"{k} {v}" for k, v in entry["by_status"].items())
         print(f"  {domain or '(no domain)'}: {entry['images']} images ({statuses})")

@@ -47,7 +47,11 @@ def test_old_version_file_is_upgraded_keeping_data(tmp_path):
         assert "exif_orientation" not in cols
     with Database(path) as db:
         assert db.version() == latest_version()
-        assert db.fetchone("SELECT sha256, domain, exif_orientation FROM images") == ("abc", "art", None)
+        assert db.fetchone("SELECT sha256, domain, exif_orientation FROM images") == (
+            "abc",
+            "art",
+            None,
+        )
         applied = [r[0] for r in db.fetchall("SELECT version FROM schema_version ORDER BY 1")]
         assert applied == [n for n, _, _ in migrations()]
 
