@@ -23,7 +23,6 @@ from core.export.formats.base import (
     record_meta,
     split_of,
 )
-from core.store import exports as store
 
 HF_SPLIT = {"train": "train", "val": "validation"}
 CHUNK_BYTES = 64 << 20
@@ -96,8 +95,8 @@ class HfFormat(Format):
             dest.parent.mkdir(parents=True, exist_ok=True)
             with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
                 # Parts bound what DuckDB sorts; chunks bound the image bytes held at once.
-                for bounds in store.parts(job.cur, split):
-                    store.load_part(job.cur, split, *bounds)
+                for bounds in _store().parts(job.cur, split):
+                    _store().load_part(job.cur, split, *bounds)
                     for ids, shas, blobs in _chunks(job, split, bounds):
                         table = pa.table(
                             {
@@ -105,7 +104,7 @@ class HfFormat(Format):
                                 "data": pa.array(blobs, pa.binary()),
                             }
                         )
-                        part = store.hf_chunk(job.cur, split, table, shas[0], shas[-1])
+                        part = _store().hf_chunk(job.cur, split, table, shas[0], shas[-1])
                         writer.write_table(part.cast(schema))
             names.append(name)
             job.progress(f"hf {split}")
@@ -159,7 +158,7 @@ def _chunks(job, split: str, bounds) -> Iterator[tuple[list[int], list[str], lis
     shas: list[str] = []
     blobs: list[bytes] = []
     size = 0
-    for batch in store.iter_selected_images(job.cur, split, batch=2000, bounds=bounds):
+    for batch in _store().iter_selected_images(job.cur, split, batch=2000, bounds=bounds):
         for image_id, sha, ext, storage, path in batch:
             data = job.read_image(sha, ext, storage, path)
             ids.append(image_id)
@@ -192,3 +191,10 @@ def _materialize(img: object, ctx: ReadContext) -> Path:
         tmp.write_bytes(data)
         tmp.replace(dest)
     return dest
+
+
+def _store():
+    # Imported on first use: readers (the trainer's environment) must not need DuckDB.
+    from core.store import exports
+
+    return exports

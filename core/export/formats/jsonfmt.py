@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.export.formats.base import Format
-from core.store import exports as store
 
 
 class JsonFormat(Format):
@@ -11,9 +10,16 @@ class JsonFormat(Format):
         names = []
         for split in job.splits:
             name = self.data_file(split)
-            store.copy_records(
+            _store().copy_records(
                 job.cur, self.name, split, job.staging / name, self.data_suffix == ".json"
             )
             names.append(name)
             job.progress(f"{self.name} {split}")
         return names
+
+
+def _store():
+    # Imported on first use: readers (the trainer's environment) must not need DuckDB.
+    from core.store import exports
+
+    return exports
