@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import StudioError
+from core.export.errors import ExportError
 
 CHUNK = 1 << 20
 _WS = " \t\r\n"
@@ -171,3 +172,15 @@ class _ArrayReader:
     def _tail(self) -> None:
         if self._skip_ws():
             raise self._fail(self.pos, "extra data after the closing ']'")
+
+
+def read_json_object(path: Path) -> dict | None:
+    """A small JSON file beside the data (manifest, dataset_info): None when absent or not an
+    object; an ExportError naming the file when it is not JSON."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{path.name} is not valid JSON: {exc}") from None
+    return data if isinstance(data, dict) else None

@@ -14,6 +14,7 @@ from core.export.conversation import Conversation
 from core.export.errors import ExportError
 from core.export.formats import FORMATS, SNIFF_ORDER, Format, RecordError
 from core.export.formats.sharegpt import DATASET_INFO
+from core.export.jsonstream import read_json_object
 
 MANIFEST = "manifest.json"
 
@@ -21,14 +22,7 @@ __all__ = ["Conversation", "detect_format", "iter_conversations", "iter_records"
 
 
 def load_manifest(folder: Path) -> dict | None:
-    path = folder / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path.name} is not valid JSON: {exc}") from None
-    return data if isinstance(data, dict) else None
+    return read_json_object(folder / MANIFEST)
 
 
 def detect_format(path: Path) -> str:

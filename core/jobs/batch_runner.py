@@ -12,13 +12,13 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from core.backends.base import BackendError, ChatResponse
+from core.backends.base import BackendError
 from core.backends.batch import BatchClient, BatchFailed
 from core.jobs.runner import JobRunner, _Prep
 from core.jobs.stage import BadOutput, JobEvent
 from core.jobs.writer import Writer
 from core.store import jobs as store
-from core.store.jobs import ItemOutcome, RequestRow
+from core.store.jobs import ItemOutcome
 
 
 class BatchJobRunner(JobRunner):
@@ -122,14 +122,16 @@ class BatchJobRunner(JobRunner):
         if result is None:
             return self._finish_failed(item, attempt, "batch_missing", "no result for this request")
         if isinstance(result, BackendError):
-            self._batch_log(item, prep, attempt, started, None, "error", result)
+            self._log(item, prep, attempt, started, None, "error", result, batch=True)
             return self._finish_failed(item, attempt, result.error_class, str(result))
         try:
             value = self.stage.parse(item, result)
         except BadOutput as exc:
-            self._batch_log(item, prep, attempt, started, result, "bad_output", None, exc.reason)
+            self._log(
+                item, prep, attempt, started, result, "bad_output", None, exc.reason, batch=True
+            )
             return self._finish_failed(item, attempt, "bad_output", exc.reason)
-        cost = self._batch_log(item, prep, attempt, started, result, "ok", None)
+        cost = self._log(item, prep, attempt, started, result, "ok", None, batch=True)
         usage = result.usage
         self._writer.submit_done(
             item, value, self._ctx(prep, result, False),
@@ -138,24 +140,3 @@ class BatchJobRunner(JobRunner):
             (prep.request_key, self.stage.name, item.key, self.backend.model,
              prep.prepared.prompt_hash, result.to_json()),
         )  # fmt: skip
-
-    def _batch_log(
-        self, item, prep, attempt, started, response: ChatResponse | None, outcome, exc, msg=None
-    ):
-        usage = response.usage if response is not None else None
-        cost = self.backend.cost(usage, prep.prepared.n_images, batch=True) if usage else 0.0
-        if usage:
-            self._cost += cost
-            self._ptok += usage.prompt_tokens
-            self._ctok += usage.completion_tokens
-        self._writer.submit_request(
-            RequestRow(
-                self.job_id, item.key, attempt, self.backend.name, self.backend.model,
-                prep.prepared.prompt_hash, started, (time.time() - started) * 1000,
-                usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
-                prep.prepared.n_images, cost, outcome,
-                exc.error_class if exc else None, exc.http_status if exc else None,
-                (str(exc) if exc else msg or "")[:500] or None,
-            )
-        )  # fmt: skip
-        return cost

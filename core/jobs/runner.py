@@ -343,10 +343,13 @@ class JobRunner(ProgressMixin):
         )  # fmt: skip
         return True
 
-    def _log(self, item, prep, attempt, started, response, outcome, exc, message=None) -> float:
+    def _log(
+        self, item, prep, attempt, started, response, outcome, exc, message=None, batch=False
+    ) -> float:
+        """One `requests` row per call; `batch` prices it at the Batch API's rate."""
         usage = response.usage if response is not None and outcome != "cached" else None
         n_images = prep.prepared.n_images
-        cost = self.backend.cost(usage, n_images) if usage else 0.0
+        cost = self.backend.cost(usage, n_images, batch=batch) if usage else 0.0
         if usage:
             self._cost += cost
             self._ptok += usage.prompt_tokens

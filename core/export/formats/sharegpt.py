@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 from core.export.conversation import Conversation
-from core.export.errors import ExportError
 from core.export.formats.base import (
     ReadContext,
     RecordError,
@@ -24,6 +23,7 @@ from core.export.formats.base import (
     text_of,
 )
 from core.export.formats.jsonfmt import JsonFormat
+from core.export.jsonstream import read_json_object
 
 DATASET_INFO = "dataset_info.json"
 DATASET_PREFIX = "mmstudio"
@@ -150,11 +150,4 @@ class ShareGptFormat(JsonFormat):
 
 
 def _load_info(folder: Path) -> dict | None:
-    path = folder / DATASET_INFO
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path.name} is not valid JSON: {exc}") from None
-    return data if isinstance(data, dict) else None
+    return read_json_object(folder / DATASET_INFO)
