@@ -143,9 +143,12 @@ class Database:
                 f"{self.path} was written by a newer MMInstruct Studio (schema {current}, "
                 f"this version knows up to {known[-1][0]}). Update the app to open it."
             )
+        # Numbers are handed out by area (docs/CONTRACTS.md), so a later release can add a
+        # number below a file's highest one: apply every number not yet recorded, in order.
+        done = {v for (v,) in cur.execute("SELECT version FROM schema_version").fetchall()}
         applied = []
         for number, name, sql in known:
-            if number <= current or (upto is not None and number > upto):
+            if number in done or (upto is not None and number > upto):
                 continue
             with self.tx() as c:
                 c.execute(sql)

@@ -56,6 +56,22 @@ def test_old_version_file_is_upgraded_keeping_data(tmp_path):
         assert applied == [n for n, _, _ in migrations()]
 
 
+def test_migration_numbered_below_the_files_highest_is_still_applied(tmp_path):
+    # Area ranges mean a release can add 003 to a file already at 050: it must not be skipped.
+    path = tmp_path / "gap.duckdb"
+    Database(path, upto=1).close()
+    second = migrations()[1][0]
+    con = duckdb.connect(str(path))
+    for number, name, _ in migrations()[2:]:
+        con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [number, name])
+    con.close()
+    with Database(path) as db:
+        applied = [r[0] for r in db.fetchall("SELECT version FROM schema_version ORDER BY 1")]
+        assert applied == [n for n, _, _ in migrations()]
+        assert second in applied
+        assert "exif_orientation" in [r[0] for r in db.fetchall("DESCRIBE images")]
+
+
 def test_file_from_newer_version_is_refused(tmp_path):
     path = tmp_path / "new.duckdb"
     Database(path).close()
