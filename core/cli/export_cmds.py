@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--multi-turn", action="store_true", help="one record per image with all its QAs"
     )
     p.add_argument("--no-suffix", action="store_true", help="do not append answer-format suffixes")
+    p.add_argument(
+        "--unsafe-text",
+        default="escape",
+        choices=("escape", "skip", "fail"),
+        help="items holding chat-template tokens (<image>, </s>, <|im_end|>, USER:...): escape "
+        "them reversibly (default), skip their records, or refuse the export",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=cmd_export)
 
@@ -85,6 +92,7 @@ def cmd_export(args) -> int:
         images=args.images,
         multi_turn=args.multi_turn,
         suffix=None if args.no_suffix else "auto",
+        unsafe_text=args.unsafe_text,
     )
     with Project.open(args.project) as project:
         result = export_project(project, args.out, options, on_progress=_progress(not args.json))
@@ -98,6 +106,15 @@ def cmd_export(args) -> int:
     )
     for split, s in c["splits"].items():
         print(f"  {split}: {s['records']} records, {s['images']} images")
+    unsafe = result.manifest.get("unsafe_text") or {}
+    if unsafe.get("items"):
+        kinds = ", ".join(f"{k} {n}" for k, n in unsafe["by_kind"].items())
+        done = (
+            "escaped"
+            if unsafe["mode"] == "escape"
+            else f"skipped ({unsafe['records_skipped']} records)"
+        )
+        print(f"  {unsafe['items']} items held chat-template tokens ({kinds}): {done}")
     return 0
 
 

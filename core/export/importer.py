@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.export import safetext
 from core.export.conversation import Conversation, split_rendered
 from core.export.errors import ExportError
 from core.export.formats import RecordError
@@ -207,9 +208,11 @@ def _rows(conv: Conversation) -> list[tuple]:
     pairs = conv.pairs()
     turns = conv.meta.get("turns")
     ours = isinstance(turns, list) and len(turns) == len(pairs)
+    restore = safetext.unescape if conv.meta.get("text_escape") else str
     out = []
     for k, (user, answer) in enumerate(pairs):
-        text = _TOKEN.sub("", user)
+        # The real image tokens go first; then the escaped ones may become text again.
+        text, answer = restore(_TOKEN.sub("", user)), restore(answer)
         if ours:
             t = turns[k]
             itype, lang = t.get("itype"), t.get("lang")

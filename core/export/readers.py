@@ -111,15 +111,28 @@ def iter_records(
     """
     fmt = fmt or detect_format(path)
     f, files, folder, manifest = data_files(path, fmt)
+    escaped = text_escape(manifest)
     for file in files:
         if not file.is_file():
             raise ExportError(f"data file {file.name} is missing")
         ctx = f.read_context(file, folder, manifest, image_folder=image_folder, cache_dir=cache_dir)
         for index, rec in enumerate(f.iter_raw(file)):
             try:
-                yield file, index, f.to_conversation(rec, index, ctx)
+                conv = f.to_conversation(rec, index, ctx)
             except RecordError as exc:
                 yield file, index, exc
+                continue
+            if escaped:
+                # Text stays escaped (a trainer must not see the tokens); the importer and
+                # anyone else who wants the original text applies safetext.unescape.
+                conv.meta["text_escape"] = escaped
+            yield file, index, conv
+
+
+def text_escape(manifest: dict | None) -> str | None:
+    """The escape scheme an export of ours applied to its text (see core.export.safetext)."""
+    unsafe = (manifest or {}).get("unsafe_text")
+    return unsafe.get("escape") if isinstance(unsafe, dict) else None
 
 
 def iter_conversations(

@@ -2,7 +2,9 @@
 
 The rules are the errors people hit in practice: `<image>` tokens that do not match the images
 (LLaMA-Factory's most common failure), turns that do not alternate user/assistant (LLaVA
-expects strict human/gpt pairs), empty turns, images that are not there, and bad JSON.
+expects strict human/gpt pairs), empty turns, images that are not there, bad JSON, and text
+holding the special tokens or role markers of a chat template (core.export.safetext), counted
+per template family.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.export import safetext
 from core.export.conversation import IMAGE_TOKEN, Conversation, strip_image_tokens
 from core.export.errors import ExportError
 from core.export.formats import RecordError
@@ -30,6 +33,7 @@ class ValidationReport:
     records: int = 0
     by_code: Counter = field(default_factory=Counter)
     problems: list[dict] = field(default_factory=list)
+    tokens: safetext.Tally = field(default_factory=safetext.Tally.empty)
 
     @property
     def errors(self) -> int:
@@ -57,6 +61,7 @@ class ValidationReport:
             "errors": self.errors,
             "by_code": dict(sorted(self.by_code.items())),
             "problems": self.problems,
+            "special_tokens": self.tokens.to_json(),
             "ok": self.ok,
         }
 
@@ -73,6 +78,9 @@ class ValidationReport:
             lines.append(f"  - {where}{who}: [{p['code']}] {p['message']}")
         if self.errors > len(self.problems):
             lines.append(f"  ... and {self.errors - len(self.problems)} more")
+        for family, found in sorted(self.tokens.by_family.items()):
+            listed = ", ".join(f"{tok} x{n}" for tok, n in sorted(found.items()))
+            lines.append(f"  template {family}: {listed}")
         lines.append("OK" if self.ok else "INVALID")
         return "\n".join(lines)
 
@@ -117,6 +125,20 @@ def check_conversation(conv: Conversation) -> list[tuple[str, str]]:
     return out
 
 
+def token_findings(conv: Conversation) -> list[tuple[str, str, list]]:
+    """(code, message, tokens) per turn whose text holds chat-template tokens or role markers;
+    the formats' own `<image>` placeholder is left to the image-token rules above."""
+    out = []
+    for k, m in enumerate(conv.messages):
+        tokens = [t for t in safetext.find(m["content"]) if t.text != IMAGE_TOKEN]
+        for kind in safetext.KINDS:
+            mine = [t for t in tokens if t.kind == kind]
+            if mine:
+                msg = f"turn {k + 1} ({m['role']}) holds {safetext.describe(mine)}"
+                out.append((kind, msg, mine))
+    return out
+
+
 def validate_path(
     path: Path,
     fmt: str | None = None,
@@ -150,6 +172,9 @@ def validate_path(
                 report.add(file.name, index, None, item.code, str(item))
                 continue
             for code, message in check_conversation(item):
+                report.add(file.name, index, item.id, code, message)
+            for code, message, tokens in token_findings(item):
+                report.tokens.add(tokens)
                 report.add(file.name, index, item.id, code, message)
     except JsonFormatError as exc:
         report.add(Path(exc.path).name, None, None, "bad_json", str(exc))

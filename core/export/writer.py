@@ -17,6 +17,8 @@ from core.export.errors import ExportError
 from core.export.formats import FORMATS, Format
 from core.export.images import PLACERS, place_image, read_bytes
 from core.export.manifest import Checksums, write_manifest
+from core.export.safetext import MODES as TEXT_MODES
+from core.export.textguard import guard_selection
 from core.project import Project
 from core.store import exports as store
 
@@ -38,6 +40,7 @@ class ExportOptions:
     images: str = "copy"  # copy | hardlink | symlink (ignored by formats that embed images)
     multi_turn: bool = False
     suffix: object = suffixes.AUTO  # AUTO, None, or a function (itype, lang, item_key) -> str
+    unsafe_text: str = "escape"  # escape | skip | fail: chat-template tokens in the text
 
     def check(self) -> None:
         def bad(what, values, known):
@@ -52,6 +55,7 @@ class ExportOptions:
         bad("type", self.itypes, ITYPES)
         bad("language", self.langs, LANGS)
         bad("image mode", [self.images], PLACERS)
+        bad("--unsafe-text mode", [self.unsafe_text], TEXT_MODES)
         if not self.statuses:
             raise ExportError("at least one status is needed")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -79,6 +83,7 @@ class ExportResult:
             "data_files": m["data_files"],
             "counts": m["counts"],
             "files": len(m["files"]),
+            "unsafe_text": m.get("unsafe_text"),
         }
 
 
@@ -146,6 +151,12 @@ def export_project(
         )
         if n == 0:
             raise ExportError(f"nothing to export: no instruction matches {_describe(options)}")
+        text_report = guard_selection(cur, options.unsafe_text)
+        if text_report["records_skipped"] and not store.selection_size(cur):
+            raise ExportError(
+                "nothing to export: every selected item holds chat-template tokens "
+                "(--unsafe-text skip); use --unsafe-text escape"
+            )
         counts = store.selection_counts(cur)
         splits = [s for s in store.SPLITS if s in counts["splits"]]
         job = ExportJob(project, cur, staging, options, splits, counts, on_progress)
@@ -158,9 +169,9 @@ def export_project(
             for name in names:
                 sums.add_file(name)
         data = {s: fmt.data_file(s) for s in splits}
-        write_manifest(
-            staging, _manifest(project, fmt, options, counts, data, suffix_fn is not None), sums
-        )
+        manifest = _manifest(project, fmt, options, counts, data, suffix_fn is not None)
+        manifest["unsafe_text"] = text_report
+        write_manifest(staging, manifest, sums)
         if out.exists():
             out.rmdir()
         staging.rename(out)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core.export import safetext
 from core.pipeline.items import LETTERS, NO, YES, Item
 from core.pipeline.textutil import (
     cjk_ratio,
@@ -136,6 +137,16 @@ def _placeholder(item: Item, cfg: CheckConfig) -> str | None:
         m = _PLACEHOLDER.search(text)
         if m:
             return f"{name} contains {m.group(0)!r}"
+    return None
+
+
+@rule("special_token", "Text holds a chat-template token or role marker that trainers read")
+def _special_token(item: Item, cfg: CheckConfig) -> str | None:
+    # One token table (core.export.safetext) serves this rule, the writers and validate.
+    for name, text in _fields(item):
+        found = safetext.find(text)
+        if found:
+            return f"{name} holds {safetext.describe(found)}"
     return None
 
 

@@ -201,6 +201,10 @@ def _register_suffix(cur, fn) -> None:
     )
 
 
+def selection_size(cur: duckdb.DuckDBPyConnection) -> int:
+    return cur.execute("SELECT count(*) FROM export_sel").fetchall()[0][0]
+
+
 def drop_selection(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("DROP TABLE IF EXISTS export_sel")
     cur.execute("DROP TABLE IF EXISTS export_imgs")

@@ -89,7 +89,9 @@ def test_cli_exit_codes_and_json(exported, capsys):
     assert main(["validate", str(exported["llava"]), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is True and out["records"] == 49 and out["format"] == "llava"
-    assert set(out) == {"path", "format", "files", "records", "errors", "by_code", "problems", "ok"}
+    assert set(out) == {"path", "format", "files", "records", "errors", "by_code", "problems", "ok",
+                        "special_tokens"}  # fmt: skip
+    assert out["special_tokens"]["by_token"] == {}
     bad = exported["llava"] / "bad.json"
     bad.write_text('[{"id": 1, "image": "x.png", "conversations": [}]')
     assert main(["validate", str(bad), "--format", "llava"]) == 1
