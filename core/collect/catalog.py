@@ -84,7 +84,9 @@ def _folder_family(folder: Path) -> str:
     return FAMILY_BY_TYPE[model_type]
 
 
-def resolve(name: str | None = None) -> ResolvedModel:
+def resolve(name: str | None = None, progress=None) -> ResolvedModel:
+    """The folder of a catalog name (downloaded on first use; `progress(file, done, total)`
+    hears about it) or of a local model folder."""
     default, specs = catalog()
     name = name or default
     path = Path(name).expanduser()
@@ -98,16 +100,58 @@ def resolve(name: str | None = None) -> ResolvedModel:
         raise CollectError(
             f"unknown CLIP model {name!r}: use one of {', '.join(specs)} or a local model folder"
         )
-    return ResolvedModel(name, _download(spec), spec)
+    return ResolvedModel(name, _download(spec, progress), spec)
 
 
-def _download(spec: ClipSpec) -> Path:
+def is_cached(name: str) -> bool:
+    """Whether a catalog model's files are already on this machine (no network asked)."""
+    spec = catalog()[1].get(name)
+    return spec is not None and _cached(spec) is not None
+
+
+def _cached(spec: ClipSpec) -> Path | None:
     from huggingface_hub import snapshot_download
 
     try:
         return Path(
-            snapshot_download(spec.repo, revision=spec.revision, allow_patterns=ALLOW_PATTERNS)
+            snapshot_download(
+                spec.repo, revision=spec.revision, allow_patterns=ALLOW_PATTERNS,
+                local_files_only=True,
+            )
+        )  # fmt: skip
+    except Exception:  # not cached (the hub raises several types for that)
+        return None
+
+
+def _download(spec: ClipSpec, progress=None) -> Path:
+    from huggingface_hub import snapshot_download
+
+    from core.backends.catalog import CatalogError, _check_reachable, _is_offline, _progress_class
+
+    cached = _cached(spec)
+    if cached is not None:
+        return cached
+    # Without a network the hub retries for tens of seconds: say so at once instead.
+    if _is_offline():
+        raise CollectError(
+            f"offline (HF_HUB_OFFLINE is set): cannot download CLIP model {spec.name!r} "
+            f"({spec.repo}, about {spec.size_mb or '?'} MB). Download it on a connected "
+            "machine, or choose a local model folder."
         )
+    try:
+        _check_reachable(None)
+    except CatalogError as exc:
+        raise CollectError(
+            f"cannot download CLIP model {spec.name!r}: {str(exc).split('; ')[0]}. "
+            "Connect once to download it, or choose a local model folder."
+        ) from None
+    try:
+        return Path(
+            snapshot_download(
+                spec.repo, revision=spec.revision, allow_patterns=ALLOW_PATTERNS,
+                tqdm_class=_progress_class(progress, spec.name) if progress else None,
+            )
+        )  # fmt: skip
     except Exception as exc:  # offline, missing repo, network: the hub has many error types
         raise CollectError(
             f"cannot get model {spec.name!r} ({spec.repo}, about {spec.size_mb or '?'} MB): "

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -33,6 +35,7 @@ REASONS: dict[str, str] = {
     "too_large": "larger than the download size limit",
     "bad_content_type": "the server did not label the answer as an image",
     "empty": "the server sent zero bytes",
+    "cancelled": "the download was cancelled before this URL was fetched",
 }
 
 # Suffixes only make temp files readable to a person; the importer decodes named files
@@ -127,9 +130,13 @@ class Downloader:
         self.sleep = sleep
 
     def fetch_all(
-        self, items: Sequence[UrlItem], progress: Callable[[int, int], None] | None = None
+        self,
+        items: Sequence[UrlItem],
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> list[Fetched]:
-        """Fetch every item; results are in input order, one per item."""
+        """Fetch every item; results are in input order, one per item. Once `cancel` is set,
+        items not yet started end as `cancelled` (those on the wire finish)."""
         self.dest.mkdir(parents=True, exist_ok=True)
         results = [Fetched(i, item) for i, item in enumerate(items)]
         todo = []
@@ -150,15 +157,18 @@ class Downloader:
                 max_workers=max(1, self.policy.concurrency), thread_name_prefix="download"
             ) as pool,
         ):
-            futures = [pool.submit(self._fetch, client, res) for res in todo]
+            futures = [pool.submit(self._fetch, client, res, cancel) for res in todo]
             for _ in as_completed(futures):
                 done += 1
                 if progress:
                     progress(done, total)
         return results
 
-    def _fetch(self, client, res: Fetched) -> None:
+    def _fetch(self, client, res: Fetched, cancel: threading.Event | None = None) -> None:
         policy = self.policy
+        if cancel is not None and cancel.is_set():
+            res.reason, res.detail = "cancelled", "cancelled before it started"
+            return
         last = _Transient("connection", "not attempted")
         for attempt in range(1, policy.retries + 2):
             res.attempts = attempt
@@ -241,5 +251,23 @@ def fetch_all(
     dest: Path,
     policy: DownloadPolicy | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[Fetched]:
-    return Downloader(dest, policy).fetch_all(items, progress)
+    return Downloader(dest, policy).fetch_all(items, progress, cancel)
+
+
+PREVIEW_BYTES = 4 << 20
+
+
+def fetch_preview(url: str, max_bytes: int = PREVIEW_BYTES, timeout_s: float = 15.0) -> bytes:
+    """The bytes of a small image (a search result's thumbnail) to show before anything is
+    downloaded into the project; CollectError with the reason when it cannot be had."""
+    from core.collect.errors import CollectError
+
+    policy = DownloadPolicy(timeout_s=timeout_s, total_timeout_s=timeout_s * 2, retries=0,
+                            max_bytes=max_bytes, concurrency=1)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="mmstudio-preview-") as tmp:
+        got = Downloader(Path(tmp), policy).fetch_all([UrlItem(url)])[0]
+        if not got.ok:
+            raise CollectError(f"no preview from {url}: {got.reason} ({got.detail})")
+        return Path(got.path).read_bytes()

@@ -6,6 +6,7 @@ and the next run only embeds what is missing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class EmbedSummary:
     embedded: int = 0
     already: int = 0
     failed: list[dict] = field(default_factory=list)  # image_id, reason, detail
+    cancelled: bool = False  # stopped between two batches; the next run goes on from there
 
     def to_json(self) -> dict:
         return {
@@ -44,6 +46,8 @@ class EmbedSummary:
             text += f"; {self.already} already had a vector"
         if self.failed:
             text += f"; {len(self.failed)} could not be read"
+        if self.cancelled:
+            text += "; cancelled, the rest is embedded by the next run"
         return text + "."
 
 
@@ -122,8 +126,11 @@ def embed_images(
     batch_size: int = BATCH,
     encoder=None,
     progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> EmbedSummary:
-    """Embed the images (of `domain`, or `ids`) that have no vector from the model yet."""
+    """Embed the images (of `domain`, or `ids`) that have no vector from the model yet. Each
+    batch commits on its own, so `cancel` (checked between batches) or a crash loses at most
+    the batch in hand."""
     from core.collect.encoder import load_encoder
 
     enc = encoder or load_encoder(default_model(project, model))
@@ -137,6 +144,9 @@ def embed_images(
         progress(0, len(todo))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
         for start in range(0, len(todo), batch_size):
+            if cancel is not None and cancel.is_set():
+                summary.cancelled = True
+                break
             chunk = todo[start : start + batch_size]
             got_ids, images, failed = load_images(project, chunk, max_pixels, pool)
             summary.failed += failed

@@ -82,8 +82,9 @@ def _load(key: str, folder: str, spec: ClipSpec, device: str | None) -> ClipEnco
         raise CollectError(f"cannot load CLIP model {key!r} from {folder}: {first}") from None
 
 
-def load_encoder(name: str | None = None, device: str | None = None) -> ClipEncoder:
-    """The encoder for a catalog name or local folder; the last two stay loaded."""
+def load_encoder(name: str | None = None, device: str | None = None, progress=None) -> ClipEncoder:
+    """The encoder for a catalog name or local folder; the last two stay loaded. A catalog
+    model not on this machine yet is downloaded first (`progress(file, done, total)`)."""
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -92,5 +93,5 @@ def load_encoder(name: str | None = None, device: str | None = None) -> ClipEnco
             f"CLIP needs torch and transformers ({exc.name} is missing): "
             "pip install 'mminstruct-studio[train]'"
         ) from None
-    model = resolve(name)
+    model = resolve(name, progress)
     return _load(model.key, str(model.folder), model.spec, device)

@@ -208,13 +208,15 @@ def expand_domain(
                 progress=progress,
             )
         except BaseException:
-            _record(project, None, *found)  # what the importer kept keeps its provenance
+            record_pool_imports(
+                project, None, *found
+            )  # what the importer kept keeps its provenance
             raise
-        _record(project, summary.imported, *found)
+        record_pool_imports(project, summary.imported, *found)
     return summary
 
 
-def _record(
+def record_pool_imports(
     project: Project,
     imported: ImportSummary | None,
     picked: list[PoolItem],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,8 +82,11 @@ def collect_items(
     workers: int | None = None,
     progress: Progress | None = None,
     extra: dict | None = None,
+    cancel: threading.Event | None = None,
 ) -> CollectSummary:
-    """Download `items`, import what arrived into `domain`, store provenance per image."""
+    """Download `items`, import what arrived into `domain`, store provenance per image. With
+    `cancel` set midway, what already arrived is still imported; the rest is listed as
+    failed with reason `cancelled`."""
     summary = CollectSummary(origin, domain, requested=len(items), extra=dict(extra or {}))
     todo, seen = [], set()
     for item in items:
@@ -97,7 +101,7 @@ def collect_items(
         todo = [i for i in todo if i.url not in known]
 
     with tempfile.TemporaryDirectory(prefix="mmstudio-collect-") as tmp:
-        fetched = Downloader(Path(tmp), policy).fetch_all(todo, progress)
+        fetched = Downloader(Path(tmp), policy).fetch_all(todo, progress, cancel)
         ok = [f for f in fetched if f.ok]
         summary.downloaded = len(ok)
         summary.failed += [_failure(f.item.url, f.reason, f.detail) for f in fetched if not f.ok]
@@ -170,6 +174,7 @@ def collect_url_list(
     skip_known: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> CollectSummary:
     """Import the images a URL list (txt, csv, tsv, parquet) points at, keeping each row's
     title and caption as prior text for captions."""
@@ -189,4 +194,5 @@ def collect_url_list(
         workers=workers,
         progress=progress,
         extra={"list": str(Path(path).resolve())},
+        cancel=cancel,
     )

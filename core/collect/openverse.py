@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from core.collect.download import USER_AGENT, DownloadPolicy, retry_after_seconds
@@ -94,6 +94,7 @@ def result_item(result: dict, query: str) -> UrlItem | None:
         "provider": result.get("provider") or result.get("source"),
         "source_id": result.get("id"),
         "query": query,
+        "thumbnail": result.get("thumbnail"),
     }
     meta = {k: (str(v) if v is not None else None) for k, v in meta.items()}
     return UrlItem(url, result.get("title") or None, None, meta)
@@ -201,6 +202,106 @@ def domain_queries(project: Project, domain: str) -> list[str]:
     return list(row.keywords) or [row.title or row.name]
 
 
+@dataclass
+class SearchResults:
+    """What a search found, before anything is downloaded: items carry license, creator and
+    attribution in `meta` (and `thumbnail`, a small preview URL, when the source has one)."""
+
+    queries: list[str]
+    license_type: str
+    items: list[UrlItem]
+    pages_fetched: int = 0
+    errors: list[dict] = field(default_factory=list)  # query, page, error
+
+    def licenses(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for item in self.items:
+            name = item.meta.get("license") or "unknown"
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def extra(self, items: Sequence[UrlItem] | None = None) -> dict:
+        """The facts a collect summary records about the search (for `items` when a person
+        picked some of the results)."""
+        chosen = self.items if items is None else list(items)
+        return {
+            "queries": self.queries,
+            "license_type": self.license_type,
+            "pages_fetched": self.pages_fetched,
+            "results": len(chosen),
+            "licenses": SearchResults(self.queries, self.license_type, chosen).licenses(),
+            "search_errors": self.errors,
+        }
+
+
+# What each license_type filter forbids, by Openverse license code (CC's own definitions):
+# commercial use excludes the NC licenses, modification excludes the ND ones.
+FORBIDDEN_PARTS = {"all": (), "commercial": ("nc",), "modification": ("nd",)}
+
+
+def license_permits(code: str | None, license_type: str) -> bool:
+    """Whether a result with license `code` may be used as `license_type` asks. Checked here
+    as well as by the server, so a mirror that ignores the filter cannot slip one through."""
+    if license_type not in LICENSE_TYPES:
+        raise CollectError(f"license type must be one of {', '.join(LICENSE_TYPES)}")
+    parts = (code or "").strip().lower().split("-")
+    if license_type != "all" and not code:
+        return False  # unknown terms never pass a filter
+    return not any(p in parts for p in FORBIDDEN_PARTS[license_type])
+
+
+def search_results(
+    project: Project,
+    domain: str,
+    queries: Sequence[str] | None = None,
+    *,
+    pages: int = 1,
+    license_type: str = "all",
+    page_size: int = MAX_PAGE_SIZE,
+    base_url: str | None = None,
+    client: OpenverseClient | None = None,
+) -> SearchResults:
+    """Search each query (default: the domain's keywords) for `pages` pages; nothing is
+    downloaded. A query that fails after some pages keeps what it found; the failure is
+    listed under `errors`. Results the license filter forbids are dropped."""
+    if license_type not in LICENSE_TYPES:
+        raise CollectError(f"license type must be one of {', '.join(LICENSE_TYPES)}")
+    if not 1 <= pages <= MAX_PAGES:
+        raise CollectError(f"pages must be between 1 and {MAX_PAGES}")
+    queries = [q.strip() for q in (queries or domain_queries(project, domain)) if q and q.strip()]
+    if not queries:
+        raise CollectError("no search query given and the domain has no keywords")
+    own = client is None
+    client = client or OpenverseClient(base_url)
+    found = SearchResults(queries, license_type, [])
+    seen: set[str] = set()
+    try:
+        for query in queries:
+            for page in range(1, pages + 1):
+                try:
+                    got = client.search(query, page, page_size, license_type)
+                except CollectError as exc:
+                    found.errors.append({"query": query, "page": page, "error": str(exc)})
+                    break
+                found.pages_fetched += 1
+                for result in got.results:
+                    item = result_item(result, query)
+                    if item is None or item.url in seen:
+                        continue
+                    if not license_permits(item.meta.get("license_code"), license_type):
+                        continue
+                    seen.add(item.url)
+                    found.items.append(item)
+                if page >= got.page_count or not got.results:
+                    break
+    finally:
+        if own:
+            client.close()
+    if found.errors and not found.pages_fetched:
+        raise CollectError(found.errors[0]["error"])
+    return found
+
+
 def search_domain(
     project: Project,
     domain: str,
@@ -215,65 +316,47 @@ def search_domain(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CollectSummary:
-    """Search each query for `pages` pages, download the results, import them into `domain`
-    with their license and attribution. A query that fails after some pages keeps what it
-    found; the failure is listed under `search_errors`."""
+    """Search (search_results), download every result, import them into `domain` with their
+    license and attribution."""
     from core.domains import ensure_domain
 
     if license_type not in LICENSE_TYPES:
         raise CollectError(f"license type must be one of {', '.join(LICENSE_TYPES)}")
-    if not 1 <= pages <= MAX_PAGES:
-        raise CollectError(f"pages must be between 1 and {MAX_PAGES}")
-    queries = [q.strip() for q in (queries or domain_queries(project, domain)) if q and q.strip()]
-    if not queries:
-        raise CollectError("no search query given and the domain has no keywords")
+    queries = list(queries) if queries else domain_queries(project, domain)
+    ensure_domain(project.db, domain)  # validates the name before anything is fetched
+    found = search_results(
+        project, domain, queries, pages=pages, license_type=license_type,
+        page_size=page_size, base_url=base_url, client=client,
+    )  # fmt: skip
+    return collect_results(project, domain, found, policy=policy, workers=workers,
+                           progress=progress)  # fmt: skip
+
+
+def collect_results(
+    project: Project,
+    domain: str,
+    found: SearchResults,
+    items: Sequence[UrlItem] | None = None,
+    *,
+    policy: DownloadPolicy | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> CollectSummary:
+    """Download the results a person picked (`items`, default all of `found`) into `domain`
+    with their license and attribution; `cancel` stops the downloads not yet started."""
+    from core.domains import ensure_domain
+
+    chosen = found.items if items is None else list(items)
     ensure_domain(project.db, domain)
-    own = client is None
-    client = client or OpenverseClient(base_url)
-    items: list[UrlItem] = []
-    seen: set[str] = set()
-    errors: list[dict] = []
-    pages_fetched = 0
-    try:
-        for query in queries:
-            for page in range(1, pages + 1):
-                try:
-                    got = client.search(query, page, page_size, license_type)
-                except CollectError as exc:
-                    errors.append({"query": query, "page": page, "error": str(exc)})
-                    break
-                pages_fetched += 1
-                for result in got.results:
-                    item = result_item(result, query)
-                    if item is not None and item.url not in seen:
-                        seen.add(item.url)
-                        items.append(item)
-                if page >= got.page_count or not got.results:
-                    break
-    finally:
-        if own:
-            client.close()
-    if errors and not pages_fetched:
-        raise CollectError(errors[0]["error"])
-    licenses: dict[str, int] = {}
-    for item in items:
-        name = item.meta.get("license") or "unknown"
-        licenses[name] = licenses.get(name, 0) + 1
-    extra = {
-        "queries": queries,
-        "license_type": license_type,
-        "pages_fetched": pages_fetched,
-        "results": len(items),
-        "licenses": licenses,
-        "search_errors": errors,
-    }
     return collect_items(
         project,
-        items,
+        chosen,
         domain=domain,
         origin="openverse",
         policy=policy,
         workers=workers,
         progress=progress,
-        extra=extra,
+        extra=found.extra(chosen),
+        cancel=cancel,
     )

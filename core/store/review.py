@@ -114,6 +114,7 @@ _FIELDS: dict[tuple[str, str], _Field] = {
     ("instructions", "answer"): _column("instructions", "answer", touch=True),
     ("instructions", "status"): _column("instructions", "status", touch=True),
     ("images", "status"): _column("images", "status", touch=False),
+    ("images", "domain"): _column("images", "domain", touch=False),
     # The image's current caption version (a captions.id); the log records the texts.
     ("images", "caption"): _Field(_read_caption, _write_caption, _describe_caption),
 }
@@ -276,6 +277,22 @@ def set_image_status(
                 [image_id, *UNDECIDED],
             ).fetchall()
             changes += [Change("instructions", iid, "status", s, status) for iid, s in rows]
+        _apply(cur, changes, author or default_author())
+    return changes
+
+
+def set_image_domain(
+    db: Database, image_ids: Iterable[int], domain: str, author: str | None = None
+) -> list[Change]:
+    """Move images into `domain` (an existing one); undone like any other edit."""
+    with db.tx() as cur:
+        if cur.execute("SELECT 1 FROM domains WHERE name = ?", [domain]).fetchone() is None:
+            raise ReviewError(f"no domain named {domain!r}")
+        changes = []
+        for image_id in image_ids:
+            old = _FIELDS[("images", "domain")].read(cur, image_id)
+            if old != domain:
+                changes.append(Change("images", image_id, "domain", old, domain))
         _apply(cur, changes, author or default_author())
     return changes
 

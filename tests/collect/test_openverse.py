@@ -13,13 +13,6 @@ from tests.collect.test_urls import FAST
 from tests.core.import_fixtures import jpeg_bytes, photo
 
 
-@pytest.fixture
-def web():
-    w = FakeWeb()
-    yield w
-    w.close()
-
-
 def client(web: FakeWeb, **kw) -> OpenverseClient:
     return OpenverseClient(web.base, min_interval_s=0.0, **kw)
 
