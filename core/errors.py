@@ -23,3 +23,22 @@ class ProjectLocked(ProjectError):
 
 class SchemaTooNew(ProjectError):
     pass
+
+
+class ProjectDamaged(ProjectError):
+    """DuckDB refused the project file. The message names the file, what is wrong with it and
+    the newest backup with the command that restores it (core.store.damage builds it)."""
+
+    def __init__(self, path, problem: str, backup: str | None = None, restore_command: str = ""):
+        self.path = path
+        self.problem = problem
+        self.backup = backup
+        self.restore_command = restore_command
+        if backup:
+            advice = f"The newest backup is {backup}; restore it with: {restore_command}"
+        else:
+            advice = (
+                "There is no backup of this project to restore; keep the file as it is and "
+                "copy it somewhere safe before trying anything else."
+            )
+        super().__init__(f"{path}: {problem}. {advice}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ProjectError
-from core.store.db import Database
+from core.errors import ProjectError, StudioError
+from core.store import backup
+from core.store.db import DEFAULT_MEMORY_LIMIT_MB, Database
 
 DB_NAME = "project.duckdb"
 SUBDIRS = ("media", "thumbs", "exports", "runs", "logs")
@@ -18,6 +20,8 @@ DEFAULT_SETTINGS = {
     "thumbnail_size": 256,
     "max_image_pixels": 178_956_970,  # Pillow's own default (~179 MP): see docs/import.md
     "storage": "copy",
+    "duckdb_memory_limit_mb": DEFAULT_MEMORY_LIMIT_MB,
+    **backup.DEFAULTS,  # keep_last, keep_days, budget_mb, interval_min, on_close
 }
 
 
@@ -75,21 +79,40 @@ class Project:
             )
         for sub in SUBDIRS:
             (root / sub).mkdir(exist_ok=True)
-        return cls(root, Database(root / DB_NAME))
+        project = cls(root, Database(root / DB_NAME))
+        try:
+            project.db.set_memory_limit(project.settings()["duckdb_memory_limit_mb"])
+        except BaseException as exc:
+            project.__exit__(type(exc), exc, None)  # closes; raises the plain message if any
+            raise
+        return project
 
     @classmethod
     def open_or_create(cls, root: Path | str) -> Project:
         root = Path(root).expanduser().resolve()
         return cls.open(root) if (root / DB_NAME).is_file() else cls.create(root)
 
-    def close(self) -> None:
+    def close(self, backup_on_close: bool = True) -> None:
+        if backup_on_close and not self.db._closed:
+            try:
+                backup.on_close(self)
+            except (
+                StudioError
+            ) as exc:  # a full disk must not turn a finished command into a failure
+                logging.getLogger("mmstudio").warning("no backup on close: %s", exc)
         self.db.close()
 
     def __enter__(self) -> Project:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, etype, exc, tb) -> None:
+        # DuckDB finds most damage only when a query reads the bad block: say so plainly.
+        from core.store.damage import translate
+
+        better = translate(exc, self.db.path) if exc is not None else None
+        self.close(backup_on_close=exc is None)
+        if better is not None:
+            raise better from None
 
     # settings ------------------------------------------------------------------------
     @property

@@ -9,7 +9,7 @@ import logging
 import sys
 
 from core import __version__
-from core.errors import StudioError
+from core.errors import ProjectDamaged, StudioError
 
 # Modules that define `register(subparsers)`. Order is the order shown in --help.
 COMMAND_MODULES = [
@@ -21,7 +21,9 @@ COMMAND_MODULES = [
     "core.cli.backend_cmds",
     "core.cli.run_cmds",
     "core.cli.collect_cmds",
+    "core.cli.backup_cmds",
 ]
+EXIT_DAMAGED = 3  # the project file is damaged: the message names the backup to restore
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except ProjectDamaged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_DAMAGED
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

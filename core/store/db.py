@@ -15,9 +15,14 @@ from pathlib import Path
 
 import duckdb
 
-from core.errors import ProjectError, ProjectLocked, SchemaTooNew
+from core.errors import ProjectError, SchemaTooNew
 
-_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+# DuckDB's own default is 80 % of the machine's memory; a project caps it (project setting
+# `duckdb_memory_limit_mb`, applied by core.project) and spills larger work to disk.
+DEFAULT_MEMORY_LIMIT_MB = 1024
+# Files this process has open: DuckDB shares one instance per file inside a process, so its
+# lock cannot tell a restore that this very process still holds the project.
+_open_here: set[Path] = set()
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
@@ -39,15 +44,17 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+def is_open_here(path: Path) -> bool:
+    return Path(path).resolve() in _open_here
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            m = _LOCK_PID.search(text)
-            raise ProjectLocked(path.parent, int(m.group(1)) if m else None) from None
-        raise ProjectError(f"Cannot open {path}: {text}") from None
+    except duckdb.Error as exc:
+        from core.store.damage import translate
+
+        raise (translate(exc, path) or ProjectError(f"Cannot open {path}: {exc}")) from None
 
 
 class Database:
@@ -58,8 +65,25 @@ class Database:
         self._con = connect(self.path, read_only=read_only)
         self._local = threading.local()
         self._closed = False
-        if not read_only:
-            self.migrate(upto)
+        _open_here.add(self.path.resolve())
+        try:
+            self.set_memory_limit(DEFAULT_MEMORY_LIMIT_MB)
+            if not read_only:
+                self.migrate(upto)
+        except duckdb.Error as exc:
+            from core.store.damage import translate
+
+            self.close()
+            better = translate(exc, self.path)
+            if better is None:
+                raise
+            raise better from None
+        except BaseException:
+            self.close()
+            raise
+
+    def set_memory_limit(self, megabytes: int) -> None:
+        self._con.execute(f"SET memory_limit = '{int(megabytes)}MB'")
 
     # connection handling -------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -111,7 +135,11 @@ class Database:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._con.close()
+            _open_here.discard(self.path.resolve())
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass  # a damaged file fails its last checkpoint; the error was already raised
 
     def __enter__(self) -> Database:
         return self
@@ -146,10 +174,13 @@ class Database:
         # Numbers are handed out by area (docs/CONTRACTS.md), so a later release can add a
         # number below a file's highest one: apply every number not yet recorded, in order.
         done = {v for (v,) in cur.execute("SELECT version FROM schema_version").fetchall()}
+        pending = [m for m in known if m[0] not in done and (upto is None or m[0] <= upto)]
+        if pending and current > 0:
+            from core.store.backup import snapshot
+
+            snapshot(self, f"before-migration-{pending[0][0]:03d}")
         applied = []
-        for number, name, sql in known:
-            if number in done or (upto is not None and number > upto):
-                continue
+        for number, name, sql in pending:
             with self.tx() as c:
                 c.execute(sql)
                 c.execute(
