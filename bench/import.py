@@ -6,12 +6,17 @@
 The naive loop is what a first version would do per file: open with PIL, decode fully,
 thumbnail to 256 px, save WebP, sha256 the bytes. Ours also writes the content-addressed copy,
 computes a perceptual hash and fills DuckDB, and still has to be faster.
+
+The floor is the work no importer can skip, timed per file in this process on a sample:
+read + sha256 + draft (DCT-scaled) decode + encoding the thumbnail the way ours does, then
+scaled to the usable CPUs. "ours / floor" says how close the import comes to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import multiprocessing
 import os
 import resource
@@ -54,13 +59,18 @@ def generate(folder: Path, n: int, dup_ratio: float = 0.05) -> list[Path]:
 
 
 class PeakRSS:
-    """Highest sum of RSS over this process and all its descendants, sampled every 20 ms."""
+    """Highest sum of RSS over this process and all its descendants, sampled every 20 ms, and
+    the CPU seconds they used (last sample of each descendant, this process exactly): on a
+    loaded machine wall time depends on the share the scheduler grants, CPU time does not."""
 
     def __init__(self):
         import psutil
 
         self._psutil = psutil
         self.peak = 0
+        self._cpu: dict[int, float] = {}
+        self._own0 = time.process_time()
+        self.cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -71,6 +81,9 @@ class PeakRSS:
             for p in [me, *me.children(recursive=True)]:
                 try:
                     total += p.memory_info().rss
+                    if p.pid != me.pid:
+                        t = p.cpu_times()
+                        self._cpu[p.pid] = t.user + t.system
                 except self._psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -83,6 +96,7 @@ class PeakRSS:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu = time.process_time() - self._own0 + sum(self._cpu.values())
 
 
 def naive(files: list[Path], out: Path) -> None:
@@ -93,6 +107,28 @@ def naive(files: list[Path], out: Path) -> None:
             im.load()
             im.thumbnail((256, 256))
             im.save(out / f"{digest}.webp", "WEBP", quality=80)
+
+
+def floor_seconds(files: list[Path], sample: int, side: int = 256) -> float:
+    """Per-file seconds of read + hash + draft decode + thumbnail encode, one core."""
+    from core.library.worker import THUMB_ENCODERS
+
+    fmt, options = THUMB_ENCODERS["jpg"]
+    picked = files[:: max(1, len(files) // sample)][:sample]
+    spent = 0.0
+    for f in picked:
+        t0 = time.perf_counter()
+        data = f.read_bytes()
+        hashlib.sha256(data).hexdigest()
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft("RGB", (side, side))
+            im.load()
+            spent += time.perf_counter() - t0
+            im.thumbnail((side, side), Image.Resampling.BILINEAR)  # not part of the floor
+            t0 = time.perf_counter()
+            im.save(io.BytesIO(), fmt, **options)
+            spent += time.perf_counter() - t0
+    return spent / len(picked)
 
 
 def ours(files_dir: Path, project_dir: Path, workers: int | None):
@@ -108,7 +144,7 @@ def timed(fn, *args):
         t0 = time.perf_counter()
         result = fn(*args)
         seconds = time.perf_counter() - t0
-    return result, seconds, rss.peak
+    return result, seconds, rss.peak, rss.cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2000, help="distinct images (default 2000)")
     ap.add_argument("--workers", type=int, default=None, help="import workers (default: CPUs)")
     ap.add_argument("--keep", type=Path, help="generate into / reuse this folder")
+    ap.add_argument("--floor-sample", type=int, default=200, help="files timed for the floor")
     ap.add_argument("--generate-only", action="store_true", help="make the files, time nothing")
     args = ap.parse_args(argv)
 
@@ -139,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         for f in files:  # both contenders start from the page cache
             f.read_bytes()
 
-        _, t_naive, rss_naive = timed(naive, files, tmp / "naive")
-        summary, t_ours, rss_ours = timed(ours, src, tmp / "project", args.workers)
+        per_file = floor_seconds(files, args.floor_sample)
+        _, t_naive, rss_naive, cpu_naive = timed(naive, files, tmp / "naive")
+        summary, t_ours, rss_ours, cpu_ours = timed(ours, src, tmp / "project", args.workers)
         counts = summary.to_json()
         counts["rejected"] = len(counts["rejected"])
         print(f"import summary: {counts}")
@@ -154,6 +192,19 @@ def main(argv: list[str] | None = None) -> int:
             f"peak RSS {rss_ours / 2**20:.0f} MiB summed over parent + workers)"
         )
         print(f"ratio      : {t_naive / t_ours:.2f}x")
+        used = args.workers or cpus
+        print(
+            f"CPU time   : naive {cpu_naive / n * 1000:.2f} ms/file, ours {cpu_ours / n * 1000:.2f} "
+            f"ms/file over all processes ({cpu_naive / cpu_ours:.2f}x less; x {used} cores "
+            f"= {cpu_naive / cpu_ours * used:.2f}x on an idle machine)"
+        )
+        floor = used / per_file
+        print(
+            f"floor      : {floor:7.1f} images/s  (read + sha256 + draft decode + thumbnail "
+            f"encode = {per_file * 1000:.2f} ms per file per core x {used} cores); "
+            f"ours / floor = {n / t_ours / floor:.2f}"
+        )
+        print(f"load       : {os.getloadavg()[0]:.1f} (1-min load average at the end)")
         self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         print(

@@ -18,7 +18,7 @@ from core.errors import ProjectError
 from core.library import worker
 from core.library.limits import ACCEPTED_FORMATS
 from core.library.neardup import PhashIndex
-from core.library.pool import OrderedPool, default_workers
+from core.library.pool import OrderedPool, default_workers, prestart
 from core.library.scan import Task, scan_inputs
 from core.project import Project
 from core.store import images as store
@@ -87,6 +87,7 @@ def import_paths(
     threshold = settings["near_duplicate_threshold"] if near_threshold is None else near_threshold
     copy = not (reference or settings.get("storage") == "reference")
     workers = default_workers() if workers is None else workers
+    prestart(workers)
     db = project.db
     if domain:
         store.ensure_domain(db, domain)
@@ -219,7 +220,7 @@ class _Run:
                 "domain": self.domain,
                 "storage": storage,
                 "path": path,
-                "thumb": worker.thumb_relpath(out.sha256),
+                "thumb": worker.thumb_relpath(out.sha256, out.thumb_ext),
                 "near_dup_group": group,
                 "batch_id": self.batch_id,
             }

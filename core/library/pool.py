@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,11 +49,19 @@ def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         # Fork from a clean server rather than from a process holding DuckDB threads, and
-        # import Pillow / numpy / scipy once there instead of once per worker.
+        # import Pillow / numpy once there instead of once per worker.
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["core.library.worker", "scipy.fftpack"])
+        ctx.set_forkserver_preload(["core.library.worker"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def prestart(workers: int) -> None:
+    """Start the fork server (and its imports) in the background while the caller scans and
+    queries; the pool's first worker then forks from a server that is already warm."""
+    if workers > 0 and "forkserver" in multiprocessing.get_all_start_methods():
+        _context()
+        threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True).start()
 
 
 class OrderedPool:

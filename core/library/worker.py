@@ -21,11 +21,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-import imagehash
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from core.library.limits import FORMAT_EXT, MAX_FILE_BYTES, OPEN_FORMATS
+from core.library.phash import phash
 from core.library.scan import Task
 
 EXIF_ORIENTATION = 0x0112
@@ -39,9 +39,15 @@ _UPRIGHT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-THUMB_QUALITY = 80
-# libwebp's fastest method: 3-4x quicker than the default (4) for a thumbnail ~15 % larger.
-THUMB_METHOD = 0
+# Thumbnail encoders by file suffix. JPEG for opaque pictures: ~0.3 ms for a 256-px thumbnail
+# against ~1.5 ms for WebP at its fastest method (8 ms at its default), 41 dB PSNR against
+# 38 dB, for ~50 % more bytes (8 KiB against 5.4 KiB). WebP only where JPEG cannot hold
+# the alpha channel. Older projects keep their .webp thumbnails: readers use images.thumb.
+THUMB_ENCODERS: dict[str, tuple[str, dict]] = {
+    "jpg": ("JPEG", {"quality": 85}),
+    "webp": ("WEBP", {"quality": 80, "method": 0}),
+}
+THUMB_EXTS = tuple(THUMB_ENCODERS)
 _DRAFT_FORMATS = ("JPEG", "MPO")
 
 
@@ -72,6 +78,7 @@ class Outcome:
     orientation: int | None = None
     phash: int = 0
     ext: str = ""
+    thumb_ext: str = ""
     copied: bool = False
 
 
@@ -142,7 +149,8 @@ def crashed(task: Task) -> Outcome:
 def _already_written(sha: str, cfg: WorkerConfig, task: Task) -> bool:
     """Another worker finished this content earlier in the batch (an exact duplicate): its
     thumbnail (and copy) exist, so decoding again would only repeat work."""
-    if not os.path.exists(os.path.join(cfg.root, thumb_relpath(sha))):
+    thumbs = os.path.join(cfg.root, "thumbs", sha[:2])
+    if not any(os.path.exists(os.path.join(thumbs, f"{sha}.{e}")) for e in THUMB_EXTS):
         return False
     if not (cfg.copy or task.member is not None):
         return True
@@ -265,10 +273,7 @@ def _decode_checked(data: bytes, out: Outcome, cfg: WorkerConfig) -> Image.Image
             # After load(): some plugins (PNG) load the pixels to find EXIF, and a failure
             # swallowed there would let a second load() pass over a truncated file.
             out.orientation = _orientation(im)
-            thumb = _displayable(im)
-            # Bilinear: the draft (or thumbnail's own reduce() step for other formats) did
-            # the big reduction; for the last <2x it looks like bicubic at 3/4 of the cost.
-            thumb.thumbnail((cfg.thumb_size, cfg.thumb_size), Image.Resampling.BILINEAR)
+            thumb = _shrunk(_displayable(im), cfg.thumb_size)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
             raise
         except Exception as exc:  # hostile files raise anything from struct.error to KeyError
@@ -279,8 +284,24 @@ def _decode_checked(data: bytes, out: Outcome, cfg: WorkerConfig) -> Image.Image
             width, height = height, width
     out.width, out.height = width, height
     out.ext = FORMAT_EXT[out.format]
-    out.phash = int(str(imagehash.phash(thumb)), 16)
+    out.thumb_ext = "webp" if "A" in thumb.mode else "jpg"
+    out.phash = phash(thumb)
     return thumb
+
+
+def _shrunk(im: Image.Image, side: int) -> Image.Image:
+    """Fit within side x side. After a JPEG draft the picture is less than 2x too large, so
+    one bilinear resize finishes it (it looks like bicubic there at 3/4 of the cost); other
+    formats first drop by a whole factor with reduce(), a box filter, then do the same."""
+    w, h = im.size
+    if w <= side and h <= side:
+        return im
+    scale = side / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    factor = int(1 / scale) // 2
+    if factor >= 2:
+        im = im.reduce(factor)
+    return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=None)
 
 
 def _decode_reason(exc: Exception) -> str:
@@ -336,16 +357,17 @@ def media_relpath(sha: str, ext: str) -> str:
     return f"media/{sha[:2]}/{sha}.{ext}"
 
 
-def thumb_relpath(sha: str) -> str:
-    return f"thumbs/{sha[:2]}/{sha}.webp"
+def thumb_relpath(sha: str, ext: str = "jpg") -> str:
+    return f"thumbs/{sha[:2]}/{sha}.{ext}"
 
 
 def _write_outputs(
     data: bytes, thumb: Image.Image, out: Outcome, cfg: WorkerConfig, copy: bool
 ) -> None:
+    fmt, options = THUMB_ENCODERS[out.thumb_ext]
     _atomic_write(
-        os.path.join(cfg.root, thumb_relpath(out.sha256)),
-        lambda f: thumb.save(f, "WEBP", quality=THUMB_QUALITY, method=THUMB_METHOD),
+        os.path.join(cfg.root, thumb_relpath(out.sha256, out.thumb_ext)),
+        lambda f: thumb.save(f, fmt, **options),
     )
     if copy:
         _atomic_write(

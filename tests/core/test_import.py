@@ -58,9 +58,10 @@ def test_folder_import_records_metadata_copies_and_thumbnails(project, folder):
         assert mode == "RGB" and frames == 1 and size == f.stat().st_size
         assert storage == "copy" and path == f"media/{digest[:2]}/{digest}.{f.suffix[1:]}"
         assert (project.root / path).read_bytes() == f.read_bytes()
-        assert thumb == f"thumbs/{digest[:2]}/{digest}.webp"
+        # Opaque pictures get JPEG thumbnails (fast to encode, shown by Qt without a plugin).
+        assert thumb == f"thumbs/{digest[:2]}/{digest}.jpg"
         with Image.open(project.root / thumb) as t:
-            assert t.format == "WEBP" and max(t.size) == 256
+            assert t.format == "JPEG" and max(t.size) == 256
         assert domain == "nature" and phash is not None and batch == summary.batch_id
         assert store.sources_of(project.db, _id(project, digest)) == [str(f)]
     assert project.db.fetchall("SELECT name, title FROM domains") == [("nature", "nature")]
