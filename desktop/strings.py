@@ -10,6 +10,8 @@ reads every tr/trn/N_ literal in desktop/ and checks the table has it.
 
 from __future__ import annotations
 
+from core import itypes as _itypes
+
 LANGUAGES = ("en", "zh")
 
 _state = {"lang": "en", "table": {}}
@@ -49,12 +51,11 @@ def trn(singular: str, plural: str, n: int, /, **values) -> str:
     return tr(text, n=n, **values)
 
 
-ITYPES = {
-    "judgement": N_("Judgement"),
-    "multiple_choice": N_("Multiple choice"),
-    "short_vqa": N_("Short answer"),
-    "long_vqa": N_("Long answer"),
-}
+# Labels and colours of the instruction types come from their classes (core.itypes). The
+# built-ins' labels are marked here too, so the table scan (tests/desktop/test_language.py)
+# keeps their Chinese entries; test_itype_labels.py checks every registered label has one.
+_MARKED = (N_("Judgement"), N_("Multiple choice"), N_("Short answer"), N_("Long answer"))
+ITYPES = {t.name: t.label for t in _itypes.all_types()}
 
 STATUSES = {
     "new": N_("New"),
@@ -82,12 +83,7 @@ STATUS_COLORS = {
     "needs_fix": "#9b59b6",
 }
 
-ITYPE_COLORS = {
-    "judgement": "#4e79a7",
-    "multiple_choice": "#f28e2b",
-    "short_vqa": "#59a14f",
-    "long_vqa": "#b07aa1",
-}
+ITYPE_COLORS = {t.name: t.color for t in _itypes.all_types()}
 
 _TABLES = {"itype": ITYPES, "status": STATUSES, "origin": ORIGINS}
 

@@ -1,9 +1,10 @@
 """Held-out evaluation: greedy answers to multiple-choice, judgement and short VQA items.
 
-Multiple choice and judgement are scored by exact match of the extracted letter / yes-no;
-short VQA by normalized match (case, punctuation, articles and spacing ignored). Long answers
-are listed but not scored: exact match says nothing about them. The item type comes from the
-export's meta; when absent, from the shape of the reference answer.
+Each instruction type scores its own answers (core.itypes: `eval_correct`), through the
+normaliser the verify stage uses: multiple choice and judgement by exact match of the letter /
+yes-no, short VQA by normalized match (case, punctuation, articles and spacing ignored). Long
+answers are listed but not scored: exact match says nothing about them. The item type comes
+from the export's meta; when absent, from the shape of the reference answer.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from core import itypes
 from core.export.conversation import IMAGE_TOKEN
+from core.itypes.answers import match_key as normalize  # noqa: F401  (the text match eval uses)
+from core.vocab import InstructionType as T
 
-SCORED = ("multiple_choice", "judgement", "short_vqa")
-YES = {"yes", "true", "correct", "是", "对", "正确"}
-NO = {"no", "false", "incorrect", "否", "不", "不是", "错", "错误"}
-ARTICLES = {"a", "an", "the"}
 SHORT_WORDS = 5
 SHORT_CHARS_CJK = 12
 
@@ -32,17 +32,23 @@ class Item:
     itype: str
 
 
+def scored_types() -> tuple[str, ...]:
+    return itypes.where(scored=True)
+
+
 def infer_itype(answer: str) -> str:
     a = answer.strip()
     if re.fullmatch(r"\(?[A-H]\)?[.:)]?", a):
-        return "multiple_choice"
-    if _yes_no(a) is not None:
-        return "judgement"
+        return T.MULTIPLE_CHOICE.value
     words = a.split()
     cjk = sum(1 for ch in a if unicodedata.east_asian_width(ch) in "WF")
+    # A yes/no the judgement normaliser recognises; a longer Chinese answer that merely
+    # starts with 有 or 不 is not a verdict.
+    if itypes.get(T.JUDGEMENT).eval_correct(a, a) and cjk <= 2:
+        return T.JUDGEMENT.value
     if len(words) <= SHORT_WORDS and (cjk == 0 or cjk <= SHORT_CHARS_CJK):
-        return "short_vqa"
-    return "long_vqa"
+        return T.SHORT_VQA.value
+    return T.LONG_VQA.value
 
 
 def build_items(convs, where: list[str], rows: list[int], max_items: int) -> list[Item]:
@@ -60,7 +66,7 @@ def build_items(convs, where: list[str], rows: list[int], max_items: int) -> lis
             answered += 1
             prompt = msgs[:k]
             n_img = sum(p["content"].count(IMAGE_TOKEN) for p in prompt)
-            itype = given if given in SCORED + ("long_vqa",) else infer_itype(m["content"])
+            itype = given if given in itypes.names() else infer_itype(m["content"])
             items.append(Item(where[r], conv.id, prompt, conv.images[:n_img], m["content"], itype))
             if len(items) >= max_items:
                 return items
@@ -74,44 +80,14 @@ def _turn_types(meta: dict) -> list:
     return []
 
 
-def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
-    return " ".join(w for w in text.split() if w not in ARTICLES)
-
-
-def _yes_no(text: str) -> str | None:
-    norm = normalize(text)
-    first = norm.split()[0] if norm.split() else ""
-    for word in (norm, first):
-        if word in YES:
-            return "yes"
-        if word in NO:
-            return "no"
-    for token in ("不是", "是", "否"):
-        if norm.startswith(token):
-            return "no" if token in ("不是", "否") else "yes"
-    return None
-
-
-def _letter(text: str) -> str | None:
-    m = re.search(r"(?<![A-Za-z])\(?([A-H])\)?(?![A-Za-z])", text.strip())
-    return m.group(1) if m else None
-
-
 def is_correct(itype: str, prediction: str, answer: str) -> bool | None:
-    if itype == "multiple_choice":
-        return _letter(prediction) is not None and _letter(prediction) == _letter(answer)
-    if itype == "judgement":
-        return _yes_no(prediction) is not None and _yes_no(prediction) == _yes_no(answer)
-    if itype == "short_vqa":
-        return normalize(prediction) == normalize(answer)
-    return None
+    """The type's own eval scorer; it compares through the same normaliser verify uses."""
+    return itypes.get(itype).eval_correct(prediction, answer)
 
 
 def score(items: list[Item], predictions: list[str]) -> dict:
     """Counts and accuracy per item type and overall (scored types only)."""
-    out = {t: {"n": 0, "correct": 0} for t in SCORED}
+    out = {t: {"n": 0, "correct": 0} for t in scored_types()}
     unscored = 0
     for item, pred in zip(items, predictions, strict=True):
         ok = is_correct(item.itype, pred, item.answer)
@@ -169,15 +145,13 @@ def _images(item: Item, loader) -> list:
 def report(items: list[Item], before: dict | None, after: dict, held_rows: int) -> dict:
     delta = {}
     if before:
-        for key in SCORED + ("overall",):
+        for key in (*scored_types(), "overall"):
             b, a = before[key]["accuracy"], after[key]["accuracy"]
             delta[key] = round(a - b, 4) if a is not None and b is not None else None
     return {
         "held_out_rows": held_rows,
         "items": len(items),
-        "by_type_count": {
-            t: sum(1 for it in items if it.itype == t) for t in SCORED + ("long_vqa",)
-        },
+        "by_type_count": {t: sum(1 for it in items if it.itype == t) for t in itypes.names()},
         "before": before,
         "after": after,
         "delta": delta,

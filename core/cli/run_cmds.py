@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.pipeline.items import ITYPES
+from core import itypes as itype_registry
+from core.vocab import LANGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--domain", help="only images of this domain")
     p.add_argument("--images", help="only these images: comma-separated ids, e.g. 1,2,3")
     p.add_argument("--limit", type=int, help="at most this many images (items for expand)")
-    p.add_argument("--lang", default="en", choices=("en", "zh"), help="output language")
-    p.add_argument("--types", help=f"generate: comma-separated, of {', '.join(ITYPES)}")
+    p.add_argument("--lang", default="en", choices=LANGS, help="output language")
+    p.add_argument(
+        "--types", help=f"generate: comma-separated, of {', '.join(itype_registry.names())}"
+    )
     p.add_argument("--format", dest="fmt", default="tagged", choices=("tagged", "json"),
                    help="generate: the paper's tagged layout or JSON")  # fmt: skip
     p.add_argument("--seeds", type=int, default=3, help="generate: seed questions per request")
@@ -47,13 +50,14 @@ def _options(args):
     from core.pipeline.common import StageOptions
     from core.pipeline.run import PipelineError
 
-    itypes = list(ITYPES)
+    known = itype_registry.names()
+    itypes = list(known)
     if args.types:
         itypes = [t.strip() for t in args.types.split(",") if t.strip()]
-        unknown = sorted(set(itypes) - set(ITYPES))
+        unknown = sorted(set(itypes) - set(known))
         if unknown:
             raise PipelineError(
-                f"unknown type(s) {', '.join(unknown)}; expected {', '.join(ITYPES)}"
+                f"unknown type(s) {', '.join(unknown)}; expected {', '.join(known)}"
             )
     return StageOptions(
         lang=args.lang, domain=args.domain, image_ids=_image_ids(args.images), limit=args.limit,

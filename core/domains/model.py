@@ -6,9 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.errors import StudioError
-
-ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
-LANGS = ("en", "zh")
+from core.vocab import ITYPES, LANGS
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 

@@ -4,8 +4,8 @@ per domain and type, and a summary of the image licenses."""
 from __future__ import annotations
 
 from core import __version__
+from core.vocab import ITYPES
 
-ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
 # License ids the Hub knows, keyed by a loose spelling (lower case, spaces and underscores
 # as hyphens); anything else is "other" and the table below names it.
 HUB_LICENSES = {

@@ -24,10 +24,9 @@ from core.export.readers import detect_format, iter_records
 from core.export.validate import check_conversation
 from core.project import Project
 from core.store import data_import as store
+from core.vocab import ITEM_STATUSES as STATUSES
+from core.vocab import ITYPES, LANGS
 
-ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
-LANGS = ("en", "zh")
-STATUSES = ("new", "ok", "needs_review", "accepted", "rejected", "needs_fix")
 BATCH = 5000
 MAX_SAMPLES = 20
 _TOKEN = re.compile(r"<image>\n?")

@@ -21,10 +21,9 @@ from core.export.safetext import MODES as TEXT_MODES
 from core.export.textguard import guard_selection
 from core.project import Project
 from core.store import exports as store
+from core.vocab import ITEM_STATUSES as STATUSES
+from core.vocab import ITYPES, LANGS
 
-ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
-LANGS = ("en", "zh")
-STATUSES = ("new", "ok", "needs_review", "accepted", "rejected", "needs_fix")
 IMAGE_DIR = "images"
 
 

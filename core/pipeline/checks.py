@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from core import itypes
 from core.export import safetext
 from core.pipeline.items import LETTERS, NO, YES, Item
 from core.pipeline.textutil import (
@@ -106,7 +107,7 @@ _PAIRS = (("(", ")"), ("（", "）"), ("“", "”"), ("「", "」"), ("【", "�
 def _truncated(item: Item, cfg: CheckConfig) -> str | None:
     for name, text in _fields(item):
         text = text.strip()
-        if not text or (name == "answer" and item.itype in ("multiple_choice", "judgement")):
+        if not text or (name == "answer" and itypes.get(item.itype).answer_kind == "fixed"):
             continue
         if _ELLIPSIS.search(text):
             return f"{name} ends with an ellipsis"
@@ -117,7 +118,8 @@ def _truncated(item: Item, cfg: CheckConfig) -> str | None:
                 return f"{name} opens {left} and never closes it"
         if text.count('"') % 2:
             return f'{name} opens " and never closes it'
-    if item.itype == "long_vqa" and item.answer.strip() and not _FINAL.search(item.answer):
+    long = itypes.get(item.itype).answer_kind == "long"
+    if long and item.answer.strip() and not _FINAL.search(item.answer):
         return f"the answer stops without a final full stop ({item.answer.strip()[-20:]!r})"
     return None
 
@@ -267,7 +269,7 @@ def _leakage(item: Item, cfg: CheckConfig) -> str | None:
 @rule("language_mismatch", "The text is not in the item's language")
 def _language(item: Item, cfg: CheckConfig) -> str | None:
     texts = [("question", item.question)]
-    if item.itype == "long_vqa":
+    if itypes.get(item.itype).answer_kind == "long":
         texts.append(("answer", item.answer))
     for name, text in texts:
         if length_units(text, "zh") < 3:
@@ -286,7 +288,7 @@ _ALTERNATIVES = re.compile(r"\bor\b|\bversus\b|\bvs\b|还是|或者|或是")
 @rule("answer_in_question", "The question gives the answer away", ("short_vqa", "multiple_choice"))
 def _answer_in_question(item: Item, cfg: CheckConfig) -> str | None:
     question = f" {squash(item.question)} "
-    if item.itype == "short_vqa":
+    if not itypes.get(item.itype).has_options:
         if _ALTERNATIVES.search(item.question):
             return None
         if _mentions(question, _substantive(item.answer)):

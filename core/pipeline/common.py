@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, field
 
+from core import itypes as itype_registry
 from core.jobs.stage import Stage
-from core.pipeline.items import DEFAULT_COUNTS, ITYPES
+from core.pipeline.items import default_counts
 from core.pipeline.prompts import DomainInfo, Prior
 from core.store import pipeline as store
 from core.store.domains import get_domain
@@ -25,8 +26,8 @@ class StageOptions:
     domain: str | None = None
     image_ids: list[int] | None = None  # only these images (None: no such filter)
     limit: int | None = None
-    itypes: list[str] = field(default_factory=lambda: list(ITYPES))
-    counts: dict = field(default_factory=lambda: dict(DEFAULT_COUNTS))
+    itypes: list[str] = field(default_factory=lambda: list(itype_registry.names()))
+    counts: dict = field(default_factory=default_counts)
     seeds_k: int = 3
     fmt: str = "tagged"  # tagged | json
     attach_image: bool = False  # generate from the caption only, as the paper does

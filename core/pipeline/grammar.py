@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.pipeline.items import LETTERS, NO, YES, check_itype, check_lang
+from core import itypes
+from core.pipeline.items import LETTERS, check_itype, check_lang
 
 # Longest string a constrained model may write per field in the tagged grammar (GBNF counts
 # natively). JSON schemas get no maxLength unless asked: llama.cpp's converter unrolls it into
@@ -31,20 +32,11 @@ def _string(max_chars: int | None) -> dict:
     return schema
 
 
-def _answer_schema(itype: str, lang: str, value: str | None, max_chars: dict) -> dict:
-    if itype == "multiple_choice":
-        return {"type": "string", "enum": list(LETTERS)}
-    if itype == "judgement":
-        if value:
-            return {"type": "string", "const": value}
-        return {"type": "string", "enum": [YES[lang], NO[lang]]}
-    return _string(max_chars["answer"])
-
-
 def _item_schema(itype: str, lang: str, max_chars: dict, answer: str | None = None) -> dict:
+    kind = itypes.get(itype)
     props: dict = {"question": _string(max_chars["question"])}
     required = ["question"]
-    if itype == "multiple_choice":
+    if kind.has_options:
         props["options"] = {
             "type": "array",
             "items": _string(max_chars["option"]),
@@ -52,7 +44,7 @@ def _item_schema(itype: str, lang: str, max_chars: dict, answer: str | None = No
             "maxItems": 4,
         }
         required.append("options")
-    props["answer"] = _answer_schema(itype, lang, answer, max_chars)
+    props["answer"] = kind.answer_schema(lang, answer, _string(max_chars["answer"]))
     required.append("answer")
     return {
         "type": "object",
@@ -79,8 +71,8 @@ def json_schema(
     check_lang(lang)
     limits = _NO_LIMIT | (max_chars or {})
     array: dict = {"type": "array", "minItems": n, "maxItems": n}
-    if itype == "judgement" and balanced:
-        answers = [(YES if i % 2 == 0 else NO)[lang] for i in range(n)]
+    answers = itypes.get(itype).balanced_answers(lang, n) if balanced else None
+    if answers:
         array["prefixItems"] = [_item_schema(itype, lang, limits, a) for a in answers]
         array["items"] = False
     else:
@@ -99,7 +91,7 @@ def item_shape_schema(itype: str) -> dict:
     check_itype(itype)
     props: dict = {"question": {"type": "string"}, "answer": {"type": ["string", "boolean"]}}
     required = ["question", "answer"]
-    if itype == "multiple_choice":
+    if itypes.get(itype).has_options:
         props["options"] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
         required.append("options")
     return {"type": "object", "properties": props, "required": required}
@@ -110,7 +102,7 @@ def item_shape_schema(itype: str) -> dict:
 
 def gbnf_tagged(itype: str, lang: str, n: int, max_chars: dict | None = None) -> str:
     """A GBNF grammar whose every sentence is n well-formed tagged items."""
-    check_itype(itype)
+    kind = itypes.get(itype)
     check_lang(lang)
     limits = DEFAULT_MAX_CHARS | (max_chars or {})
     rules = [
@@ -121,14 +113,10 @@ def gbnf_tagged(itype: str, lang: str, n: int, max_chars: dict | None = None) ->
     ]
     for i in range(1, n + 1):
         parts = [f'"<Q{i}>" qtext "</Q{i}>\\n"']
-        if itype == "multiple_choice":
+        if kind.has_options:
             opts = ' "\\n" '.join(f'"{letter}. " otext' for letter in LETTERS)
             parts.append(f'"<C{i}>" {opts} "</C{i}>\\n"')
-            answer = "(" + " | ".join(f'"{letter}"' for letter in LETTERS) + ")"
-        elif itype == "judgement":
-            answer = f'"{(YES if i % 2 else NO)[lang]}"'
-        else:
-            answer = "atext"
+        answer = kind.gbnf_answer(i, lang)
         parts.append(f'"<A{i}>" {answer} "</A{i}>\\n"')
         rules.append(f"item{i} ::= " + " ".join(parts))
     return "\n".join(rules) + "\n"
@@ -186,8 +174,4 @@ def request_constraints(
 
 def gbnf_answer(itype: str, lang: str) -> str | None:
     """A grammar for the verify stage's one-word answers (letter, yes/no), else None."""
-    if itype == "multiple_choice":
-        return 'root ::= ("A" | "B" | "C" | "D")\n'
-    if itype == "judgement":
-        return f'root ::= ("{YES[lang]}" | "{NO[lang]}")\n'
-    return None
+    return itypes.get(itype).verify_grammar(lang)

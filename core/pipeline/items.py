@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ITYPES = ("judgement", "multiple_choice", "short_vqa", "long_vqa")
-LANGS = ("en", "zh")
-LETTERS = ("A", "B", "C", "D")
+from core import itypes, vocab
 
-# Judgement answers as stored (docs/CONTRACTS.md): yes/no in English, 是/否 in Chinese.
-YES = {"en": "yes", "zh": "是"}
-NO = {"en": "no", "zh": "否"}
+# Re-exported so the parsers, checks and stages keep one import; defined in core.vocab.
+ITYPES, LANGS = vocab.ITYPES, vocab.LANGS
+LETTERS, YES, NO = vocab.LETTERS, vocab.YES, vocab.NO
+check_itype = itypes.check_itype
+check_lang = vocab.check_lang
 
-# Items wanted per image and type by default (issue 4; judgement is 2 yes + 2 no).
-DEFAULT_COUNTS = {"multiple_choice": 3, "judgement": 4, "short_vqa": 3, "long_vqa": 3}
+
+def default_counts() -> dict[str, int]:
+    """Items wanted per image and type by default (issue 4; judgement is 2 yes + 2 no)."""
+    return {t.name: t.default_count for t in itypes.all_types()}
+
+
+DEFAULT_COUNTS = default_counts()
 
 
 @dataclass
@@ -32,15 +37,3 @@ class Item:
             out["options"] = list(self.options)
         out["answer"] = self.answer
         return out
-
-
-def check_itype(itype: str) -> str:
-    if itype not in ITYPES:
-        raise ValueError(f"unknown instruction type {itype!r}; expected one of {', '.join(ITYPES)}")
-    return itype
-
-
-def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; expected en or zh")
-    return lang

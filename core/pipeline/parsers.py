@@ -16,7 +16,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from core.pipeline.answers import normalize_choice, normalize_judgement, split_options
+from core import itypes
+from core.itypes.answers import clean_field as _clean
 from core.pipeline.items import Item, check_itype, check_lang
 
 
@@ -39,7 +40,6 @@ _PLAIN = re.compile(
 )
 _Q_LABEL = re.compile(r"^\s*(?:question|问题|Q)\s*\d*\s*[:：]\s*", re.I)
 _A_LABEL = re.compile(r"^\s*(?:answer|答案|A)\s*\d*\s*[:：]\s*", re.I)
-_QUOTES = "\"'“”‘’「」"
 
 
 def parse_tagged(text: str, itype: str, lang: str) -> Parsed:
@@ -112,6 +112,7 @@ def _plain_blocks(body: str) -> list[dict]:
 
 
 def _build(blocks: list[dict], itype: str, lang: str) -> Parsed:
+    kind = itypes.get(itype)
     items, skipped = [], []
     for n, block in enumerate(blocks, start=1):
         question = _clean(_Q_LABEL.sub("", block.get("Q", "")))
@@ -124,43 +125,11 @@ def _build(blocks: list[dict], itype: str, lang: str) -> Parsed:
             skipped.append(f"item {n}: {why}")
             continue
         item = Item(itype, lang, question, answer, index=n, notes=list(block["notes"]))
-        if itype == "multiple_choice":
-            _fill_options(item, block.get("C"))
-        elif itype == "judgement":
-            item.answer = normalize_judgement(answer, lang)
-            if item.answer != answer:
-                item.notes.append(f"answer {answer!r} read as {item.answer!r}")
+        kind.read_tagged(item, block.get("C"))
         items.append(item)
     if not items:
         raise ParseError("no complete item: " + "; ".join(skipped))
     return Parsed(items, skipped)
-
-
-def _fill_options(item: Item, choices: str | None) -> None:
-    options: list[str] = []
-    if choices is not None:
-        lead, options = split_options(choices)
-        if not options and choices.strip():
-            # One option per line without letters.
-            options = [_clean(x) for x in choices.strip().splitlines() if x.strip()]
-            item.notes.append("options had no letters; taken one per line")
-    if not options:
-        lead, inline = split_options(item.question)
-        if inline:
-            item.question, options = lead, inline
-            item.notes.append("options found inside the question")
-    item.options = [_clean(o) for o in options]
-    raw = item.answer
-    item.answer = normalize_choice(raw, item.options)
-    if item.answer != raw:
-        item.notes.append(f"answer {raw!r} read as {item.answer!r}")
-
-
-def _clean(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
-        text = text[1:-1].strip()
-    return text
 
 
 # JSON ------------------------------------------------------------------------------------
@@ -193,6 +162,7 @@ def parse_json(text: str, itype: str, lang: str) -> Parsed:
         data = data["items"]
     if not isinstance(data, list):
         raise ParseError("the JSON is neither a list nor an object with an items list")
+    kind = itypes.get(itype)
     validator = jsonschema.Draft202012Validator(item_shape_schema(itype))
     items, skipped = [], []
     for n, raw in enumerate(data, start=1):
@@ -206,22 +176,11 @@ def parse_json(text: str, itype: str, lang: str) -> Parsed:
             skipped.append(f"item {n}: empty {'question' if not question else 'answer'}")
             continue
         item = Item(itype, lang, question, answer, index=n)
-        if itype == "multiple_choice":
-            item.options = [_strip_letter(_clean(o)) for o in raw["options"]]
-            item.answer = normalize_choice(answer, item.options)
-        elif itype == "judgement":
-            item.answer = normalize_judgement(answer, lang)
+        kind.read_json(item, raw)
         items.append(item)
     if not items:
         raise ParseError("no complete item: " + ("; ".join(skipped) or "the list is empty"))
     return Parsed(items, skipped)
-
-
-_LEADING_LETTER = re.compile(r"^\s*(?:\(\s*[A-Da-d]\s*\)|[A-Da-d]\s*[.、:)．：）])\s*")
-
-
-def _strip_letter(option: str) -> str:
-    return _LEADING_LETTER.sub("", option, count=1)
 
 
 PARSERS = {"tagged": parse_tagged, "json": parse_json}

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import yaml
 
+from core import itypes
 from core.errors import StudioError
 from core.paths import resources_dir
-from core.pipeline.items import LETTERS, NO, YES, check_itype, check_lang
+from core.pipeline.items import LETTERS, NO, YES, check_lang
 from core.store import pipeline as store
 
 _SLOT = re.compile(r"\{([a-z_]+)\}")
@@ -93,7 +94,8 @@ def bundled_templates() -> dict[tuple[str, str], str]:
 
 
 def template_names() -> list[str]:
-    return sorted({name for name, _ in bundled_templates()})
+    names = {name for name, _ in bundled_templates()}
+    return sorted(names | {n for kind in itypes.all_types() for n in kind.prompt_texts})
 
 
 def get_template(db, name: str, lang: str, domain: str = "") -> Template:
@@ -109,10 +111,19 @@ def get_template(db, name: str, lang: str, domain: str = "") -> Template:
             text = _load_file(path).get((name, lang))
             if text is not None:
                 return Template(name, lang, text, f"resource:{domain}")
-    try:
-        return Template(name, lang, bundled_templates()[(name, lang)], "resource")
-    except KeyError:
-        raise PromptError(f"no prompt template {name!r} for language {lang}") from None
+    text = bundled_templates().get((name, lang)) or _type_default(name, lang)
+    if text is None:
+        raise PromptError(f"no prompt template {name!r} for language {lang}")
+    return Template(name, lang, text, "resource")
+
+
+def _type_default(name: str, lang: str) -> str | None:
+    """A template an instruction type carries itself (a type added in code, no YAML file)."""
+    for kind in itypes.all_types():
+        text = kind.prompt_texts.get(name, {}).get(lang)
+        if text is not None:
+            return text
+    return None
 
 
 # Slots each template may use. A project override that uses another slot is refused.
@@ -131,14 +142,37 @@ SLOTS: dict[str, set[str]] = {
 }
 _GENERATE_SLOTS = {"domain_title", "domain_description", "caption", "prior", "seeds", "n", "format"}
 _GENERATE_SLOTS |= {"yes", "no", "min_words"}
-for _t in ("judgement", "multiple_choice", "short_vqa", "long_vqa"):
-    SLOTS[f"generate_{_t}"] = _GENERATE_SLOTS
-    SLOTS[f"format_tagged_{_t}"] = SLOTS[f"format_json_{_t}"] = {"n", "yes", "no"}
-    SLOTS[f"verify_{_t}"] = {"question", "options"}
+
+
+def _type_slots(kind) -> dict[str, set[str]]:
+    return {
+        kind.generate_template(): _GENERATE_SLOTS,
+        kind.format_template("tagged"): {"n", "yes", "no"},
+        kind.format_template("json"): {"n", "yes", "no"},
+        kind.verify_template(): {"question", "options"},
+    }
+
+
+for _kind in itypes.all_types():
+    SLOTS |= _type_slots(_kind)
+
+
+def slots(name: str) -> set[str] | None:
+    """The slots template `name` may use; None for a name no stage renders. Per-type names
+    come from the instruction-type registry, so a type registered later has its templates."""
+    if name in SLOTS:
+        return SLOTS[name]
+    for kind in itypes.all_types():
+        found = _type_slots(kind).get(name)
+        if found is not None:
+            return found
+    return None
 
 
 def render(template: Template, **values) -> str:
-    allowed = SLOTS.get(template.name, set(values))
+    allowed = slots(template.name)
+    if allowed is None:
+        allowed = set(values)
     unknown = sorted({m.group(1) for m in _SLOT.finditer(template.text)} - allowed)
     if unknown:
         raise PromptError(
@@ -156,7 +190,7 @@ def render(template: Template, **values) -> str:
 
 def validate_template(name: str, lang: str, text: str) -> None:
     """Raise PromptError when `text` could not serve as template `name` (for editors)."""
-    if name not in SLOTS:
+    if slots(name) is None:
         raise PromptError(f"unknown prompt template {name!r}")
     render(Template(name, lang, text, "project"))
 
@@ -228,9 +262,9 @@ def generate_prompt(
     seeds: list[str],
     min_words: int,
 ) -> Rendered:
-    check_itype(itype)
-    body = get_template(db, f"generate_{itype}", lang, dom.name)
-    form = get_template(db, f"format_{fmt}_{itype}", lang, dom.name)
+    kind = itypes.get(itype)
+    body = get_template(db, kind.generate_template(), lang, dom.name)
+    form = get_template(db, kind.format_template(fmt), lang, dom.name)
     yes, no = YES[lang], NO[lang]
     used = [body.text, form.text]
     seeds_block = ""
@@ -258,7 +292,7 @@ def generate_prompt(
         min_words=min_words,
         format=render(form, n=n, yes=yes, no=no),
     )
-    return Rendered(f"generate_{itype}", text, prompt_hash(*used))
+    return Rendered(kind.generate_template(), text, prompt_hash(*used))
 
 
 def options_block(options: list[str] | None) -> str:
@@ -266,7 +300,7 @@ def options_block(options: list[str] | None) -> str:
 
 
 def verify_prompt(db, itype: str, lang: str, question: str, options, domain: str = "") -> Rendered:
-    t = get_template(db, f"verify_{itype}", lang, domain)
+    t = get_template(db, itypes.get(itype).verify_template(), lang, domain)
     text = render(t, question=question, options=options_block(options))
     return Rendered(t.name, text, t.hash)
 

@@ -17,6 +17,7 @@ from core.jobs.stage import Stage
 from core.pipeline.common import StageOptions
 from core.store import jobs as jobs_store
 from core.store.jobs import JobItem
+from core.vocab import LANGS
 
 STAGE_NAMES = ("ocr", "caption", "generate", "check", "verify", "expand")
 EXPAND_MODES = ("rephrase", "translate", "import")
@@ -77,7 +78,7 @@ def _planners() -> dict[str, Callable]:
 def _check_options(stage: str, opts: StageOptions) -> None:
     if stage not in STAGE_NAMES:
         raise PipelineError(f"unknown stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
-    if opts.lang not in ("en", "zh"):
+    if opts.lang not in LANGS:
         raise PipelineError(f"unknown language {opts.lang!r}; expected en or zh")
     if stage == "expand" and opts.mode not in EXPAND_MODES:
         raise PipelineError(

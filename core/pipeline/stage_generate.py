@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 
+from core import itypes
 from core.backends.base import ChatRequest
 from core.domains import sample_seeds
 from core.jobs.stage import BadOutput, register_stage
@@ -21,9 +22,6 @@ from core.pipeline.parsers import ParseError, parse_output
 from core.pipeline.prompts import generate_prompt
 from core.store import pipeline as store
 from core.store.pipeline import NewInstruction
-
-# Room for N items of each type; long answers need the most.
-MAX_TOKENS = {"judgement": 400, "multiple_choice": 700, "short_vqa": 400, "long_vqa": 1800}
 
 
 class GenerateStage(ModelStage):
@@ -50,7 +48,7 @@ class GenerateStage(ModelStage):
         request = ChatRequest.user(
             rendered.text,
             images,
-            max_tokens=MAX_TOKENS[itype] * max(1, n) // 3 + 200,
+            max_tokens=itypes.get(itype).generate_max_tokens * max(1, n) // 3 + 200,
             temperature=self.opts.temperature,
             seed=self.opts.sample_seed,
         )
@@ -85,7 +83,7 @@ class GenerateStage(ModelStage):
                 )
                 for it in value["items"]
             ]
-            grouped = p["itype"] == "long_vqa" and self.opts.multi_round and len(rows) > 1
+            grouped = itypes.get(p["itype"]).multi_round and self.opts.multi_round and len(rows) > 1
             store.insert_instructions(db, rows, conversation=grouped)
 
 

@@ -7,31 +7,19 @@ Long answers are not verified: two good paragraphs rarely match word for word.
 
 from __future__ import annotations
 
+from core import itypes
 from core.backends.base import ChatRequest
 from core.jobs.stage import BadOutput, register_stage
-from core.pipeline.answers import normalize_choice, normalize_judgement
 from core.pipeline.common import ModelStage
 from core.pipeline.grammar import gbnf_answer
 from core.pipeline.prompts import verify_prompt
-from core.pipeline.textutil import answer_similarity
 from core.store import pipeline as store
-
-VERIFIABLE = ("multiple_choice", "judgement", "short_vqa")
-MAX_TOKENS = {"multiple_choice": 8, "judgement": 8, "short_vqa": 40}
+from core.vocab import MACHINE_STATUSES
 
 
 def judge(itype: str, lang: str, stored: str, options, reply: str, threshold: float):
-    """(normalised reply, agree, score) for one item."""
-    if itype == "multiple_choice":
-        got = normalize_choice(reply, options)
-        score = 1.0 if got == stored else 0.0
-    elif itype == "judgement":
-        got = normalize_judgement(reply, lang)
-        score = 1.0 if got == stored else 0.0
-    else:
-        got = reply.strip().strip(".。").strip()
-        score = round(answer_similarity(got, stored), 3)
-    return got, score >= threshold if itype == "short_vqa" else score == 1.0, score
+    """(normalised reply, agree, score) for one item: the type's own judge."""
+    return itypes.get(itype).judge(lang, stored, options, reply, threshold)
 
 
 class VerifyStage(ModelStage):
@@ -49,7 +37,10 @@ class VerifyStage(ModelStage):
         )
         self.remember(item.key, row=row)
         request = ChatRequest.user(
-            rendered.text, [self.image_path(img)], max_tokens=MAX_TOKENS[row.itype], temperature=0.0
+            rendered.text,
+            [self.image_path(img)],
+            max_tokens=itypes.get(row.itype).verify_max_tokens,
+            temperature=0.0,
         )
         grammar = gbnf_answer(row.itype, row.lang)
         if grammar and self.opts.backend_kind == "llama_cpp":
@@ -78,13 +69,13 @@ class VerifyStage(ModelStage):
 
 
 def plan_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:
-    statuses = opts.statuses or ["new", "ok", "needs_review"]
+    statuses = opts.statuses or list(MACHINE_STATUSES)
     rows = store.select_instructions(
         project.db,
         domain=opts.domain,
         image_ids=opts.image_ids,
         statuses=statuses,
-        itypes=VERIFIABLE,
+        itypes=itypes.verifiable(),
         lang=None,
     )
     items, skipped = [], {"already_verified": 0}

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 from core.errors import StudioError
 from core.store.db import Database
-
-JOB_STATES = ("pending", "running", "paused", "stopped", "budget", "cancelled", "done", "failed")
-ITEM_STATES = ("pending", "running", "done", "failed")
+from core.vocab import ITEM_STATES, JOB_STATES
 
 
 class JobError(StudioError):

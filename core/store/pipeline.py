@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.store.db import Database
+from core.vocab import MACHINE_STATUSES
 
-MACHINE_STATUSES = ("new", "ok", "needs_review")
 VERIFY_FLAG = "verify_disagree"
 
 

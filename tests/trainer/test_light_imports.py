@@ -12,7 +12,8 @@ def test_trainer_and_export_readers_import_without_app_packages():
         import sys
         for name in ("duckdb", "PySide6", "imagehash", "openai", "llama_cpp", "keyring"):
             sys.modules[name] = None  # any import of these now raises ImportError
-        import core.export.readers, trainer.__main__, trainer.loop
+        import core.export.readers, trainer.__main__, trainer.loop, trainer.evaluate
+        import core.vocab, core.itypes
         from core.export.readers import iter_conversations, detect_format
         print("ok")
         """

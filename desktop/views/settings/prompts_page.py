@@ -102,7 +102,7 @@ class PromptsPage(QWidget):
         return self.template.currentData(), self.lang.currentData(), self.domain.currentData()
 
     def show_template(self) -> None:
-        from core.pipeline.prompts import SLOTS, get_template
+        from core.pipeline.prompts import get_template, slots
 
         name, lang, domain = self.key()
         if not name:
@@ -116,7 +116,7 @@ class PromptsPage(QWidget):
             self.say(str(exc), False)
             return
         self.source.setText(source_text(t.source))
-        allowed = sorted(SLOTS.get(name, ()))
+        allowed = sorted(slots(name) or ())
         self.slots.setText(", ".join("{" + s + "}" for s in allowed) or tr("none"))
         self.text.setPlainText(t.text)
         self.revert_button.setEnabled(t.source == ("project:" + domain if domain else "project"))

@@ -1,4 +1,4 @@
-"""Normalizers for answers and option lists, shared by the parsers and the verify stage.
+"""Normalizers for answers and option lists, shared by the parsers, verify and the trainer's eval.
 
 Each returns the canonical value when it recognises one and otherwise leaves the text as
 written: the checks then flag it with a reason instead of the parser dropping it silently.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from core.pipeline.items import LETTERS, NO, YES
 from core.pipeline.textutil import nfkc
+from core.vocab import LETTERS, NO, YES
 
 # An option marker: a letter A-E (half- or full-width) in parentheses, or followed by . 、 : ),
 # at the start of a line or after a space, a separator or a CJK character. Matched on the text
@@ -119,3 +119,31 @@ def normalize_judgement(answer: str, lang: str) -> str:
 
 def _plain(text: str) -> str:
     return re.sub(r"[\s.。!！]+$", "", nfkc(text).strip().lower())
+
+
+_ARTICLES = {"a", "an", "the"}
+_QUOTES = "\"'“”‘’「」"
+_LEADING_LETTER = re.compile(r"^\s*(?:\(\s*[A-Da-d]\s*\)|[A-Da-d]\s*[.、:)．：）])\s*")
+
+
+def match_key(text: str) -> str:
+    """Free-text answers compared for exact match: case, punctuation, articles and spacing
+    ignored ("The Red Car." == "red car")."""
+    import unicodedata
+
+    text = nfkc(text).lower()
+    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
+    return " ".join(w for w in text.split() if w not in _ARTICLES)
+
+
+def clean_field(text: str) -> str:
+    """A parsed field without surrounding space and one pair of enclosing quotes."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return text
+
+
+def strip_letter(option: str) -> str:
+    """'B. blue' / '(B) blue' -> 'blue' (JSON options sometimes carry their letter)."""
+    return _LEADING_LETTER.sub("", option, count=1)
