@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "core.cli.run_cmds",
     "core.cli.collect_cmds",
     "core.cli.backup_cmds",
+    "core.cli.doctor_cmds",
 ]
 EXIT_DAMAGED = 3  # the project file is damaged: the message names the backup to restore
 

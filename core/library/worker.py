@@ -394,3 +394,14 @@ def _atomic_write(final: str, write) -> None:
         except OSError:
             pass
         raise
+
+
+def remake_thumbnail(root: str, sha: str, source: str, thumb_size: int, max_pixels: int) -> str:
+    """Decode `source` again and write its missing thumbnail (`mmstudio doctor --fix`);
+    returns the thumbnail's path relative to the project. Raises Reject for a bad file."""
+    with open(source, "rb") as fh:
+        data = fh.read()
+    cfg = WorkerConfig(root, thumb_size, max_pixels, copy=False, known=np.zeros(0, np.uint64))
+    out = Outcome(key=0, sha256=sha)
+    _write_outputs(data, _decode(data, out, cfg), out, cfg, copy=False)
+    return thumb_relpath(sha)
