@@ -41,6 +41,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.training_panel",
     "desktop.views.jobs_panel",
     "desktop.views.settings",
+    "desktop.views.collect_panel",
 ]
 
 

@@ -87,10 +87,11 @@ def test_every_marked_word_has_a_chinese_entry_with_the_same_placeholders():
 
 
 def test_each_text_has_one_translation():
-    from desktop.i18n import zh_browse, zh_jobs, zh_settings, zh_training
+    from desktop.i18n import zh_browse, zh_collect, zh_jobs, zh_settings, zh_training
 
     tables = [
         zh_browse.ZH_BROWSE,
+        zh_collect.ZH_COLLECT,
         zh_jobs.ZH_JOBS,
         zh_settings.ZH_SETTINGS,
         zh_training.ZH_TRAINING,

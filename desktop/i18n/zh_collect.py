@@ -1,0 +1,37 @@
+"""中文: collect, curate and balance."""
+
+ZH_COLLECT = {
+    # collect
+    "URLs that did not make it": "未能导入的网址",
+    "Add a domain first (Tools > Domains)": "请先添加领域（工具 > 领域）",
+    "Searching Openverse…": "正在搜索 Openverse…",
+    "{n:,} result": "{n:,} 个结果",
+    "{n:,} results": "{n:,} 个结果",
+    "some searches failed: {error}": "部分搜索失败：{error}",
+    "(no preview)": "（无预览）",
+    "License: {license}": "许可：{license}",
+    "unknown": "未知",
+    "By: {creator}": "作者：{creator}",
+    "Source: {url}": "来源：{url}",
+    "Pick at least one result to download": "请至少选择一个结果再下载",
+    "Downloading {n:,} image(s) into {domain}…": "正在下载 {n:,} 张图像到 {domain}…",
+    "Import a URL list": "导入网址列表",
+    "Importing the URLs of {file} into {domain}…": "正在把 {file} 中的网址导入 {domain}…",
+    "{imported:,} imported, {dups:,} already in the project, {failed:,} did not make it "
+    "(listed below)": "已导入 {imported:,} 张，{dups:,} 张已在项目中，{failed:,} 个未成功（见下表）",
+    "Download {n:,} picked": "下载所选 {n:,} 张",
+    "Collect": "采集",
+    "Any open license": "任意开放许可",
+    "Commercial use allowed": "允许商用",
+    "Modification allowed": "允许修改",
+    "URL": "网址",
+    "URL lists (*.txt *.list *.csv *.tsv *.parquet)": "网址列表 (*.txt *.list *.csv *.tsv *.parquet)",
+    "Search words; commas separate searches": "搜索词；用逗号分隔多次搜索",
+    "pages: ": "页数：",
+    "Search Openverse": "搜索 Openverse",
+    "Pick all": "全选",
+    "Pick none": "全不选",
+    "Download picked": "下载所选",
+    "Import URL list…": "导入网址列表…",
+    "A download is running already: wait for it, or cancel it": "已有下载在进行：请等待或取消",
+}
