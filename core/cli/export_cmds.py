@@ -43,6 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="items holding chat-template tokens (<image>, </s>, <|im_end|>, USER:...): escape "
         "them reversibly (default), skip their records, or refuse the export",
     )
+    p.add_argument(
+        "--original-bytes",
+        action="store_true",
+        help="images exactly as imported (default: EXIF-rotated, 8-bit RGB, alpha on white, "
+        "first frame; see docs/export.md)",
+    )
+    p.add_argument("--max-side", type=int, help="normalized images: longest side in pixels")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=cmd_export)
 
@@ -93,6 +100,8 @@ def cmd_export(args) -> int:
         multi_turn=args.multi_turn,
         suffix=None if args.no_suffix else "auto",
         unsafe_text=args.unsafe_text,
+        original_bytes=args.original_bytes,
+        max_side=args.max_side,
     )
     with Project.open(args.project) as project:
         result = export_project(project, args.out, options, on_progress=_progress(not args.json))

@@ -72,6 +72,13 @@ def place_image(mode: str, src: Path, dest: Path) -> str:
     return PLACERS[mode](src, dest)
 
 
+def write_bytes(dest: Path, data: bytes) -> str:
+    """Write a new file (a normalized image); the sha256 of what it holds."""
+    with open(dest, "xb") as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
 def read_bytes(src: Path) -> bytes:
     with open(src, "rb") as f:
         return f.read()

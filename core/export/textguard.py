@@ -20,12 +20,7 @@ def guard_selection(cur, mode: str) -> dict:
         raise ExportError(
             f"unknown --unsafe-text {mode!r}; expected one of {', '.join(safetext.MODES)}"
         )
-    pattern = safetext.sql_pattern()
-    rows = cur.execute(
-        """SELECT nid, rec_id, image_id, q, answer FROM export_sel
-           WHERE regexp_matches(q, ?) OR regexp_matches(answer, ?) ORDER BY nid""",
-        [pattern, pattern],
-    ).fetchall()
+    rows = _store().unsafe_rows(cur, safetext.sql_pattern())
     tally = safetext.Tally.empty()
     flagged = []  # (nid, rec_id, image_id, tokens)
     for nid, rec_id, image_id, q, answer in rows:
@@ -67,14 +62,7 @@ def _escape(cur, rows) -> None:
             "answer": pa.array([safetext.escape(r[4]) for r in rows], pa.string()),
         }
     )
-    cur.register("export_escaped", table)
-    try:
-        cur.execute(
-            """UPDATE export_sel SET q = e.q, answer = e.answer
-               FROM export_escaped e WHERE export_sel.nid = e.nid"""
-        )
-    finally:
-        cur.unregister("export_escaped")
+    _store().replace_texts(cur, table)
 
 
 def _skip(cur, flagged) -> int:
@@ -89,15 +77,11 @@ def _skip(cur, flagged) -> int:
             "image_id": pa.array([k[1] for k in keys], pa.int64()),
         }
     )
-    cur.register("export_skipped", table)
-    try:
-        cur.execute(
-            """DELETE FROM export_sel WHERE EXISTS (SELECT 1 FROM export_skipped k
-               WHERE k.rec_id = export_sel.rec_id AND k.image_id = export_sel.image_id)"""
-        )
-    finally:
-        cur.unregister("export_skipped")
-    cur.execute(
-        "DELETE FROM export_imgs WHERE image_id NOT IN (SELECT DISTINCT image_id FROM export_sel)"
-    )
+    _store().drop_records(cur, table)
     return len(keys)
+
+
+def _store():
+    from core.store import export_fixups
+
+    return export_fixups

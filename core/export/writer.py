@@ -15,8 +15,9 @@ from core import __version__
 from core.export import suffix as suffixes
 from core.export.errors import ExportError
 from core.export.formats import FORMATS, Format
-from core.export.images import PLACERS, place_image, read_bytes
+from core.export.images import PLACERS, place_image, read_bytes, write_bytes
 from core.export.manifest import Checksums, write_manifest
+from core.export.normalize import Normalizer
 from core.export.safetext import MODES as TEXT_MODES
 from core.export.textguard import guard_selection
 from core.project import Project
@@ -40,6 +41,8 @@ class ExportOptions:
     multi_turn: bool = False
     suffix: object = suffixes.AUTO  # AUTO, None, or a function (itype, lang, item_key) -> str
     unsafe_text: str = "escape"  # escape | skip | fail: chat-template tokens in the text
+    original_bytes: bool = False  # True: images as imported, not normalized
+    max_side: int | None = None  # normalized images: longest side at most this many pixels
 
     def check(self) -> None:
         def bad(what, values, known):
@@ -57,6 +60,12 @@ class ExportOptions:
         bad("--unsafe-text mode", [self.unsafe_text], TEXT_MODES)
         if not self.statuses:
             raise ExportError("at least one status is needed")
+        if self.max_side is not None and (not isinstance(self.max_side, int) or self.max_side < 16):
+            raise ExportError(
+                f"--max-side must be a whole number of pixels >= 16, not {self.max_side}"
+            )
+        if self.max_side and self.original_bytes:
+            raise ExportError("--max-side resizes images; it cannot go with --original-bytes")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ExportError(f"--val-fraction must be in [0, 1), not {self.val_fraction}")
 
@@ -83,6 +92,7 @@ class ExportResult:
             "counts": m["counts"],
             "files": len(m["files"]),
             "unsafe_text": m.get("unsafe_text"),
+            "image_normalization": m.get("image_normalization"),
         }
 
 
@@ -98,6 +108,7 @@ class ExportJob:
     counts: dict
     on_progress: Callable[[str], None] | None = None
     missing: list[str] = field(default_factory=list)
+    normalizer: Normalizer | None = None
 
     def progress(self, what: str) -> None:
         if self.on_progress:
@@ -106,9 +117,16 @@ class ExportJob:
     def source(self, storage: str, path: str) -> Path:
         return self.project.resolve_media(storage, path)
 
+    def normalized(self, sha: str, storage: str, path: str) -> bytes | None:
+        """The normalized bytes of an image that needs them; None: its bytes go out as they are."""
+        if self.normalizer is None:
+            return None
+        return self.normalizer.bytes_of(sha, self.source(storage, path))
+
     def read_image(self, sha: str, ext: str, storage: str, path: str) -> bytes:
         try:
-            return read_bytes(self.source(storage, path))
+            data = self.normalized(sha, storage, path)
+            return read_bytes(self.source(storage, path)) if data is None else data
         except OSError:
             self.missing.append(sha)
             return b""
@@ -159,6 +177,10 @@ def export_project(
         counts = store.selection_counts(cur)
         splits = [s for s in store.SPLITS if s in counts["splits"]]
         job = ExportJob(project, cur, staging, options, splits, counts, on_progress)
+        norm = Normalizer(not options.original_bytes, options.max_side)
+        if norm.enabled:
+            job.normalizer = norm
+            _plan_images(job, norm)
         with Checksums(staging) as sums:
             if fmt.places_images:
                 _place_images(job, sums)
@@ -170,6 +192,7 @@ def export_project(
         data = {s: fmt.data_file(s) for s in splits}
         manifest = _manifest(project, fmt, options, counts, data, suffix_fn is not None)
         manifest["unsafe_text"] = text_report
+        manifest["image_normalization"] = norm.report()
         write_manifest(staging, manifest, sums)
         if out.exists():
             out.rmdir()
@@ -208,7 +231,11 @@ def _place_images(job: ExportJob, sums: Checksums) -> None:
                 made.add(sha[:2])
             rel = f"{IMAGE_DIR}/{sha[:2]}/{sha}.{ext}"
             try:
-                digest = place_image(mode, job.source(storage, path), job.staging / rel)
+                data = job.normalized(sha, storage, path)
+                if data is None:
+                    digest = place_image(mode, job.source(storage, path), job.staging / rel)
+                else:
+                    digest = write_bytes(job.staging / rel, data)
             except FileNotFoundError:
                 job.missing.append(sha)
                 continue
@@ -217,6 +244,41 @@ def _place_images(job: ExportJob, sums: Checksums) -> None:
         job.progress(f"images {done}")
     if job.missing:
         raise _missing_error(job.missing)
+
+
+def _plan_images(job: ExportJob, norm: Normalizer) -> None:
+    """Decide which images get rewritten, and rename those whose file type changes, before
+    any record names them."""
+    import pyarrow as pa
+    from PIL import UnidentifiedImageError
+
+    from core.store import export_fixups
+
+    renamed: list[tuple[str, str]] = []
+    for sha, ext, storage, path in export_fixups.images_to_inspect(job.cur, norm.max_side):
+        try:
+            plan = norm.consider(sha, job.source(storage, path))
+        except FileNotFoundError:
+            job.missing.append(sha)
+            continue
+        except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
+            raise ExportError(
+                f"image {sha[:12]} cannot be decoded for normalizing ({exc}); reject it or "
+                "export with --original-bytes"
+            ) from None
+        if plan and plan.ext != ext:
+            renamed.append((sha, plan.ext))
+    if job.missing:
+        raise _missing_error(job.missing)
+    if renamed:
+        table = pa.table(
+            {
+                "sha256": pa.array([r[0] for r in renamed], pa.string()),
+                "ext": pa.array([r[1] for r in renamed], pa.string()),
+            }
+        )
+        export_fixups.set_image_exts(job.cur, table)
+    job.progress(f"normalize {len(norm.plans)} images")
 
 
 def _missing_error(missing: list[str]) -> ExportError:

@@ -352,6 +352,11 @@ def _displayable(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
+# What the project shows, for the export's normalized images (core/export/normalize.py).
+displayable = _displayable
+UPRIGHT = _UPRIGHT
+
+
 # writing ------------------------------------------------------------------------------
 def media_relpath(sha: str, ext: str) -> str:
     return f"media/{sha[:2]}/{sha}.{ext}"

@@ -33,7 +33,8 @@ def test_export_validate_import_through_the_cli(proj, tmp_path, capsys):
     )
     assert rc == 0
     got = json.loads(capsys.readouterr().out)
-    assert set(got) == {"out", "format", "data_files", "counts", "files", "unsafe_text"}
+    assert set(got) == {"out", "format", "data_files", "counts", "files", "unsafe_text",
+                        "image_normalization"}  # fmt: skip
     assert got["unsafe_text"]["items"] == 0 and got["unsafe_text"]["mode"] == "escape"
     assert got["format"] == "sharegpt" and got["data_files"] == {
         "train": "train.json",
