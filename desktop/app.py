@@ -17,12 +17,19 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from core.errors import ProjectLocked, StudioError
+from core.errors import ProjectDamaged, ProjectLocked, StudioError
 from core.paths import resources_dir, user_home
 from core.project import Project
+from core.store import backup
 from desktop.errors import ErrorReporter, log
 from desktop.models.ui_settings import load_ui_settings
 from desktop.strings import set_language, tr
+from desktop.views.backups import (
+    EXIT_REOPEN,
+    offer_restore,
+    start_background_care,
+    take_pending_restore,
+)
 
 SCREENSHOT_ENV = "MMSTUDIO_SCREENSHOT"
 SCREENSHOT_TIMEOUT_S = 15.0
@@ -135,6 +142,29 @@ def quit_on_signals(app: QApplication) -> QTimer:
     return timer
 
 
+def _run_window(app, project, reporter, screenshot, lang) -> int:
+    try:
+        from desktop.main_window import MainWindow
+
+        reporter.set_log_dir(project.logs_dir)
+        reporter.project_db = project.db.path
+        window = MainWindow(project)
+        window.show()
+        log.info("window open on %s (pid %d, language %s)", project.root, os.getpid(), lang)
+        if threading.current_thread() is threading.main_thread():
+            quit_on_signals(app)
+        if screenshot is not None:
+            save_when_idle(window, screenshot)
+        else:
+            start_background_care(window)
+        code = app.exec()
+        window.shutdown()
+        window.deleteLater()
+        return code
+    finally:
+        project.close()
+
+
 def run(project_path: Path | str | None = None, argv: list[str] | None = None) -> int:
     """Open `project_path` (the demo project when None) in the main window; returns the exit
     code. A project locked by another process gets a message, not a crash."""
@@ -148,27 +178,29 @@ def run(project_path: Path | str | None = None, argv: list[str] | None = None) -
     reporter = ErrorReporter(user_home() / "logs")
     reporter.install()
     try:
-        try:
-            project = open_project(Path(project_path) if project_path else None)
-        except StudioError as exc:
-            report_startup_error(exc, screenshot)
-            return EXIT_STARTUP_ERROR
-        try:
-            from desktop.main_window import MainWindow
-
-            reporter.set_log_dir(project.logs_dir)
-            window = MainWindow(project)
-            window.show()
-            log.info("window open on %s (pid %d, language %s)", project.root, os.getpid(), lang)
-            if threading.current_thread() is threading.main_thread():
-                quit_on_signals(app)
-            if screenshot is not None:
-                save_when_idle(window, screenshot)
-            code = app.exec()
-            window.shutdown()
-            window.deleteLater()
-            return code
-        finally:
-            project.close()
+        path = Path(project_path) if project_path else None
+        while True:
+            try:
+                project = open_project(path)
+            except ProjectDamaged as exc:
+                if screenshot is not None:
+                    report_startup_error(exc, screenshot)
+                    return EXIT_STARTUP_ERROR
+                print(f"error: {exc}", file=sys.stderr)
+                if offer_restore(exc):
+                    continue  # restored: open it again
+                return EXIT_STARTUP_ERROR
+            except StudioError as exc:
+                report_startup_error(exc, screenshot)
+                return EXIT_STARTUP_ERROR
+            path = project.root
+            code = _run_window(app, project, reporter, screenshot, lang)
+            asked, name = take_pending_restore()
+            if code != EXIT_REOPEN or not asked:
+                return code
+            try:
+                backup.restore(path, name)
+            except StudioError as exc:
+                QMessageBox.warning(None, tr("Restore failed"), str(exc))
     finally:
         reporter.uninstall()

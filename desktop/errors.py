@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.errors import StudioError
+from core.errors import ProjectDamaged, StudioError
 from desktop.strings import tr, trn
 
 log = logging.getLogger("mmstudio.gui")
@@ -28,6 +28,7 @@ class ErrorReporter(QObject):
         self.log_path: Path | None = None
         self.set_log_dir(log_dir)
         self.dialog: QMessageBox | None = None
+        self.project_db: Path | None = None  # set by the app: names the file in damage messages
         self.count = 0
         self._previous = None
         self._previous_thread = None
@@ -93,12 +94,35 @@ class ErrorReporter(QObject):
             extra=extra,
         ).strip()
 
+    def _damaged(self, value: BaseException):
+        """A DuckDB error about the project file itself, as the CLI words it."""
+        if isinstance(value, ProjectDamaged):
+            return value
+        if self.project_db is None:
+            return None
+        from core.store.damage import translate
+
+        better = translate(value, self.project_db)
+        return better if isinstance(better, ProjectDamaged) else None
+
     def show(self, value: BaseException, details: str) -> QMessageBox:
         box = QMessageBox(QApplication.activeWindow())
         box.setObjectName("errorDialog")
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle(tr("Something went wrong"))
-        if isinstance(value, StudioError):
+        damaged = self._damaged(value)
+        if damaged is not None:
+            box.setText(str(damaged))
+            if damaged.backup:
+                from desktop.views.backups import request_restore
+
+                restore = box.addButton(
+                    tr("Restore the newest backup"), QMessageBox.ButtonRole.AcceptRole
+                )
+                restore.setObjectName("restoreButton")
+                restore.clicked.connect(lambda: request_restore(None))
+                box.addButton(QMessageBox.StandardButton.Close)
+        elif isinstance(value, StudioError):
             box.setText(str(value))
         else:
             box.setText(

@@ -42,6 +42,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.jobs_panel",
     "desktop.views.settings",
     "desktop.views.collect_panel",
+    "desktop.views.backups",
 ]
 
 

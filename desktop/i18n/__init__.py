@@ -3,10 +3,18 @@ each stays short. Placeholders ({n:,}, {name}) are the same on both sides."""
 
 from __future__ import annotations
 
+from desktop.i18n.zh_backups import ZH_BACKUPS
 from desktop.i18n.zh_browse import ZH_BROWSE
 from desktop.i18n.zh_collect import ZH_COLLECT
 from desktop.i18n.zh_jobs import ZH_JOBS
 from desktop.i18n.zh_settings import ZH_SETTINGS
 from desktop.i18n.zh_training import ZH_TRAINING
 
-ZH: dict[str, str] = {**ZH_BROWSE, **ZH_COLLECT, **ZH_JOBS, **ZH_SETTINGS, **ZH_TRAINING}
+ZH: dict[str, str] = {
+    **ZH_BACKUPS,
+    **ZH_BROWSE,
+    **ZH_COLLECT,
+    **ZH_JOBS,
+    **ZH_SETTINGS,
+    **ZH_TRAINING,
+}

@@ -87,9 +87,10 @@ def test_every_marked_word_has_a_chinese_entry_with_the_same_placeholders():
 
 
 def test_each_text_has_one_translation():
-    from desktop.i18n import zh_browse, zh_collect, zh_jobs, zh_settings, zh_training
+    from desktop.i18n import zh_backups, zh_browse, zh_collect, zh_jobs, zh_settings, zh_training
 
     tables = [
+        zh_backups.ZH_BACKUPS,
         zh_browse.ZH_BROWSE,
         zh_collect.ZH_COLLECT,
         zh_jobs.ZH_JOBS,
