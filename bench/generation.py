@@ -137,6 +137,15 @@ def local_overhead(reps: int, max_tokens: int, threads: int) -> dict:
     }
 
 
+def local_slots(args) -> int:
+    from bench.generation_local import report, run
+
+    result = run(args.llama_server, args.local_requests, args.local_max_tokens, args.threads, 1024)
+    report(result)
+    print(json.dumps(result))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--requests", type=int, default=2000)
@@ -148,7 +157,13 @@ def main() -> int:
     p.add_argument("--local-max-tokens", type=int, default=48)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-local", action="store_true")
+    p.add_argument("--local", action="store_true",
+                   help="only: llama_cpp.server vs native llama-server at 1/4/8 in flight")  # fmt: skip
+    p.add_argument("--llama-server", help="--local: the llama-server executable (else PATH)")
+    p.add_argument("--local-requests", type=int, default=16, help="--local: requests per level")
     args = p.parse_args()
+    if args.local:
+        return local_slots(args)
 
     capacity = args.slots / args.latency
     proc, url = spawn_loopback(args.latency, args.slots)

@@ -23,6 +23,7 @@ from core.paths import resources_dir, user_home
 
 Progress = Callable[[str, int, int | None], None]  # (file name, bytes done, bytes total)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+MAX_SLOTS = 8
 
 
 class CatalogError(StudioError):
@@ -46,8 +47,16 @@ class CatalogEntry:
     mmproj: ModelFile | None = None
     chat_format: str | None = None
     n_ctx: int = 4096
+    kv_tokens: int | None = None  # KV-cache tokens over all slots; see recommended_slots
     license: str | None = None
     notes: str | None = None
+
+    def recommended_slots(self, n_ctx: int | None = None) -> int:
+        """Parallel slots for llama-server at `n_ctx` tokens per request: as many as the
+        model's KV budget holds, 1..MAX_SLOTS (beyond 8, batching gains little on a CPU)."""
+        per_request = n_ctx or self.n_ctx
+        budget = self.kv_tokens or per_request
+        return max(1, min(MAX_SLOTS, budget // max(1, per_request)))
 
     @property
     def size_mb(self) -> float:
@@ -57,6 +66,7 @@ class CatalogEntry:
         return {
             "id": self.id, "title": self.title, "kind": self.kind, "license": self.license,
             "chat_format": self.chat_format, "n_ctx": self.n_ctx, "size_mb": self.size_mb,
+            "kv_tokens": self.kv_tokens, "recommended_slots": self.recommended_slots(),
             "model": self.model.__dict__, "mmproj": self.mmproj.__dict__ if self.mmproj else None,
             "notes": self.notes,
         }  # fmt: skip
@@ -190,14 +200,26 @@ def download(
 
 
 def backend_config_for(
-    entry: CatalogEntry, model: Path, mmproj: Path | None, name: str | None = None
+    entry: CatalogEntry,
+    model: Path,
+    mmproj: Path | None,
+    name: str | None = None,
+    server: str = "python",
+    server_path: str | None = None,
 ) -> BackendConfig:
+    """The backend for a downloaded entry. With the native llama-server it gets the
+    recommended slots and the engine keeps that many requests in flight."""
+    native = server == "native"
+    slots = entry.recommended_slots() if native else 1  # llama_cpp.server: one at a time
     return BackendConfig(
         name=name or entry.id,
         kind="llama_cpp",
         gguf=str(model),
         mmproj=str(mmproj) if mmproj else None,
-        chat_format=entry.chat_format if mmproj else None,
+        chat_format=entry.chat_format if mmproj and not native else None,
         n_ctx=entry.n_ctx,
-        max_concurrency=1,  # one llama.cpp context serves one request at a time
+        server=server,
+        server_path=server_path,
+        parallel=slots,
+        max_concurrency=slots,
     )

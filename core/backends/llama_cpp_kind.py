@@ -10,7 +10,14 @@ import asyncio
 import re
 from pathlib import Path
 
-from core.backends.base import BackendConfigError, ChatRequest, ConnectionFailed, Prepared
+from core.backends.base import (
+    BackendConfigError,
+    BackendUnavailable,
+    ChatRequest,
+    ConnectionFailed,
+    Prepared,
+)
+from core.backends.llama_native import NativeServer, find_llama_server
 from core.backends.llama_server import ManagedServer
 from core.backends.openai_kind import OpenAIBackend
 from core.backends.registry import register_kind
@@ -24,6 +31,22 @@ VISION_FORMATS = {
 }  # fmt: skip
 
 
+def _python_server(config, **kw) -> ManagedServer:
+    return ManagedServer(
+        config.gguf, config.mmproj, config.chat_format or ("mtmd" if config.mmproj else None), **kw
+    )
+
+
+def _native_server(config, **kw) -> NativeServer:
+    return NativeServer(
+        config.gguf, mmproj=config.mmproj, binary=config.server_path, slots=config.parallel, **kw
+    )
+
+
+# config.server -> how to build that managed server
+SERVERS = {"python": _python_server, "native": _native_server}
+
+
 @register_kind
 class LlamaCppBackend(OpenAIBackend):
     kind = "llama_cpp"
@@ -31,10 +54,8 @@ class LlamaCppBackend(OpenAIBackend):
 
     def __init__(self, config, server: ManagedServer | None = None):
         super().__init__(config)
-        self.server = server or ManagedServer(
-            config.gguf,
-            config.mmproj,
-            config.chat_format or ("mtmd" if config.mmproj else None),
+        self.server = server or SERVERS[config.server](
+            config,
             n_ctx=config.n_ctx,
             n_gpu_layers=config.n_gpu_layers,
             n_threads=config.n_threads,
@@ -51,6 +72,32 @@ class LlamaCppBackend(OpenAIBackend):
                 raise BackendConfigError(f"backend {config.name!r}: {what} file not found: {path}")
             if path and Path(path).suffix.lower() != ".gguf":
                 raise BackendConfigError(f"backend {config.name!r}: {what} must be a .gguf file")
+        if config.server not in SERVERS:
+            raise BackendConfigError(
+                f"backend {config.name!r}: server must be one of {', '.join(SERVERS)}"
+            )
+        if config.parallel < 1:
+            raise BackendConfigError(f"backend {config.name!r}: parallel must be at least 1")
+        if config.server == "python" and config.parallel > 1:
+            raise BackendConfigError(
+                f"backend {config.name!r}: llama_cpp.server serves one request at a time; "
+                "parallel slots need --server native (llama.cpp's llama-server)"
+            )
+        if config.server == "native":
+            if config.chat_format:
+                raise BackendConfigError(
+                    f"backend {config.name!r}: llama-server takes the chat template stored "
+                    "in the GGUF; --chat-format applies to --server python only"
+                )
+            try:
+                find_llama_server(config.server_path)
+            except BackendUnavailable as exc:
+                raise BackendConfigError(f"backend {config.name!r}: {exc}") from None
+            return
+        if config.server_path:
+            raise BackendConfigError(
+                f"backend {config.name!r}: --server-path is for --server native"
+            )
         fmt = config.chat_format
         if fmt and config.mmproj and fmt not in VISION_FORMATS:
             raise BackendConfigError(

@@ -85,6 +85,9 @@ class ManagedServer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    # what differs between servers: command line, how the key is passed, the readiness URL
+    slots = 1  # llama_cpp.server runs one llama.cpp context: one request at a time
+
     def command(self) -> list[str]:
         cmd = python_command("core.backends.llama_child") + ["--model", str(self.gguf)]
         cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--model_alias", self.alias]
@@ -99,6 +102,12 @@ class ManagedServer:
         if self.chat_format:
             cmd += ["--chat_format", self.chat_format]
         return cmd
+
+    def key_env(self) -> dict[str, str]:
+        return {"API_KEY": self.api_key}
+
+    def health_url(self) -> str:
+        return f"{self.base_url}/models"
 
     # lifecycle -----------------------------------------------------------------------------
     def ensure_running(self) -> str:
@@ -127,10 +136,8 @@ class ManagedServer:
             self._log.write(f"\n=== start {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
             self._log.flush()
         # the key goes in the environment, not argv (which `ps` shows to every local user)
-        env = clean_child_env(os.environ) | {
-            "API_KEY": self.api_key,
-            "MMSTUDIO_PARENT_PID": str(os.getpid()),
-        }
+        env = clean_child_env(os.environ) | self.key_env()
+        env["MMSTUDIO_PARENT_PID"] = str(os.getpid())
         self._proc = _SPAWNER.submit(
             subprocess.Popen,
             self.command(),
@@ -145,7 +152,7 @@ class ManagedServer:
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
         req = urllib.request.Request(
-            f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"}
+            self.health_url(), headers={"Authorization": f"Bearer {self.api_key}"}
         )
         # A loopback server must never be reached through the user's HTTP(S)_PROXY.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

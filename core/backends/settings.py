@@ -36,6 +36,9 @@ class BackendConfig:
     n_ctx: int = 4096
     n_gpu_layers: int = 0
     n_threads: int | None = None
+    server: str = "python"  # python: llama_cpp.server; native: llama.cpp's llama-server
+    server_path: str | None = None  # native: the llama-server executable (else PATH)
+    parallel: int = 1  # native: slots served at once (each gets n_ctx)
     # limits and request shaping
     max_concurrency: int = 8
     rpm: int | None = None

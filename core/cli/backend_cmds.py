@@ -30,6 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--n-ctx", type=int, help="llama_cpp: context size (default 4096)")
     a.add_argument("--n-gpu-layers", type=int, help="llama_cpp: layers on the GPU (-1: all)")
     a.add_argument("--threads", type=int, help="llama_cpp: CPU threads")
+    a.add_argument(
+        "--server",
+        choices=["python", "native"],
+        help="llama_cpp: python (llama_cpp.server, default) or native (llama.cpp's llama-server)",
+    )
+    a.add_argument("--server-path", type=Path, help="llama_cpp native: the llama-server file")
+    a.add_argument(
+        "--parallel", type=int, help="llama_cpp native: slots served at once (default 4)"
+    )
     a.add_argument("--max-concurrency", type=int, help="requests in flight at once")
     a.add_argument("--rpm", type=int, help="requests per minute limit")
     a.add_argument("--tpm", type=int, help="tokens per minute limit")
@@ -62,6 +71,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = bsub.add_parser("download", help="download a catalog model and add it as a backend")
     d.add_argument("model_id")
     d.add_argument("--name", help="backend name (default: the model id)")
+    d.add_argument(
+        "--server",
+        choices=["python", "native"],
+        default="python",
+        help="native: llama.cpp's llama-server with the catalog's recommended slots",
+    )
+    d.add_argument("--server-path", type=Path, help="the llama-server executable (else PATH)")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_download)
 
@@ -71,7 +87,9 @@ _FIELDS = {
     "chat_format": "chat_format", "n_ctx": "n_ctx", "n_gpu_layers": "n_gpu_layers",
     "threads": "n_threads", "max_concurrency": "max_concurrency", "rpm": "rpm", "tpm": "tpm",
     "timeout": "timeout_s", "image_max_side": "image_max_side", "detail": "image_detail",
+    "server": "server", "parallel": "parallel",
 }  # fmt: skip
+NATIVE_DEFAULT_SLOTS = 4
 
 
 def cmd_add(args) -> int:
@@ -83,9 +101,13 @@ def cmd_add(args) -> int:
     fields = {
         dst: getattr(args, src) for src, dst in _FIELDS.items() if getattr(args, src) is not None
     }
-    for name in ("gguf", "mmproj"):
+    for name in ("gguf", "mmproj", "server_path"):
         if getattr(args, name) is not None:
             fields[name] = str(getattr(args, name).expanduser().resolve())
+    if fields.get("server") == "native":
+        # the engine keeps one request in flight per slot
+        fields.setdefault("parallel", NATIVE_DEFAULT_SLOTS)
+        fields.setdefault("max_concurrency", fields["parallel"])
     fields.setdefault("max_concurrency", kind_class(args.kind).default_concurrency)
     config = BackendConfig(name=args.name, kind=args.kind, use_batch_api=args.batch_api, **fields)
     add_backend(config, replace=args.replace)
@@ -239,7 +261,8 @@ def cmd_download(args) -> int:
     finally:
         for bar in bars.values():
             bar.close()
-    config = backend_config_for(entry, model, mmproj, args.name)
+    server_path = str(args.server_path.expanduser().resolve()) if args.server_path else None
+    config = backend_config_for(entry, model, mmproj, args.name, args.server, server_path)
     add_backend(config, replace=True)
     if args.json:
         emit_json({"added": config.to_json()})
