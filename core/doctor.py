@@ -178,7 +178,7 @@ def check(project: Project, *, fix: bool = False, quick: bool = False) -> Doctor
             return report  # the rest would read the same damaged blocks
     else:
         report.integrity = {"checked": False}
-    from core.library.worker import thumb_relpath
+    from core.library.worker import existing_thumb
 
     rows = health.image_files(db)
     report.images = len(rows)
@@ -189,9 +189,10 @@ def check(project: Project, *, fix: bool = False, quick: bool = False) -> Doctor
         media = project.resolve_media(storage, path)
         if storage == "copy":
             media_named.add(path)
-        if not thumb and (project.root / thumb_relpath(sha)).is_file():
-            remade.append((image_id, thumb_relpath(sha)))  # written, never recorded
-            thumb = thumb_relpath(sha)
+        written = None if thumb else existing_thumb(str(project.root), sha)
+        if written:
+            remade.append((image_id, written))  # written, never recorded
+            thumb = written
         if thumb:
             thumbs_named.add(thumb)
         media_ok = media.is_file()

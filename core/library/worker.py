@@ -149,8 +149,7 @@ def crashed(task: Task) -> Outcome:
 def _already_written(sha: str, cfg: WorkerConfig, task: Task) -> bool:
     """Another worker finished this content earlier in the batch (an exact duplicate): its
     thumbnail (and copy) exist, so decoding again would only repeat work."""
-    thumbs = os.path.join(cfg.root, "thumbs", sha[:2])
-    if not any(os.path.exists(os.path.join(thumbs, f"{sha}.{e}")) for e in THUMB_EXTS):
+    if existing_thumb(cfg.root, sha) is None:
         return False
     if not (cfg.copy or task.member is not None):
         return True
@@ -366,6 +365,15 @@ def thumb_relpath(sha: str, ext: str = "jpg") -> str:
     return f"thumbs/{sha[:2]}/{sha}.{ext}"
 
 
+def existing_thumb(root: str, sha: str) -> str | None:
+    """The relative path of a thumbnail already written for `sha`, in any of our formats."""
+    for ext in THUMB_EXTS:
+        rel = thumb_relpath(sha, ext)
+        if os.path.exists(os.path.join(root, rel)):
+            return rel
+    return None
+
+
 def _write_outputs(
     data: bytes, thumb: Image.Image, out: Outcome, cfg: WorkerConfig, copy: bool
 ) -> None:
@@ -409,4 +417,4 @@ def remake_thumbnail(root: str, sha: str, source: str, thumb_size: int, max_pixe
     cfg = WorkerConfig(root, thumb_size, max_pixels, copy=False, known=np.zeros(0, np.uint64))
     out = Outcome(key=0, sha256=sha)
     _write_outputs(data, _decode(data, out, cfg), out, cfg, copy=False)
-    return thumb_relpath(sha)
+    return thumb_relpath(sha, out.thumb_ext)
