@@ -43,6 +43,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.settings",
     "desktop.views.collect_panel",
     "desktop.views.backups",
+    "desktop.views.caption_import",
 ]
 
 

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "core.cli.domain_cmds",
     "core.cli.train_cmds",
     "core.cli.export_cmds",
+    "core.cli.caption_cmds",
     "core.cli.gui_cmds",
     "core.cli.backend_cmds",
     "core.cli.run_cmds",
