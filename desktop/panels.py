@@ -44,6 +44,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.collect_panel",
     "desktop.views.backups",
     "desktop.views.caption_import",
+    "desktop.views.curate_panel",
 ]
 
 
