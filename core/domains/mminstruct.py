@@ -108,6 +108,8 @@ def _read_json(path: Path):
         raise SeedFormatError(
             f"{path.name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise SeedFormatError(f"{path.name}: the JSON is nested too deeply") from None
 
 
 def _string_list(value, where: str) -> list[str]:

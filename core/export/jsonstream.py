@@ -30,6 +30,9 @@ class JsonFormatError(StudioError):
         super().__init__(f"{Path(path).name}: bad JSON at line {line}, column {column}: {reason}")
 
 
+TOO_DEEP = "nested deeper than any record can be (over Python's recursion limit)"
+
+
 def iter_json_records(path: Path) -> Iterator[object]:
     """Each element of a top-level JSON array, or each line of a JSON Lines file."""
     path = Path(path)
@@ -72,9 +75,12 @@ def _one_line(path: Path, line: str, lineno: int) -> Iterator[object]:
     if not line:
         return
     try:
-        yield json.loads(line)
+        value = json.loads(line)
     except json.JSONDecodeError as exc:
         raise JsonFormatError(path, lineno, exc.colno, exc.msg) from None
+    except RecursionError:
+        raise JsonFormatError(path, lineno, 1, TOO_DEEP) from None
+    yield value
 
 
 def _read(path: Path, f, line: int) -> str:
@@ -156,6 +162,8 @@ class _ArrayReader:
         while True:
             try:
                 obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise self._fail(self.pos, TOO_DEEP) from None
             except json.JSONDecodeError as exc:
                 # Only an error at the buffer's end (or an open string) can be a cut-off value;
                 # anything else is bad JSON, reported without reading the rest of the file.
@@ -183,4 +191,6 @@ def read_json_object(path: Path) -> dict | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ExportError(f"{path.name} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ExportError(f"{path.name} is not valid JSON: {TOO_DEEP}") from None
     return data if isinstance(data, dict) else None

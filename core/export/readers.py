@@ -55,7 +55,7 @@ def _named_in_dataset_info(path: Path) -> bool:
         return False
     try:
         data = json.loads(info.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(data, dict) and any(
         isinstance(e, dict) and e.get("file_name") == path.name for e in data.values()

@@ -158,6 +158,13 @@ def validate_path(
         report = ValidationReport(str(path), fmt or "unknown", [path.name])
         report.add(path.name, None, None, "bad_json", str(exc))
         return report
+    except ExportError as exc:
+        if not path.exists():
+            raise
+        # A file that is there but in no format we can tell: a finding, not a crash.
+        report = ValidationReport(str(path), fmt or "unknown", [path.name])
+        report.add(path.name, None, None, "unknown_format", str(exc))
+        return report
     report = ValidationReport(str(path), fmt, [f.name for f in files])
     if path.is_dir() and manifest and manifest.get("format") == fmt:
         _check_manifest(report, folder, manifest)

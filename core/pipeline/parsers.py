@@ -156,6 +156,8 @@ def parse_json(text: str, itype: str, lang: str) -> Parsed:
         raise ParseError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:  # '[[[[…' past Python's stack: no model output nests like that
+        raise ParseError("the JSON is nested too deeply to be items") from None
     if isinstance(data, dict):
         if not isinstance(data.get("items"), list):
             raise ParseError('the JSON object has no "items" list')
