@@ -45,6 +45,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.backups",
     "desktop.views.caption_import",
     "desktop.views.curate_panel",
+    "desktop.views.balance_panel",
 ]
 
 
