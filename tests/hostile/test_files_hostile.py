@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.domains.mminstruct import import_mminstruct_seeds, parse_seed_file
@@ -123,8 +123,12 @@ DATA_FILES = st.one_of(
 )
 
 
+NUL_IMAGE = ("data.json", b'[{"image": "\\u0000", "conversations": []}]')  # found by Hypothesis
+
+
 @FAST
 @given(DATA_FILES)
+@example(NUL_IMAGE)
 def test_validate_always_reports(named):
     name, data = named
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,6 +144,7 @@ def test_validate_always_reports(named):
 
 @FAST
 @given(DATA_FILES)
+@example(NUL_IMAGE)
 def test_readers_yield_or_raise_a_studio_error(named):
     name, data = named
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,6 +48,8 @@ def split_of(path: Path) -> str | None:
 def resolve_image(base: Path, rel: object) -> Path:
     if not isinstance(rel, str) or not rel.strip():
         raise RecordError("bad_record", f"image path {rel!r} is not a non-empty string")
+    if "\x00" in rel:  # no file system accepts it; Path.resolve() would raise ValueError
+        raise RecordError("bad_record", f"image path {rel!r} holds a NUL character")
     p = Path(rel)
     return p if p.is_absolute() else (base / p).resolve()
 

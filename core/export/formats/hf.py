@@ -21,6 +21,7 @@ from core.export.formats.base import (
     need,
     record_id,
     record_meta,
+    resolve_image,
     split_of,
 )
 
@@ -180,8 +181,7 @@ def _materialize(img: object, ctx: ReadContext) -> Path:
     if data is None:
         if not name:
             raise RecordError("bad_record", "an image has neither bytes nor path")
-        p = Path(name)
-        return p if p.is_absolute() else (ctx.image_base / p).resolve()
+        return resolve_image(ctx.image_base, name)
     sha = hashlib.sha256(data).hexdigest()
     ext = Path(name).suffix.lower() or ".bin"
     dest = ctx.cache_dir / sha[:2] / f"{sha}{ext}"
