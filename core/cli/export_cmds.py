@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-FORMATS = ("llava", "sharegpt", "hf", "trl")
+# The format registry's names (core.export.formats imports neither DuckDB nor pyarrow).
+from core.export.formats import FORMATS
 
 
 def _listed(values: list[str] | None) -> list[str] | None:
@@ -17,7 +18,10 @@ def _listed(values: list[str] | None) -> list[str] | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write training data (LLaVA, ShareGPT, HF parquet, TRL)")
+    p = sub.add_parser(
+        "export",
+        help="write training data (LLaVA, ShareGPT, HF parquet, TRL, InternVL, webdataset)",
+    )
     p.add_argument("project", type=Path)
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, type=Path, help="a new (or empty) folder")
@@ -50,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "first frame; see docs/export.md)",
     )
     p.add_argument("--max-side", type=int, help="normalized images: longest side in pixels")
+    p.add_argument("--shard-size", type=int, help="webdataset: samples per tar shard (5000)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=cmd_export)
 
@@ -102,6 +107,7 @@ def cmd_export(args) -> int:
         unsafe_text=args.unsafe_text,
         original_bytes=args.original_bytes,
         max_side=args.max_side,
+        shard_size=args.shard_size,
     )
     with Project.open(args.project) as project:
         result = export_project(project, args.out, options, on_progress=_progress(not args.json))

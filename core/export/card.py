@@ -3,6 +3,8 @@ per domain and type, and a summary of the image licenses."""
 
 from __future__ import annotations
 
+import re
+
 from core import __version__
 from core.vocab import ITYPES
 
@@ -40,6 +42,33 @@ def hub_license(licenses: dict[str, int]) -> str:
     return known.pop() if len(known) == 1 and None not in known else "other"
 
 
+LICENSE_FILE = "LICENSE.md"
+
+
+def license_name(licenses: dict[str, int]) -> str:
+    """The Hub's `license_name` for license `other`: the one license's name as an id, or
+    `mixed-image-licenses`."""
+    if len(licenses) == 1:
+        slug = re.sub(r"[^a-z0-9]+", "-", next(iter(licenses)).lower()).strip("-")
+        return slug or "unknown"
+    return "mixed-image-licenses"
+
+
+def license_file(job) -> str:
+    """LICENSE.md of an export whose license is `other` (the card's `license_link`)."""
+    c = job.counts
+    lines = ["# Licenses", "", "The images of this dataset keep their own licenses:", ""]
+    lines += ["| License | Images |", "|---|---:|"]
+    lines += [f"| {_cell(name)} | {n} |" for name, n in c["licenses"].items()]
+    lines += [
+        "",
+        "Each record names its image's license in `meta.license`. The question-answer text was "
+        "written with MMInstruct Studio; check the terms of the models that generated it.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def size_category(n: int) -> str:
     bounds = [
         (1_000, "n<1K"),
@@ -61,7 +90,10 @@ def _cell(text: str) -> str:
 def dataset_card(job) -> str:
     c = job.counts
     langs = sorted(c["by_lang"])
-    lines = ["---", f"license: {hub_license(c['licenses'])}"]
+    lic = hub_license(c["licenses"])
+    lines = ["---", f"license: {lic}"]
+    if lic == "other":
+        lines += [f"license_name: {license_name(c['licenses'])}", f"license_link: {LICENSE_FILE}"]
     lines += ["language:", *[f"- {lang}" for lang in langs]]
     lines += ["task_categories:", "- visual-question-answering", "- image-text-to-text"]
     lines += ["tags:", "- mminstruct-studio", "- instruction-tuning"]

@@ -36,6 +36,10 @@ def detect_format(path: Path) -> str:
             return manifest["format"]
         if (path / DATASET_INFO).is_file():
             return "sharegpt"
+        if FORMATS["internvl"].find_data_files(path) and (path / "meta.json").is_file():
+            return "internvl"
+        if FORMATS["webdataset"].find_data_files(path):
+            return "webdataset"
         if FORMATS["hf"].find_data_files(path):
             return "hf"
         candidates = FORMATS["llava"].find_data_files(path)
@@ -44,6 +48,10 @@ def detect_format(path: Path) -> str:
         return _sniff_file(candidates[0])
     if path.suffix == ".parquet":
         return "hf"
+    if path.suffix == ".tar":
+        return "webdataset"
+    if _named_in_meta(path):
+        return "internvl"
     if _named_in_dataset_info(path):
         return "sharegpt"
     return _sniff_file(path)
@@ -60,6 +68,16 @@ def _named_in_dataset_info(path: Path) -> bool:
     return isinstance(data, dict) and any(
         isinstance(e, dict) and e.get("file_name") == path.name for e in data.values()
     )
+
+
+def _named_in_meta(path: Path) -> bool:
+    from core.export.formats.internvl import META
+
+    try:
+        meta = read_json_object(path.parent / META) or {}
+    except ExportError:
+        return False
+    return any(isinstance(e, dict) and e.get("annotation") == path.name for e in meta.values())
 
 
 def _sniff_file(path: Path) -> str:
@@ -87,7 +105,11 @@ def data_files(path: Path, fmt: str) -> tuple[Format, list[Path], Path, dict | N
             and manifest.get("format") == fmt
             and isinstance(manifest.get("data_files"), dict)
         ):
-            files = [path / rel for rel in manifest["data_files"].values()]
+            files = [
+                path / rel
+                for entry in manifest["data_files"].values()
+                for rel in (entry if isinstance(entry, list) else [entry])
+            ]
         else:
             files = f.find_data_files(path)
         if not files:

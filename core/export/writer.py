@@ -43,6 +43,7 @@ class ExportOptions:
     unsafe_text: str = "escape"  # escape | skip | fail: chat-template tokens in the text
     original_bytes: bool = False  # True: images as imported, not normalized
     max_side: int | None = None  # normalized images: longest side at most this many pixels
+    shard_size: int | None = None  # webdataset: samples per tar shard (default 5000)
 
     def check(self) -> None:
         def bad(what, values, known):
@@ -64,6 +65,8 @@ class ExportOptions:
             raise ExportError(
                 f"--max-side must be a whole number of pixels >= 16, not {self.max_side}"
             )
+        if self.shard_size is not None and (self.format != "webdataset" or self.shard_size < 1):
+            raise ExportError("--shard-size is a positive number of samples, for webdataset only")
         if self.max_side and self.original_bytes:
             raise ExportError("--max-side resizes images; it cannot go with --original-bytes")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -189,7 +192,7 @@ def export_project(
                 raise _missing_error(job.missing)
             for name in names:
                 sums.add_file(name)
-        data = {s: fmt.data_file(s) for s in splits}
+        data = fmt.manifest_data_files(splits, names)
         manifest = _manifest(project, fmt, options, counts, data, suffix_fn is not None)
         manifest["unsafe_text"] = text_report
         manifest["image_normalization"] = norm.report()

@@ -13,7 +13,7 @@ from core.export.readers import iter_conversations
 from core.export.writer import ExportOptions, export_project
 from tests.export.hostile import odd_images, odd_project
 
-FORMATS = ["llava", "sharegpt", "hf", "trl"]
+FORMATS = ["llava", "sharegpt", "hf", "trl", "internvl", "webdataset"]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_same_pixels_in_every_format_in_pil_and_in_datasets(odd, tmp_path):
     datasets = pytest.importorskip("datasets")
     ref = _by_sha(odd["out"]["llava"].out, tmp_path / "c0")
     assert len(ref) == 12  # 5 images of the hostile project, 7 odd ones
-    for fmt in ("sharegpt", "trl", "hf"):
+    for fmt in ("sharegpt", "trl", "hf", "internvl", "webdataset"):
         assert _by_sha(odd["out"][fmt].out, tmp_path / fmt).keys() == ref.keys()
         for key, arr in _by_sha(odd["out"][fmt].out, tmp_path / fmt).items():
             assert np.array_equal(arr, ref[key]), (fmt, key)

@@ -9,7 +9,7 @@ from tests.export.helpers import all_files
 
 
 @pytest.mark.parametrize("multi_turn", [False, True], ids=["per-qa", "multi-turn"])
-@pytest.mark.parametrize("fmt", ["llava", "sharegpt", "hf", "trl"])
+@pytest.mark.parametrize("fmt", ["llava", "sharegpt", "hf", "trl", "internvl", "webdataset"])
 def test_export_import_export_is_identical(proj, tmp_path, fmt, multi_turn):
     options = dict(val_fraction=0.25, seed=7, multi_turn=multi_turn)
     first = tmp_path / "first"

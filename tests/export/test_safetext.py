@@ -21,7 +21,7 @@ from core.pipeline.items import Item
 from core.project import Project
 from tests.export.hostile import HOSTILE, TOKENS_NAMED, hostile_project
 
-FORMATS = ["llava", "sharegpt", "hf", "trl"]
+FORMATS = ["llava", "sharegpt", "hf", "trl", "internvl", "webdataset"]
 
 
 def test_every_named_token_is_in_the_one_table_and_escapes_reversibly():

@@ -10,7 +10,7 @@ from core.export.manifest import SUMS, verify
 from core.export.writer import ExportOptions, export_project
 from tests.export.helpers import add_image, add_qa, all_files
 
-FORMATS = ["llava", "sharegpt", "hf", "trl"]
+FORMATS = ["llava", "sharegpt", "hf", "trl", "internvl", "webdataset"]
 
 
 def _records(path):
@@ -121,6 +121,9 @@ def test_hf_parquet_loads_with_datasets(proj, tmp_path):
     assert "| charts | 4 | 4 | 4 | 4 | 4 | 16 |" in card
     assert "| CC-BY-4.0 | 9 |" in card and "| CC0 | 3 |" in card
     assert "license: other" in card and "path: data/validation-*.parquet" in card
+    # the Hub asks for license_name and license_link with "other"
+    assert "license_name: mixed-image-licenses\nlicense_link: LICENSE.md\n" in card
+    assert "| CC0 | 3 |" in (out / "LICENSE.md").read_text()
 
 
 def test_filters(proj, tmp_path):
@@ -204,8 +207,9 @@ def test_manifest(proj, tmp_path, fmt):
     listed = [line.split("  ", 1)[1] for line in (out / SUMS).read_text().splitlines()]
     on_disk = sorted(k for k in all_files(out) if k not in ("manifest.json", SUMS))
     assert sorted(listed) == on_disk
-    for rel in m["data_files"].values():
-        assert m["files"][rel]["bytes"] == (out / rel).stat().st_size
+    for entry in m["data_files"].values():
+        for rel in entry if isinstance(entry, list) else [entry]:  # webdataset: shards
+            assert m["files"][rel]["bytes"] == (out / rel).stat().st_size
     assert verify(out) == []
     for f in out.rglob("*"):
         if f.is_file():

@@ -40,6 +40,21 @@ class ReadContext:
     cache_dir: Path | None = None
 
 
+def cache_image(data: bytes, name: str, ctx: ReadContext) -> Path:
+    """Embedded image bytes as a file in the content-addressed cache (readers hand out paths)."""
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    ext = Path(name).suffix.lower() or ".bin"
+    dest = ctx.cache_dir / sha[:2] / f"{sha}{ext}"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f"{dest.name}.{id(data)}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(dest)
+    return dest
+
+
 def split_of(path: Path) -> str | None:
     m = _SPLIT_IN_NAME.search(path.stem.lower())
     return SPLIT_NAMES[m.group(1)] if m else None
@@ -110,12 +125,16 @@ class Format:
     def data_file(self, split: str) -> str:
         return f"{split}{self.data_suffix}"
 
+    def manifest_data_files(self, splits: list[str], written: list[str]) -> dict:
+        """split -> data file (or list of shards) for manifest.json."""
+        return {s: self.data_file(s) for s in splits}
+
     def extra_files(self) -> tuple[str, ...]:
         """Names, besides the data files, that mark an export folder of this format."""
         return ()
 
     def find_data_files(self, folder: Path) -> list[Path]:
-        skip = {"manifest.json", "dataset_info.json"}
+        skip = {"manifest.json", "dataset_info.json", "meta.json"}
         return sorted(
             p
             for p in folder.iterdir()

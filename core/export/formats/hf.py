@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from core.export.formats.base import (
     Format,
     ReadContext,
     RecordError,
+    cache_image,
     need,
     record_id,
     record_meta,
@@ -86,7 +86,7 @@ class HfFormat(Format):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from core.export.card import dataset_card
+        from core.export.card import LICENSE_FILE, dataset_card, hub_license, license_file
 
         schema = arrow_schema()
         names = []
@@ -110,7 +110,11 @@ class HfFormat(Format):
             names.append(name)
             job.progress(f"hf {split}")
         (job.staging / "README.md").write_text(dataset_card(job), encoding="utf-8")
-        return [*names, "README.md"]
+        extra = ["README.md"]
+        if hub_license(job.counts["licenses"]) == "other":
+            (job.staging / LICENSE_FILE).write_text(license_file(job), encoding="utf-8")
+            extra.append(LICENSE_FILE)
+        return [*names, *extra]
 
     def iter_raw(self, path: Path) -> Iterator[object]:
         import pyarrow.parquet as pq
@@ -182,15 +186,7 @@ def _materialize(img: object, ctx: ReadContext) -> Path:
         if not name:
             raise RecordError("bad_record", "an image has neither bytes nor path")
         return resolve_image(ctx.image_base, name)
-    sha = hashlib.sha256(data).hexdigest()
-    ext = Path(name).suffix.lower() or ".bin"
-    dest = ctx.cache_dir / sha[:2] / f"{sha}{ext}"
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f"{dest.name}.{id(data)}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(dest)
-    return dest
+    return cache_image(data, name, ctx)
 
 
 def _store():

@@ -6,12 +6,18 @@ from core.export.formats.base import Format
 
 
 class JsonFormat(Format):
+    records = ""  # the record shape of core/store/export_records.py; default: the format's name
+
     def write(self, job) -> list[str]:
         names = []
         for split in job.splits:
             name = self.data_file(split)
             _store().copy_records(
-                job.cur, self.name, split, job.staging / name, self.data_suffix == ".json"
+                job.cur,
+                self.records or self.name,
+                split,
+                job.staging / name,
+                self.data_suffix == ".json",
             )
             names.append(name)
             job.progress(f"{self.name} {split}")
