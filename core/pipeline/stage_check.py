@@ -12,33 +12,34 @@ from itertools import groupby
 
 from core.pipeline.checks import CheckConfig, run_checks
 from core.pipeline.items import Item
-from core.store import pipeline as store
+from core.store import check_pages
 
 
 def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None) -> dict:
-    rows = [
-        r
-        for r in store.select_instructions(project.db, domain=opts.domain, image_ids=opts.image_ids)
-        if r.status != "rejected"
-    ]
-    images = [list(g) for _, g in groupby(rows, key=lambda r: r.image_id)]
-    if opts.limit is not None:
-        images = images[: opts.limit]
+    """Streams: one page of whole images is read, checked and written back at a time, so
+    memory stays flat and each page costs one bulk UPDATE (see core/store/check_pages.py)."""
+    db = project.db
+    total = check_pages.count_images(db, opts.domain, opts.image_ids, opts.limit)
     flags_seen: Counter = Counter()
-    results = []
-    for n, group in enumerate(images, start=1):
-        items = [Item(r.itype, r.lang, r.question, r.answer, r.options) for r in group]
-        for row, flags in zip(group, run_checks(items, cfg), strict=True):
-            results.append((row.id, [f.name for f in flags], [f.message for f in flags]))
-            flags_seen.update(f.name for f in flags)
-        if progress:
-            progress(n, len(images))
-    store.save_check_results(project.db, results)
-    flagged = sum(1 for _, names, _ in results if names)
+    checked = flagged = images = 0
+    for page in check_pages.pages(db, opts.domain, opts.image_ids, opts.limit):
+        results = []
+        for _, group in groupby(page, key=lambda r: r.image_id):
+            group = list(group)
+            items = [Item(r.itype, r.lang, r.question, r.answer, r.options) for r in group]
+            for flags in run_checks(items, cfg):
+                results.append([(f.name, f.message) for f in flags])
+                flags_seen.update(f.name for f in flags)
+                flagged += bool(flags)
+            images += 1
+            if progress:
+                progress(images, total)
+        check_pages.save_page(db, page, results)
+        checked += len(page)
     return {
-        "checked": len(results),
-        "images": len(images),
-        "passed": len(results) - flagged,
+        "checked": checked,
+        "images": images,
+        "passed": checked - flagged,
         "flagged": flagged,
         "flags": dict(flags_seen.most_common()),
     }

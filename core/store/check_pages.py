@@ -1,0 +1,120 @@
+"""The check stage's reads and writes, a page of whole images at a time.
+
+A page is the next `page_images` images (by id) with instructions to check, read with only
+the columns the rules need; results go back in one UPDATE ... FROM an Arrow table per page.
+Memory holds one page, whatever the project's size, and a 1M-item re-check is ~100 bulk
+statements instead of 2M single-row ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from core.store.db import Database
+from core.store.pipeline import VERIFY_FLAG
+from core.vocab import MACHINE_STATUSES
+
+PAGE_IMAGES = 500  # ~5k items at MMInstruct's density: a few MB of Python objects
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    id: int
+    image_id: int
+    itype: str
+    lang: str
+    question: str
+    options: list[str] | None
+    answer: str
+    kept_flags: list[str]  # flags a re-check keeps (a verify disagreement)
+    kept_messages: list[str]
+
+
+def _where(domain: str | None, image_ids: Sequence[int] | None) -> tuple[str, list]:
+    sql, params = "n.status <> 'rejected'", []
+    if image_ids is not None:
+        sql += " AND list_contains(?, n.image_id)"
+        params.append(list(image_ids))
+    if domain:
+        sql += " AND n.image_id IN (SELECT id FROM images WHERE domain = ?)"
+        params.append(domain)
+    return sql, params
+
+
+def count_images(
+    db: Database, domain: str | None, image_ids: Sequence[int] | None, limit: int | None
+) -> int:
+    where, params = _where(domain, image_ids)
+    n = db.scalar(f"SELECT count(DISTINCT n.image_id) FROM instructions n WHERE {where}", params)
+    return n if limit is None else min(n, limit)
+
+
+def pages(
+    db: Database,
+    domain: str | None = None,
+    image_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+    page_images: int | None = None,
+) -> Iterator[list[CheckRow]]:
+    """Rows to check in (image, id) order, `page_images` whole images per page."""
+    page_images = page_images or PAGE_IMAGES
+    where, params = _where(domain, image_ids)
+    after, left = -1, limit
+    cur = db.cursor()
+    while left is None or left > 0:
+        take = page_images if left is None else min(page_images, left)
+        last = cur.execute(
+            f"SELECT max(image_id), count(*) FROM (SELECT DISTINCT n.image_id FROM instructions n "
+            f"WHERE {where} AND n.image_id > ? ORDER BY n.image_id LIMIT ?)",
+            [*params, after, take],
+        ).fetchone()
+        if not last[1]:
+            return
+        rows = cur.execute(
+            "SELECT n.id, n.image_id, n.itype, n.lang, n.question, n.options, n.answer, "
+            "coalesce(n.check_flags, []), coalesce(n.check_messages, []) FROM instructions n "
+            f"WHERE {where} AND n.image_id > ? AND n.image_id <= ? ORDER BY n.image_id, n.id",
+            [*params, after, last[0]],
+        ).fetchall()
+        yield [_row(r) for r in rows]
+        after = last[0]
+        if left is not None:
+            left -= last[1]
+
+
+def _row(r) -> CheckRow:
+    kept = [(f, m) for f, m in zip(r[7], r[8], strict=False) if f == VERIFY_FLAG]
+    return CheckRow(
+        r[0], r[1], r[2], r[3], r[4], list(r[5]) if r[5] is not None else None, r[6],
+        [f for f, _ in kept], [m for _, m in kept],
+    )  # fmt: skip
+
+
+def save_page(db: Database, rows: list[CheckRow], flags: list[list[tuple[str, str]]]) -> None:
+    """Store each row's (name, message) flags after the kept ones' ; machine statuses become
+    ok or needs_review, a person's decision (accepted, needs_fix) stays."""
+    names = [[n for n, _ in f] + r.kept_flags for r, f in zip(rows, flags, strict=True)]
+    texts = [[m for _, m in f] + r.kept_messages for r, f in zip(rows, flags, strict=True)]
+    table = pa.table(
+        {
+            "id": pa.array([r.id for r in rows], pa.int64()),
+            "flags": pa.array(names, pa.list_(pa.string())),
+            "messages": pa.array(texts, pa.list_(pa.string())),
+            "status": pa.array(["needs_review" if n else "ok" for n in names], pa.string()),
+        }
+    )
+    with db.tx() as cur:
+        cur.register("_check_page", table)
+        try:
+            cur.execute(
+                "UPDATE instructions SET check_flags = v.flags, check_messages = v.messages, "
+                "status = CASE WHEN list_contains(?, instructions.status) THEN v.status "
+                "ELSE instructions.status END, updated_at = current_timestamp "
+                "FROM _check_page v WHERE instructions.id = v.id",
+                [list(MACHINE_STATUSES)],
+            )
+        finally:
+            cur.unregister("_check_page")

@@ -1,0 +1,71 @@
+"""The check stage streams pages of whole images: same results as checking everything at once."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from core.pipeline.checks import run_checks
+from core.pipeline.common import StageOptions
+from core.pipeline.items import Item
+from core.pipeline.stage_check import run_check_stage
+from core.store import check_pages
+from core.store import pipeline as sp
+from core.store.pipeline import NewInstruction
+
+
+def _fill(db) -> list[int]:
+    images = [im.id for im in sp.select_images(db)]
+    rows = []
+    for k, image in enumerate(images):
+        rows += [
+            NewInstruction(image, "short_vqa", "en", f"What is shown in picture {k}?", "A sign."),
+            NewInstruction(image, "short_vqa", "en", "What is it?", ""),  # empty answer: flagged
+            NewInstruction(image, "judgement", "en", f"Is picture {k} red?", "maybe"),
+        ]
+    return sp.insert_instructions(db, rows)
+
+
+def _expected(db) -> dict[int, list[str]]:
+    """What checking the whole table at once gives (the stage before it streamed)."""
+    rows = [r for r in sp.select_instructions(db) if r.status != "rejected"]
+    out = {}
+    for _, group in groupby(rows, key=lambda r: r.image_id):
+        group = list(group)
+        items = [Item(r.itype, r.lang, r.question, r.answer, r.options) for r in group]
+        for row, flags in zip(group, run_checks(items), strict=True):
+            out[row.id] = [f.name for f in flags]
+    return out
+
+
+def test_paged_check_equals_checking_everything_at_once(demo_project, monkeypatch):
+    db = demo_project.db
+    ids = _fill(db)
+    db.execute("UPDATE instructions SET status = 'rejected' WHERE id = ?", [ids[0]])
+    db.execute("UPDATE instructions SET status = 'accepted' WHERE id = ?", [ids[1]])
+    sp.save_verify(db, ids[3], "no", False, 0.0, "the model answered 'no'")
+    expected = _expected(db)
+    monkeypatch.setattr(check_pages, "PAGE_IMAGES", 2)  # several pages, each whole images
+    seen = []
+    summary = run_check_stage(demo_project, StageOptions(), progress=lambda n, t: seen.append(t))
+    rows = {r.id: r for r in sp.select_instructions(db)}
+    assert summary["checked"] == len(expected) == len(ids) - 1
+    assert summary["images"] == len({r.image_id for r in rows.values()}) == seen[-1]
+    assert summary["flagged"] == sum(1 for f in expected.values() if f)
+    for row_id, names in expected.items():
+        kept = [sp.VERIFY_FLAG] if row_id == ids[3] else []
+        assert rows[row_id].check_flags == names + kept
+    assert rows[ids[0]].status == "rejected" and rows[ids[0]].check_flags == []
+    assert rows[ids[1]].status == "accepted"  # a person's decision stays
+    assert rows[ids[3]].status == "needs_review"
+    assert {rows[i].status for i in ids[4:]} <= {"ok", "needs_review"}
+
+
+def test_limit_and_domain_select_whole_images(demo_project, monkeypatch):
+    db = demo_project.db
+    _fill(db)
+    monkeypatch.setattr(check_pages, "PAGE_IMAGES", 1)
+    first_two = run_check_stage(demo_project, StageOptions(limit=2))
+    assert first_two["images"] == 2 and first_two["checked"] == 6
+    domain = sp.select_images(db)[0].domain
+    mine = run_check_stage(demo_project, StageOptions(domain=domain))
+    assert mine["images"] == len(sp.select_images(db, domain=domain))
