@@ -3,6 +3,10 @@ embeddings: DuckDB (FLOAT[N] array functions, the app's path; a FLOAT[] list col
 list_cosine_similarity, the alternative) against numpy, measured in the same run.
 
     .venv/bin/python bench/embed.py [--sizes 100000,1000000] [--dim 512] [--queries 5]
+        [--pool 10000] [--dups 100000] [--base-images 64] [--gui-images 200]
+
+The Curate tab's measures (pool index, ViT-B/32-sized CLIP, ANN, duplicate grouping, GUI
+stalls) live in bench/embed_curate.py; 0 skips one.
 
 1M x 512 vectors take about 2 GB per copy; the run holds three (two tables and numpy).
 """
@@ -161,12 +165,24 @@ def bench_search(tmp: Path, n: int, dim: int, queries: int, k: int = 20) -> None
         def load_numpy():
             return store.load_vectors(project.db, model)
 
+        from core.collect.vector_index import ProjectIndex
+
+        desktop = ProjectIndex(project, model)
+        t0 = time.perf_counter()
+        desktop.nearest(q, k)
+        desktop_load_s = time.perf_counter() - t0
+
+        def desktop_index():  # the Curate tab: vectors in memory, freshness checked per call
+            return desktop.nearest(q, k)
+
         expect = [int(i) + 1 for i in numpy_topk()]
+        assert [r[0] for r in desktop_index()] == expect, "the desktop index disagrees"
         assert [r[0] for r in app_path()] == expect, "DuckDB and numpy disagree"
         assert [r[0] for r in duck_list_cos()] == expect
         fns = {
             "numpy matmul + argpartition (baseline)": numpy_topk,
             "DuckDB array_inner_product FLOAT[N] + join (app)": app_path,
+            "in-memory ProjectIndex (Curate tab)": desktop_index,
             "DuckDB array_cosine_similarity FLOAT[N]": duck_array_cos,
             "DuckDB list_cosine_similarity FLOAT[]": duck_list_cos,
             "DuckDB FLOAT[] cast to FLOAT[N] per query": duck_list_cast,
@@ -180,6 +196,12 @@ def bench_search(tmp: Path, n: int, dim: int, queries: int, k: int = 20) -> None
         )
         for name, (first, med) in times.items():
             print(f"  {name:<52}{med:9.1f} ms [{first:8.1f}]  {med / base:5.2f}x")
+        print(f"  (the in-memory index loaded in {desktop_load_s:.1f} s on its first query)")
+        from bench.embed_curate import bench_ann
+
+        extra = rng.integers(n, size=max(queries, 10))
+        qs = mat[extra] + 0.01 * rng.standard_normal((len(extra), dim), dtype=np.float32)
+        bench_ann(mat, qs / np.linalg.norm(qs, axis=1, keepdims=True), k, base)
         first, med = timed({"load": load_numpy}, 1)["load"]
         print(
             f"  {'load all vectors DuckDB -> numpy (load_vectors)':<52}{med:9.1f} ms [{first:8.1f}]"
@@ -193,14 +215,33 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=5)
     ap.add_argument("--images", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1, help="torch threads for embedding")
+    ap.add_argument("--pool", type=int, default=10_000, help="images in the pool folder")
+    ap.add_argument("--dups", type=int, default=100_000, help="vectors to group")
+    ap.add_argument("--base-images", type=int, default=64, help="images for the B/32-sized CLIP")
+    ap.add_argument("--gui-images", type=int, default=200, help="images embedded under the GUI")
     args = ap.parse_args()
     import duckdb
 
     print(f"duckdb {duckdb.__version__}, numpy {np.__version__}")
     with tempfile.TemporaryDirectory(prefix="mmstudio-bench-") as tmp:
-        bench_embedding(Path(tmp), args.images, args.threads)
+        from bench import embed_curate as ec
+        from tests.collect.tiny_clip import build_tiny_clip
+
+        tmp = Path(tmp)
+        bench_embedding(tmp, args.images, args.threads)
+        tiny = build_tiny_clip(tmp / "tiny-gui")
+        if args.gui_images:
+            ec.bench_gui_stalls(tmp, tiny, args.gui_images, "tiny CLIP", 16)
+        if args.base_images:
+            base = ec.bench_base_clip(tmp, args.base_images, args.threads)
+            if args.gui_images:
+                ec.bench_gui_stalls(tmp, base, min(args.gui_images, 64), "B/32-sized CLIP", 16)
+        if args.pool:
+            ec.bench_pool(tmp, args.pool, tiny, args.threads)
+        if args.dups:
+            ec.bench_dups(args.dups, args.dim)
         for n in (int(s) for s in args.sizes.split(",") if s):
-            bench_search(Path(tmp), n, args.dim, args.queries)
+            bench_search(tmp, n, args.dim, args.queries)
 
 
 if __name__ == "__main__":

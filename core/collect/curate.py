@@ -166,27 +166,72 @@ def more_like_this(
     domain: str | None = None,
     model: str | None = None,
     encoder=None,
+    index=None,
 ) -> SimilarResult:
     """Project images like image `image_id`, like `text`, or like an image `file`: at most
-    `k`, best first, none below `min_score`."""
-    from core.collect.similarity import search_image_file, search_text, similar_images
+    `k`, best first, none below `min_score`. With `index` (a vector_index.ProjectIndex of the
+    same model) the search runs over vectors held in memory instead of inside DuckDB."""
+    from core.collect.similarity import _hits, search_image_file, search_text, similar_images
 
     if sum(x is not None for x in (image_id, text, file)) != 1:
         raise CollectError("search by exactly one of an image, a text or a file")
     row = stored_model(project, model)
-    common = dict(k=k, model=row.name, domain=domain, encoder=encoder)
     if image_id is not None:
-        query, hits = {"image": int(image_id)}, similar_images(project, int(image_id), **common)
-    elif text is not None:
-        query, hits = {"text": text}, search_text(project, text, **common)
+        query = {"image": int(image_id)}
     else:
-        query, hits = {"file": str(file)}, search_image_file(project, str(file), **common)
+        query = {"text": text} if text is not None else {"file": str(file)}
+    if index is not None and index.row.id == row.id:
+        vec, exclude = _query_vector(project, row, image_id, text, file, encoder)
+        hits = _hits(project, index.nearest(vec, _check_k(k), domain, exclude))
+    else:
+        common = dict(k=k, model=row.name, domain=domain, encoder=encoder)
+        if image_id is not None:
+            hits = similar_images(project, int(image_id), **common)
+        elif text is not None:
+            hits = search_text(project, text, **common)
+        else:
+            hits = search_image_file(project, str(file), **common)
     if min_score is not None:
         hits = [h for h in hits if h.score >= min_score]
     info = cards(project, [h.image_id for h in hits])
     result = SimilarResult(query, row.name)
     result.hits = [Similar(info[h.image_id], h.score) for h in hits if h.image_id in info]
     return result
+
+
+def _check_k(k: int) -> int:
+    if not 1 <= int(k) <= 10_000:
+        raise CollectError("k must be between 1 and 10000")
+    return int(k)
+
+
+def _query_vector(project: Project, row, image_id, text, file, encoder):
+    """(unit query vector, ids to leave out) for a search over an in-memory index."""
+    from core.collect.embed import embed_images, encoder_for
+    from core.collect.imageio import ImageProblem, open_rgb
+
+    db = project.db
+    if image_id is not None:
+        if not store.image_cards(db, [int(image_id)]):
+            raise CollectError(f"no image with id {image_id}")
+        ids, vecs = estore.load_vectors(db, row, ids=[int(image_id)])
+        if not len(ids):
+            got = embed_images(project, row.name, ids=[int(image_id)],
+                               encoder=encoder_for(row, encoder))  # fmt: skip
+            if got.failed:
+                raise CollectError(f"image {image_id} cannot be read: {got.failed[0]['reason']}")
+            ids, vecs = estore.load_vectors(db, row, ids=[int(image_id)])
+        return vecs[0], [int(image_id)]
+    enc = encoder_for(row, encoder)
+    if text is not None:
+        if not text.strip():
+            raise CollectError("no text to search for")
+        return enc.encode_texts([text.strip()])[0], []
+    try:
+        img = open_rgb(file, int(project.settings()["max_image_pixels"]))
+    except ImageProblem as exc:
+        raise CollectError(f"{file}: {exc.reason} {exc.detail}".strip()) from None
+    return enc.encode_images([img])[0], []
 
 
 def move_to_domain(db, ids, domain: str, author: str | None = None) -> list[Change]:

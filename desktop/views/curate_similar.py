@@ -162,7 +162,8 @@ class SimilarPage(QWidget):
         model = p.current_model()
         p.worker.query(
             lambda project, enc: more_like_this(project, image_id, k=k, min_score=t,
-                                                model=enc.key, encoder=enc),
+                                                model=enc.key, encoder=enc,
+                                                index=p.worker.project_index(enc.key)),
             self._project_hits, needs_encoder=True, model=model,
         )  # fmt: skip
 
@@ -236,7 +237,7 @@ class TextSearchPage(QWidget):
         text, k, p = self.text.text(), self.k.value(), self.panel
         p.worker.query(
             lambda project, enc: more_like_this(project, text=text, k=k, model=enc.key,
-                                                encoder=enc),
+                                                encoder=enc, index=p.worker.project_index(enc.key)),
             self._hits, needs_encoder=True, model=p.current_model(),
         )  # fmt: skip
 

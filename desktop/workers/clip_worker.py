@@ -40,6 +40,7 @@ class ClipWorker(QObject):
         self.job: str | None = None
         self.encoder = None
         self._lock = threading.Lock()  # the job and the query thread may both want a model
+        self._index = None  # core.collect.vector_index.ProjectIndex of the last model searched
 
     # the encoder -------------------------------------------------------------------------
     def _encoder(self, model: str | None, report):
@@ -78,6 +79,8 @@ class ClipWorker(QObject):
 
         def done(result):
             self.job = None
+            if self._index is not None:
+                self._index.invalidate()  # vectors may have been added or replaced
             self.jobFinished.emit(name, result)
 
         def broke(exc):
@@ -163,6 +166,16 @@ class ClipWorker(QObject):
         self.cancel_event.set()
 
     # quick queries -----------------------------------------------------------------------
+    def project_index(self, model_key: str):
+        """The in-memory vectors of `model_key` for repeated searches (query thread)."""
+        from core.collect.embed import stored_model
+        from core.collect.vector_index import ProjectIndex
+
+        row = stored_model(self.project, model_key)
+        if self._index is None or self._index.row.id != row.id:
+            self._index = ProjectIndex(self.project, row)
+        return self._index
+
     def query(self, fn, on_done, needs_encoder: str | bool = False, model: str | None = None):
         """Run `fn(project)` (or `fn(project, encoder)`) on the query thread."""
         project = self.project

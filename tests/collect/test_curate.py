@@ -186,3 +186,27 @@ def test_balance_counts_gaps_and_target(project, library):
         Target(images=-1)
     with pytest.raises(CollectError, match="unknown instruction"):
         Target(instructions={"essay": 3})
+
+
+def test_in_memory_index_answers_like_duckdb_and_follows_changes(project, library, encoder):
+    from core.collect.embed import stored_model
+    from core.collect.vector_index import ProjectIndex
+    from core.store import embeddings as estore
+
+    embed_images(project, encoder=encoder)
+    index = ProjectIndex(project, stored_model(project))
+    for kw in ({"image_id": library["a0"]}, {"text": "a photo of a fox"}):
+        for domain in (None, "cars"):
+            plain = curate.more_like_this(project, k=5, domain=domain, encoder=encoder, **kw)
+            fast = curate.more_like_this(project, k=5, domain=domain, encoder=encoder,
+                                         index=index, **kw)  # fmt: skip
+            assert [(h.card["id"], round(h.score, 5)) for h in fast.hits] == [
+                (h.card["id"], round(h.score, 5)) for h in plain.hits
+            ]
+    assert len(index) == len(library)
+    row = stored_model(project)
+    estore.write_vectors(project.db, row, [library["a1"]], -index._mat[:1])
+    project.db.execute(f"DELETE FROM clip_vectors_{row.dim} WHERE image_id = ?", [library["c1"]])
+    assert len(index) == len(library) - 1  # reloaded: the count changed
+    with pytest.raises(CollectError, match="no image with id"):
+        curate.more_like_this(project, 999999, index=index, encoder=encoder)
