@@ -204,6 +204,7 @@ class Backend(ABC):
 
     kind: ClassVar[str]
     default_concurrency: ClassVar[int] = 8
+    batch_api: ClassVar[bool] = False  # speaks the OpenAI Files + Batches endpoints
 
     def __init__(self, config):
         self.config = config

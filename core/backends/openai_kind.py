@@ -102,6 +102,7 @@ def build_payload(
 @register_kind
 class OpenAIBackend(Backend):
     kind = "openai"
+    batch_api = True
 
     def __init__(self, config, api_key: str | None = None):
         super().__init__(config)

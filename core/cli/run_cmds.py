@@ -16,9 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=Path)
     p.add_argument(
         "--stage",
-        required=True,
         choices=("ocr", "caption", "generate", "check", "verify", "expand"),
     )
+    p.add_argument("--resume", type=int, metavar="JOB",
+                   help="finish job JOB instead (poll its batches, send what is left)")  # fmt: skip
+    p.add_argument("--cancel", action="store_true",
+                   help="with --resume: cancel the job (and its batches still out)")  # fmt: skip
     p.add_argument("--backend", help="backend name (see `mmstudio backend list`)")
     p.add_argument("--domain", help="only images of this domain")
     p.add_argument("--images", help="only these images: comma-separated ids, e.g. 1,2,3")
@@ -39,6 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="redo items that already have a result")
     p.add_argument("--concurrency", type=int, help="requests in flight (default: the backend's)")
     p.add_argument("--budget", type=float, help="stop the job cleanly past this many USD")
+    p.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
+                   help="send the run through the Batch API (half price, up to 24 h); "
+                        "default: the backend's use_batch_api")  # fmt: skip
+    p.add_argument("--on-expiry", choices=("batch", "live"),
+                   help="batch: what an expired batch left unanswered goes into a new batch "
+                        "(default) or live calls")  # fmt: skip
+    p.add_argument("--poll", type=float, metavar="S", help="batch: seconds between polls (30)")
+    p.add_argument("--wait", type=float, metavar="S",
+                   help="batch: stop polling after S seconds (0: submit and return); the "
+                        "batches keep running, `--resume JOB` collects them")  # fmt: skip
     p.add_argument(
         "--dry-run", action="store_true", help="print the prompts and the cost, send nothing"
     )
@@ -90,25 +103,37 @@ def _image_ids(text: str | None) -> list[int] | None:
 def cmd_run(args) -> int:
     from core.cli import emit_json
     from core.jobs import Limits, recover_on_open
-    from core.pipeline.run import dry_run
+    from core.pipeline.run import PipelineError, dry_run
     from core.project import Project
 
-    opts = _options(args)
+    if (args.stage is None) == (args.resume is None):
+        raise PipelineError("give --stage STAGE to start a run, or --resume JOB to finish one")
+    if args.cancel and args.resume is None:
+        raise PipelineError("--cancel goes with --resume JOB")
+    opts = _options(args) if args.stage else None
     backend = None
-    if args.backend:
-        from core.backends.registry import make_backend
-
-        backend = make_backend(args.backend)
     try:
         with Project.open(args.project) as project:
             recover_on_open(project.db)
-            if args.dry_run:
+            name = args.backend or (_job_backend(project, args.resume) if args.resume else None)
+            if name:
+                from core.backends.registry import make_backend
+
+                backend = make_backend(name)
+            limits = (
+                Limits.from_backend(
+                    backend, concurrency=args.concurrency, batch=args.batch,
+                    batch_on_expiry=args.on_expiry, batch_poll_s=args.poll, batch_wait_s=args.wait,
+                ) if backend else None
+            )  # fmt: skip
+            if args.resume is not None:
+                result = _resume(project, args, backend, limits)
+            elif args.dry_run:
                 result = dry_run(project, args.stage, opts, backend)
             else:
-                limits = (
-                    Limits.from_backend(backend, concurrency=args.concurrency) if backend else None
-                )
                 result = _run_with_progress(project, args, opts, backend, limits)
+            if result.get("job_id"):
+                result |= _batch_summary(project, result["job_id"])
     finally:
         if backend is not None:
             backend.close()
@@ -118,6 +143,47 @@ def cmd_run(args) -> int:
         print(describe(result))
     failed = result.get("failed") or 0
     return 1 if failed and not result.get("done") else 0
+
+
+def _job_backend(project, job_id: int) -> str:
+    from core.pipeline.run import PipelineError
+    from core.store import jobs as store
+
+    job = store.get_job(project.db, job_id)
+    if job is None:
+        raise PipelineError(f"no job {job_id} in this project (see the Jobs tab)")
+    if not job["backend"]:
+        raise PipelineError(f"job {job_id} names no backend: pass --backend NAME")
+    return job["backend"]
+
+
+def _resume(project, args, backend, limits) -> dict:
+    from core.cli.job_progress import JobProgressBar
+    from core.pipeline.run import resume_job
+
+    bar = JobProgressBar(f"job {args.resume}")
+    try:
+        return resume_job(project, args.resume, backend, limits, on_event=bar,
+                          cancel=args.cancel)  # fmt: skip
+    finally:
+        bar.close()
+
+
+def _batch_summary(project, job_id: int) -> dict:
+    """The Batch API part of a run's summary, when the job used it."""
+    from core.store import batches as bstore
+    from core.store import jobs as store
+
+    rows = bstore.job_batches(project.db, job_id)
+    if not rows:
+        return {}
+    usage = store.job_usage(project.db, job_id)
+    return {"batch": {
+        "batches": len(rows), "open": sum(not r["settled"] for r in rows),
+        "in_batch": store.item_counts(project.db, job_id)["in_batch"],
+        "expired": sum(r["status"] == "expired" for r in rows),
+        "requests": usage["batch_requests"], "cost_usd": round(usage["batch_cost_usd"], 6),
+    }}  # fmt: skip
 
 
 def _run_with_progress(project, args, opts, backend, limits):
@@ -175,6 +241,12 @@ def describe(result: dict) -> str:
     )
     if result.get("skipped"):
         text += " (skipped: " + ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) + ")"
+    b = result.get("batch")
+    if b:
+        text += f"\n  batch API: {b['batches']} batch(es), {b['requests']} answers, ${b['cost_usd']:.4f}"
+        if b["open"]:
+            text += (f"; {b['open']} still running ({b['in_batch']} requests): collect with "
+                     f"`mmstudio run PROJECT --resume {result['job_id']}`")  # fmt: skip
     for f in result.get("failures", [])[:5]:
         text += f"\n  failed {f['key']}: {f['reason']}: {f['error']}"
     if result.get("retry", {}).get("items"):

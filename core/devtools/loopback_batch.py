@@ -16,6 +16,8 @@ class BatchStore:
         self.files: dict[str, dict] = {}  # id -> {"meta": file object, "data": bytes}
         self.batches: dict[str, dict] = {}
         self.delay_s = 0.0  # extra time a batch stays in_progress, to exercise polling
+        self.expire_after: int | None = None  # answer this many requests, then expire the batch
+        self.fail_validation: str | None = None  # the next batch fails validation with this
 
     def _file(self, data: bytes, purpose: str, filename: str) -> dict:
         fid = self.server.next_id("file")
@@ -47,6 +49,9 @@ class BatchStore:
             if m.group(2):
                 return Response(200, entry["data"], content_type="application/octet-stream")
             return Response.json(entry["meta"])
+        if route == "/v1/batches" and req.method == "GET":
+            data = sorted(self.batches.values(), key=lambda b: b["created_seq"], reverse=True)
+            return Response.json({"object": "list", "data": data, "has_more": False})
         if route == "/v1/batches" and req.method == "POST":
             body = req.json()
             if body.get("input_file_id") not in self.files:
@@ -64,6 +69,7 @@ class BatchStore:
                 "created_at": int(time.time()),
                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
                 "metadata": body.get("metadata"),
+                "created_seq": len(self.batches),
             }
             self.batches[bid] = batch
             asyncio.get_running_loop().create_task(self._process(batch))
@@ -83,7 +89,15 @@ class BatchStore:
         lines = self.files[batch["input_file_id"]]["data"].decode("utf-8").splitlines()
         requests = [json.loads(line) for line in lines if line.strip()]
         batch["request_counts"]["total"] = len(requests)
+        if self.fail_validation:
+            batch["status"] = "failed"
+            batch["errors"] = {"object": "list", "data": [{"message": self.fail_validation}]}
+            self.fail_validation = None
+            return
         batch["status"] = "in_progress"
+        final = "completed"
+        if self.expire_after is not None:
+            requests, final = requests[: self.expire_after], "expired"
         out, err = [], []
 
         async def one(entry):
@@ -97,8 +111,9 @@ class BatchStore:
             return entry, status, obj
 
         results = await asyncio.gather(*(one(e) for e in requests))
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        begun = time.monotonic()
+        while time.monotonic() - begun < self.delay_s:  # re-read: a test may cut it short
+            await asyncio.sleep(0.02)
         for entry, status, obj in results:
             line = {
                 "id": self.server.next_id("batch_req"),
@@ -112,14 +127,13 @@ class BatchStore:
             else:
                 err.append(line)
                 batch["request_counts"]["failed"] += 1
-        if batch["status"] == "cancelling":
-            batch["status"] = "cancelled"
-            return
+        if batch["status"] == "cancelling":  # a cancelled batch keeps what it finished
+            final = "cancelled"
         if out:
             data = "".join(json.dumps(x) + "\n" for x in out).encode()
             batch["output_file_id"] = self._file(data, "batch_output", "output.jsonl")["id"]
         if err:
             data = "".join(json.dumps(x) + "\n" for x in err).encode()
             batch["error_file_id"] = self._file(data, "batch_output", "errors.jsonl")["id"]
-        batch["status"] = "completed"
-        batch["completed_at"] = int(time.time())
+        batch["status"] = final
+        batch[f"{final}_at"] = int(time.time())

@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 
 from core.backends.base import Backend
+from core.errors import StudioError
 from core.jobs.runner import JobRunner, Limits
 from core.jobs.stage import EventCallback, JobEvent, Stage
+from core.store import batches as bstore
 from core.store import jobs as store
 from core.store.db import Database
 
@@ -20,6 +22,53 @@ _active_lock = threading.Lock()
 
 class JobAlreadyRunning(RuntimeError):
     pass
+
+
+class BatchUnsupported(StudioError):
+    pass
+
+
+def make_runner(
+    db: Database,
+    job_id: int,
+    stage: Stage,
+    backend: Backend,
+    limits: Limits | None = None,
+    on_event: EventCallback | None = None,
+) -> JobRunner:
+    """The runner for this job: live calls, or the Batch API when asked (this run's `limits.
+    batch`, else the job's earlier choice, else the backend's `use_batch_api`). A job with a
+    batch still out always polls it: those requests are paid for."""
+    from core.jobs.batch_runner import BatchJobRunner
+
+    limits = limits or Limits.from_backend(backend)
+    stored, stored_expiry = bstore.batch_mode(db, job_id)
+    wanted = limits.batch if limits.batch is not None else stored
+    if wanted is None:
+        wanted = bool(getattr(backend.config, "use_batch_api", False))
+    on_expiry = limits.batch_on_expiry or stored_expiry or "batch"
+    if on_expiry not in bstore.EXPIRY_CHOICES:
+        raise BatchUnsupported(f"on expiry: {on_expiry!r}; expected batch or live")
+    out = bool(bstore.open_batches(db, job_id))
+    if (wanted or out) and not backend.batch_api:
+        raise BatchUnsupported(
+            f"backend {backend.name!r} ({backend.kind}) has no Batch API: run without --batch"
+            + (
+                " (this job has batches out: resume it with the backend that sent them)"
+                if out
+                else ""
+            )
+        )
+    bstore.set_batch_mode(db, job_id, wanted, on_expiry)
+    if not (wanted or out):
+        return JobRunner(db, job_id, stage, backend, limits, on_event)
+    runner = BatchJobRunner(db, job_id, stage, backend, limits, on_event)
+    runner.submit_new = wanted
+    runner.on_expiry = on_expiry
+    if limits.batch_poll_s is not None:
+        runner.poll_s = limits.batch_poll_s
+    runner.wait_timeout_s = limits.batch_wait_s
+    return runner
 
 
 def _claim_slot(db: Database, job_id: int) -> tuple[str, int]:
@@ -43,11 +92,16 @@ def run_job(
     backend: Backend,
     limits: Limits | None = None,
     on_event: EventCallback | None = None,
+    cancel: bool = False,
 ) -> JobEvent:
-    """Run (or resume) a job to its end on this thread. Returns the final status event."""
+    """Run (or resume) a job to its end on this thread. Returns the final status event.
+    `cancel`: end it as cancelled at once (cancelling its batches still out)."""
     slot = _claim_slot(db, job_id)
     try:
-        return JobRunner(db, job_id, stage, backend, limits, on_event).run()
+        runner = make_runner(db, job_id, stage, backend, limits, on_event)
+        if cancel:
+            runner.cancel()
+        return runner.run()
     finally:
         _release_slot(slot)
 
@@ -106,7 +160,7 @@ def start_job(
 ) -> JobHandle:
     slot = _claim_slot(db, job_id)
     try:
-        handle = JobHandle(JobRunner(db, job_id, stage, backend, limits, on_event), slot)
+        handle = JobHandle(make_runner(db, job_id, stage, backend, limits, on_event), slot)
     except BaseException:
         _release_slot(slot)
         raise

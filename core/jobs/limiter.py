@@ -76,6 +76,11 @@ class Limits:
     timeout_s: float | None = None  # per request; None: the backend's own
     flush_interval_s: float = 0.1
     event_interval_s: float = 0.2
+    # the Batch API (see core.jobs.batch_runner); None: the job's own choice, else the backend's
+    batch: bool | None = None
+    batch_on_expiry: str | None = None  # batch | live
+    batch_poll_s: float | None = None
+    batch_wait_s: float | None = None  # stop polling after this; the batches keep running
 
     @classmethod
     def from_backend(cls, backend, **overrides) -> Limits:

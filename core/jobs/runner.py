@@ -362,7 +362,7 @@ class JobRunner(ProgressMixin):
                 n_images, cost, outcome,
                 exc.error_class if exc else ("bad_output" if outcome == "bad_output" else None),
                 exc.http_status if exc else None,
-                (str(exc) if exc else message)[:500] if (exc or message) else None,
+                (str(exc) if exc else message)[:500] if (exc or message) else None, batch,
             )
         )  # fmt: skip
         return cost

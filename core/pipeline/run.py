@@ -229,9 +229,12 @@ def _describe(request) -> list[dict]:
     return msgs
 
 
-def resume_job(project, job_id: int, backend, limits: Limits | None = None, on_event=None) -> dict:
+def resume_job(
+    project, job_id: int, backend, limits: Limits | None = None, on_event=None, cancel=False
+) -> dict:
     """Finish a pipeline job another run left unfinished (stopped, cancelled, killed), with
-    the options it was created with. Items already done stay done and are not paid again."""
+    the options it was created with. Items already done stay done and are not paid again;
+    batches still out are polled and collected. `cancel`: end it (and its batches) instead."""
     from core.jobs import make_stage
     from core.pipeline import (  # noqa: F401  (importing registers the stages)
         stage_caption,
@@ -250,6 +253,6 @@ def resume_job(project, job_id: int, backend, limits: Limits | None = None, on_e
         stage = make_stage(job["stage"], project, opts)
     except KeyError as exc:
         raise PipelineError(str(exc).strip("'\"")) from None
-    final = run_job(project.db, job_id, stage, backend, limits, on_event)
+    final = run_job(project.db, job_id, stage, backend, limits, on_event, cancel=cancel)
     return {"job_id": job_id, "stage": job["stage"], "status": final.status, "done": final.done,
             "failed": final.failed, "cached": final.cached, "cost_usd": round(final.cost_usd, 6)}  # fmt: skip

@@ -63,6 +63,7 @@ class RequestRow:
     error_class: str | None = None
     http_status: int | None = None
     error: str | None = None
+    batch: bool = False  # answered through the Batch API (priced at its rate)
 
 
 # jobs ------------------------------------------------------------------------------------
@@ -145,11 +146,6 @@ def set_budget(db: Database, job_id: int, budget_usd: float | None) -> None:
         cur.execute("UPDATE jobs SET budget_usd = ? WHERE id = ?", [budget_usd, job_id])
 
 
-def set_batch_id(db: Database, job_id: int, batch_id: str | None) -> None:
-    with db.tx() as cur:
-        cur.execute("UPDATE jobs SET batch_id = ? WHERE id = ?", [batch_id, job_id])
-
-
 def item_counts(db: Database, job_id: int) -> dict[str, int]:
     counts = dict.fromkeys(ITEM_STATES, 0)
     for state, n in db.fetchall(
@@ -157,8 +153,11 @@ def item_counts(db: Database, job_id: int) -> dict[str, int]:
     ):
         counts[state] = n
     counts["total"] = sum(counts[s] for s in ITEM_STATES)
-    counts["cached"] = db.scalar(
-        "SELECT count(*) FROM job_items WHERE job_id = ? AND cached", [job_id]
+    counts["cached"], counts["in_batch"] = db.fetchone(
+        "SELECT count(*) FILTER (WHERE cached), "
+        "count(*) FILTER (WHERE state = 'pending' AND batch_ref IS NOT NULL) "
+        "FROM job_items WHERE job_id = ?",
+        [job_id],
     )
     return counts
 
@@ -166,12 +165,13 @@ def item_counts(db: Database, job_id: int) -> dict[str, int]:
 def job_usage(db: Database, job_id: int) -> dict:
     row = db.fetchone(
         "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), "
-        "coalesce(sum(cost_usd), 0) FROM requests WHERE job_id = ? AND outcome <> 'cached'",
+        "coalesce(sum(cost_usd), 0), count(*) FILTER (WHERE batch), "
+        "coalesce(sum(cost_usd) FILTER (WHERE batch), 0) "
+        "FROM requests WHERE job_id = ? AND outcome <> 'cached'",
         [job_id],
     )
-    return dict(
-        zip(("requests", "prompt_tokens", "completion_tokens", "cost_usd"), row, strict=True)
-    )
+    names = "requests prompt_tokens completion_tokens cost_usd batch_requests batch_cost_usd"
+    return dict(zip(names.split(), row, strict=True))
 
 
 # items -----------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def claim_items(db: Database, job_id: int, n: int) -> list[JobItem]:
         rows = cur.execute(
             "UPDATE job_items SET state = 'running', updated_at = current_timestamp "
             "WHERE job_id = ? AND item_key IN (SELECT item_key FROM job_items "
-            "WHERE job_id = ? AND state = 'pending' ORDER BY seq LIMIT ?) "
+            "WHERE job_id = ? AND state = 'pending' AND batch_ref IS NULL ORDER BY seq LIMIT ?) "
             "RETURNING item_key, seq, payload, attempts",
             [job_id, job_id, n],
         ).fetchall()
@@ -229,7 +229,8 @@ def retry_failed(db: Database, job_id: int) -> int:
             "SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'failed'", [job_id]
         ).fetchone()[0]
         cur.execute(
-            "UPDATE job_items SET state = 'pending', attempts = 0, reason = NULL, error = NULL "
+            "UPDATE job_items SET state = 'pending', attempts = 0, reason = NULL, error = NULL, "
+            "batch_ref = NULL "
             "WHERE job_id = ? AND state = 'failed'",
             [job_id],
         )
@@ -292,6 +293,7 @@ def log_requests(cur, rows: list[RequestRow]) -> None:
         ("error_class", "VARCHAR"),
         ("http_status", "INTEGER"),
         ("error", "VARCHAR"),
+        ("batch", "BOOLEAN"),
     ]
     unnest = ", ".join(f"unnest(?::{t}[]) AS {n}" for n, t in fields)
     select = ", ".join(
@@ -323,7 +325,7 @@ def job_outputs(db: Database, job_id: int) -> list[tuple[str, object]]:
 def requests_log(db: Database, job_id: int) -> list[dict]:
     cols = (
         "item_key attempt outcome error_class http_status latency_ms prompt_tokens "
-        "completion_tokens cost_usd error"
+        "completion_tokens cost_usd error batch"
     ).split()
     rows = db.fetchall(
         f"SELECT {', '.join(cols)} FROM requests WHERE job_id = ? ORDER BY id", [job_id]

@@ -80,6 +80,10 @@ class JobStartForm(QWidget):
         self.budget.setPrefix("$ ")
         self.budget.setSpecialValueText(tr("no budget"))
         self.force = QCheckBox(tr("Redo items that already have a result"))
+        self.batch = QCheckBox(tr("Send as batches (Batch API: half price, results within 24 h)"),
+                               objectName="jobBatch")  # fmt: skip
+        self.batch.setToolTip(tr("The app can be closed meanwhile: it collects them when it opens"))
+        self.backend.currentIndexChanged.connect(self._backend_changed)
         self.start_button = QPushButton(tr("Start"), objectName="startJob")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.request_start)
@@ -107,6 +111,7 @@ class JobStartForm(QWidget):
             form.addRow(label, field)
         form.addRow("", limits)
         form.addRow("", self.force)
+        form.addRow("", self.batch)
         form.addRow("", self.start_button)
         self.stage.currentIndexChanged.connect(self._stage_changed)
         self.scope.currentIndexChanged.connect(self._scope_changed)
@@ -153,6 +158,25 @@ class JobStartForm(QWidget):
         for name, (label, field) in self._rows.items():
             label.setVisible(name in shown)
             field.setVisible(name in shown)
+
+    def _backend_changed(self) -> None:
+        """The batch box follows the backend's own setting; off for backends without one."""
+        from core.backends.base import BackendConfigError
+        from core.backends.registry import kind_class
+        from core.backends.settings import load_backends
+
+        config = None
+        try:
+            config = load_backends().get(self.backend.currentData() or "")
+            able = config is not None and kind_class(config.kind).batch_api
+        except BackendConfigError:
+            able = False
+        self.batch.setEnabled(able)
+        self.batch.setChecked(bool(able and config.use_batch_api))
+
+    def use_batch(self) -> bool | None:
+        """This run's Batch API choice (None: the backend has none)."""
+        return self.batch.isChecked() if self.batch.isEnabled() else None
 
     def _scope_changed(self) -> None:
         self.domain.setEnabled(self.scope.currentData() == "domain")

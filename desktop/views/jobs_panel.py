@@ -158,6 +158,7 @@ class JobsPanel(QWidget):
             from core.jobs import recover_on_open
 
             recover_on_open(db)
+            self.worker.collect_batches()  # batches sent before the app was closed
 
         def read(_report):
             from core.store import jobs as js
@@ -269,7 +270,7 @@ class JobsPanel(QWidget):
     # actions -----------------------------------------------------------------------------
     def start(self, stage, opts, scope, backend) -> None:
         self.say(tr("Planning {stage} on {scope}…", stage=stage_text(stage), scope=scope.label()))
-        self.worker.start(stage, opts, scope, backend)
+        self.worker.start(stage, opts, scope, backend, batch=self.form.use_batch())
 
     def selected(self) -> JobRow | None:
         return None if self.current_key is None else self.model.job(self.current_key)

@@ -57,9 +57,17 @@ class JobWorker(QObject):
         self._poll.timeout.connect(self._reap)
 
     # starting ----------------------------------------------------------------------------
-    def start(self, stage: str, opts: StageOptions, scope: Scope, backend_name: str | None):
+    def start(
+        self,
+        stage: str,
+        opts: StageOptions,
+        scope: Scope,
+        backend_name: str | None,
+        batch: bool | None = None,
+    ):
         """Plan `stage` over `scope` off the GUI thread, then run it. A stage whose job is
-        running already is refused: two jobs would plan, and pay for, the same items."""
+        running already is refused: two jobs would plan, and pay for, the same items.
+        `batch`: through the Batch API (None: as the backend is set)."""
         running = [i for i, live in self.live.items() if live.info.get("requested") == stage]
         if running:
             self.failed.emit(
@@ -83,7 +91,7 @@ class JobWorker(QObject):
             if isinstance(run, DirectRun):
                 return ("direct", run, None)
             params = opts.to_json() | {"scope": scope.to_json(), "requested_stage": stage}
-            launched = self._launch(run, backend, params, scope.label())
+            launched = self._launch(run, backend, params, scope.label(), batch)
             if launched is not None:
                 launched[1].info["requested"] = stage
             return ("engine", run, launched)
@@ -158,13 +166,24 @@ class JobWorker(QObject):
 
         return make_backend(name)
 
+    def collect_batches(self) -> None:
+        """Resume every job with a batch still out (the app was closed while it ran): it
+        polls, and stores the answers as they come."""
+        from core.store.batches import jobs_with_open_batches
+
+        for job_id in jobs_with_open_batches(self.project.db):
+            if job_id not in self.live:
+                self.resume_job(job_id)
+
     @staticmethod
-    def _limits(backend):
+    def _limits(backend, batch: bool | None = None):
         from core.jobs import Limits
 
-        return Limits.from_backend(backend)
+        return Limits.from_backend(backend, batch=batch)
 
-    def _launch(self, run: EngineRun, backend, params: dict, scope_label: str):
+    def _launch(
+        self, run: EngineRun, backend, params: dict, scope_label: str, batch: bool | None = None
+    ):
         """Pool thread: create the job and start its thread. None when nothing is left to do."""
         from core.jobs import create_job, start_job
 
@@ -177,12 +196,13 @@ class JobWorker(QObject):
             params=params, budget_usd=params.get("budget_usd"),
         )  # fmt: skip
         try:
-            handle = start_job(db, job_id, run.stage, backend, self._limits(backend), self._emit)
+            limits = self._limits(backend, batch)
+            handle = start_job(db, job_id, run.stage, backend, limits, self._emit)
         except BaseException:
             backend.close()
             raise
         info = {"stage": run.job_stage, "backend": backend.name, "scope": scope_label,
-                "skipped": run.skipped, "params": params}  # fmt: skip
+                "skipped": run.skipped, "params": params, "batch": batch}  # fmt: skip
         return job_id, _Live(handle, backend, run.followup, info)
 
     def _emit(self, event) -> None:
@@ -293,7 +313,9 @@ class JobWorker(QObject):
             if run is None or not run.items:
                 return ("engine", run, None)
             backend = self._backend(backend_name, "caption", StageOptions())
-            launched = self._launch(run, backend, params, live.info.get("scope"))
+            launched = self._launch(
+                run, backend, params, live.info.get("scope"), live.info.get("batch")
+            )
             if launched is not None:
                 launched[1].info["requested"] = live.info.get("requested")
             return ("engine", run, launched)

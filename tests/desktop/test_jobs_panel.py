@@ -363,3 +363,34 @@ def test_a_job_stopped_by_its_budget_resumes_under_a_new_one(qtbot, make_panel, 
     wait_ended(qtbot, panel, job_id)
     assert (job_row(panel).status, job_row(panel).done) == ("done", 6)
     assert js.get_job(panel.project.db, job_id)["budget_usd"] is None
+
+
+def test_the_batch_box_sends_a_job_as_batches_and_reopening_collects_them(
+    qtbot, make_panel, server, jobs_project
+):
+    from core.store import batches as bstore
+
+    add_loop_backend(server)
+    server.batches.delay_s = 60.0  # still running when the window closes
+    panel = make_panel()
+    panel.reload_choices()
+    panel.form.choose("caption", "domain", backend="loop", domain="ocr")
+    assert panel.form.batch.isEnabled() and not panel.form.batch.isChecked()
+    panel.form.batch.setChecked(True)
+    with qtbot.waitSignal(panel.worker.jobStarted, timeout=15000) as started:
+        panel.form.start_button.click()
+    job_id = started.args[0]
+    qtbot.waitUntil(lambda: any(b["batch_id"] for b in bstore.open_batches(jobs_project.db, job_id)),
+                    timeout=15000)  # fmt: skip
+    assert panel.runner.wait(10000)  # the window closes: the batch stays out
+    assert js.get_job(jobs_project.db, job_id)["status"] == "stopped"
+    assert len(server.batches.batches) == 1
+
+    server.batches.delay_s = 0.0
+    again = make_panel()  # the app opens again: it polls the batch and stores the answers
+    qtbot.waitUntil(lambda: not again.busy(), timeout=20000)
+    job = js.get_job(jobs_project.db, job_id)
+    assert job["status"] == "done" and js.item_counts(jobs_project.db, job_id)["done"] == 4
+    assert len(server.batches.batches) == 1 and server.stats.requests == 4  # asked once each
+    assert jobs_project.db.scalar("SELECT count(*) FROM captions") == 4
+    assert all(r["batch"] for r in js.requests_log(jobs_project.db, job_id))
