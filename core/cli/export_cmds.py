@@ -55,8 +55,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-side", type=int, help="normalized images: longest side in pixels")
     p.add_argument("--shard-size", type=int, help="webdataset: samples per tar shard (5000)")
+    p.add_argument(
+        "--push-to-hub",
+        metavar="REPO",
+        help="hf format: upload the export as the dataset repo REPO (user/name); token from "
+        "HF_TOKEN or the OS keyring",
+    )
+    p.add_argument("--private", action="store_true", help="with --push-to-hub: a private repo")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("hub-push", help="upload an HF export folder to the Hugging Face Hub")
+    p.add_argument("folder", type=Path, help="an export folder written with --format hf")
+    p.add_argument("repo", help="dataset repo id, user/name")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_hub_push)
 
     p = sub.add_parser(
         "validate", help="check a training file or export folder; exit 1 when invalid"
@@ -109,8 +123,27 @@ def cmd_export(args) -> int:
         max_side=args.max_side,
         shard_size=args.shard_size,
     )
+    if args.push_to_hub or args.private:
+        from core.export.hub import HubError, check_repo_id
+
+        if not args.push_to_hub:
+            raise HubError("--private goes with --push-to-hub")
+        if args.format != "hf":
+            raise HubError("--push-to-hub uploads an HF parquet export: use --format hf")
+        check_repo_id(args.push_to_hub)
+        from core.export.hub import check_online, hub_endpoint, hub_token
+
+        hub_token()  # no token, or no network: say so before spending time on the export
+        check_online(hub_endpoint())
     with Project.open(args.project) as project:
         result = export_project(project, args.out, options, on_progress=_progress(not args.json))
+    if args.push_to_hub:
+        from core.export.hub import push_export
+
+        result.hub = push_export(
+            result.out, args.push_to_hub, private=args.private, on_progress=_progress(not args.json)
+        )
+    hub = result.hub
     if args.json:
         emit_json(result.to_json())
         return 0
@@ -121,6 +154,8 @@ def cmd_export(args) -> int:
     )
     for split, s in c["splits"].items():
         print(f"  {split}: {s['records']} records, {s['images']} images")
+    if hub:
+        print(f"  pushed {hub['files']} files to {hub['url']} (commit {hub['commit'][:12]})")
     unsafe = result.manifest.get("unsafe_text") or {}
     if unsafe.get("items"):
         kinds = ", ".join(f"{k} {n}" for k, n in unsafe["by_kind"].items())
@@ -130,6 +165,20 @@ def cmd_export(args) -> int:
             else f"skipped ({unsafe['records_skipped']} records)"
         )
         print(f"  {unsafe['items']} items held chat-template tokens ({kinds}): {done}")
+    return 0
+
+
+def cmd_hub_push(args) -> int:
+    from core.cli import emit_json
+    from core.export.hub import push_export
+
+    hub = push_export(
+        args.folder, args.repo, private=args.private, on_progress=_progress(not args.json)
+    )
+    if args.json:
+        emit_json(hub)
+    else:
+        print(f"pushed {hub['files']} files ({hub['bytes']:,} bytes) to {hub['url']}")
     return 0
 
 

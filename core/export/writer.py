@@ -85,6 +85,7 @@ class ExportOptions:
 class ExportResult:
     out: Path
     manifest: dict
+    hub: dict | None = None  # set once pushed to the Hugging Face Hub (core.export.hub)
 
     def to_json(self) -> dict:
         m = self.manifest
@@ -96,7 +97,7 @@ class ExportResult:
             "files": len(m["files"]),
             "unsafe_text": m.get("unsafe_text"),
             "image_normalization": m.get("image_normalization"),
-        }
+        } | ({"hub": self.hub} if self.hub else {})
 
 
 @dataclass

@@ -217,4 +217,15 @@ ZH_BROWSE = {
     "Choose a captions file.": "请选择描述文件。",
     "Importing…": "正在导入…",
     "Import failed: {error}": "导入失败：{error}",
+    # Export dialog: safe text, images, Hub (issue 19)
+    "Escape them (reversible)": "转义（可还原）",
+    "Leave those records out": "跳过这些记录",
+    "Stop the export": "停止导出",
+    "Keep image files as imported (no normalizing)": "保留导入时的图像文件（不做规范化）",
+    "user/dataset (HF format; token from HF_TOKEN or keyring)": "用户/数据集（HF 格式；令牌取自 HF_TOKEN 或钥匙串）",
+    "Private repository": "私有仓库",
+    "Chat-template tokens in text": "文本中的对话模板标记",
+    "Push to the Hugging Face Hub": "推送到 Hugging Face Hub",
+    "Pushing to the Hub needs the HF parquet format.": "推送到 Hub 需要 HF parquet 格式。",
+    "Pushed to {url}.": "已推送到 {url}。",
 }

@@ -30,6 +30,11 @@ from core.store.review import INSTRUCTION_STATUSES
 from desktop.strings import ITYPES, N_, domain_label, label, tr
 from desktop.workers.export_worker import ExportWorker, export_formats
 
+UNSAFE_MODES = [
+    (N_("Escape them (reversible)"), "escape"),
+    (N_("Leave those records out"), "skip"),
+    (N_("Stop the export"), "fail"),
+]
 IMAGE_MODES = [
     (N_("Copy images"), "copy"),
     (N_("Hard-link images"), "hardlink"),
@@ -94,6 +99,16 @@ class ExportDialog(QDialog):
         for text, value in IMAGE_MODES:
             self.images.addItem(tr(text), value)
         self.multi_turn = QCheckBox(tr("One multi-turn record per image"), self)
+        self.unsafe = QComboBox(self)
+        for text, value in UNSAFE_MODES:
+            self.unsafe.addItem(tr(text), value)
+        self.original = QCheckBox(tr("Keep image files as imported (no normalizing)"), self)
+        self.hub_repo = QLineEdit(self)
+        self.hub_repo.setObjectName("hubRepo")
+        self.hub_repo.setPlaceholderText(
+            tr("user/dataset (HF format; token from HF_TOKEN or keyring)")
+        )
+        self.hub_private = QCheckBox(tr("Private repository"), self)
         self.out = QLineEdit(self)
         self.out.setObjectName("exportFolder")
         browse_button = QPushButton(tr("Choose…"), self)
@@ -112,6 +127,10 @@ class ExportDialog(QDialog):
         form.addRow(tr("Split seed"), self.seed)
         form.addRow(tr("Images"), self.images)
         form.addRow("", self.multi_turn)
+        form.addRow(tr("Chat-template tokens in text"), self.unsafe)
+        form.addRow("", self.original)
+        form.addRow(tr("Push to the Hugging Face Hub"), self.hub_repo)
+        form.addRow("", self.hub_private)
         form.addRow(tr("Folder"), out_row)
 
         self.bar = QProgressBar(self)
@@ -170,19 +189,28 @@ class ExportDialog(QDialog):
             "seed": self.seed.value(),
             "images": self.images.currentData(),
             "multi_turn": self.multi_turn.isChecked(),
+            "unsafe_text": self.unsafe.currentData(),
+            "original_bytes": self.original.isChecked(),
         }
+
+    def hub_options(self) -> dict:
+        repo = self.hub_repo.text().strip()
+        return {"push_to_hub": repo, "private": self.hub_private.isChecked()} if repo else {}
 
     def start(self) -> None:
         out = self.out.text().strip()
         if not out:
             self.status.setText(tr("Choose a folder to export into."))
             return
+        if self.hub_options() and self.format.currentData() != "hf":
+            self.status.setText(tr("Pushing to the Hub needs the HF parquet format."))
+            return
         self.run_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.open_button.setEnabled(False)
         self.bar.setVisible(True)
         self.status.setText(tr("Exporting…"))
-        self.worker.start(Path(out), self.options())
+        self.worker.start(Path(out), self.options() | self.hub_options())
 
     def _finished(self, result) -> None:
         self.result = result
@@ -201,6 +229,9 @@ class ExportDialog(QDialog):
                 counts=parts,
             )
         )
+        hub = result.hub
+        if hub:
+            self.status.setText(self.status.text() + " " + tr("Pushed to {url}.", url=hub["url"]))
         self._suggest_folder()
         self.exported.emit(result)
 

@@ -19,10 +19,24 @@ def export_formats() -> list[str]:
 
 
 def run_export(project, out: Path, options: dict, progress=None):
-    """Export with core.export; `options` are ExportOptions fields. Returns its ExportResult."""
+    """Export with core.export; `options` are ExportOptions fields, plus `push_to_hub` (a repo
+    id) and `private` to upload the result. Returns its ExportResult (`hub` set when pushed)."""
     from core.export import ExportOptions, export_project
 
-    return export_project(project, Path(out), ExportOptions(**options), on_progress=progress)
+    options = dict(options)
+    repo, private = options.pop("push_to_hub", None), options.pop("private", False)
+    if repo:
+        from core.export.hub import check_online, check_repo_id, hub_endpoint, hub_token
+
+        check_repo_id(repo)
+        hub_token()
+        check_online(hub_endpoint())
+    result = export_project(project, Path(out), ExportOptions(**options), on_progress=progress)
+    if repo:
+        from core.export.hub import push_export
+
+        result.hub = push_export(result.out, repo, private=private, on_progress=progress)
+    return result
 
 
 class ExportWorker(QObject):
