@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.cli.progress import Progress
 from core.project import Project
-from core.store.stats import library_stats
+from core.store.stats import DEFAULT_RISK_THRESHOLD, library_stats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stats", help="counts by domain and status")
     p.add_argument("project", type=Path)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--risk-threshold", type=float, default=DEFAULT_RISK_THRESHOLD,
+                   help="count items per domain and type whose risk is at least this (0-1)")  # fmt: skip
     p.set_defaults(func=cmd_stats)
 
 
@@ -72,8 +74,12 @@ def cmd_import(args) -> int:
 def cmd_stats(args) -> int:
     from core.cli import emit_json
 
+    if not 0.0 <= args.risk_threshold <= 1.0:
+        from core.errors import StudioError
+
+        raise StudioError(f"--risk-threshold must be between 0 and 1, not {args.risk_threshold}")
     with Project.open(args.project) as project:
-        stats = library_stats(project.db)
+        stats = library_stats(project.db, args.risk_threshold)
     if args.json:
         emit_json(stats)
         return 0
@@ -83,4 +89,8 @@ def cmd_stats(args) -> int:
     for domain, entry in stats["by_domain"].items():
         statuses = ", ".join(f"{k} {v}" for k, v in entry["by_status"].items())
         print(f"  {domain or '(no domain)'}: {entry['images']} images ({statuses})")
+        risky = stats["risk"]["by_domain"].get(domain, {})
+        above = sum(t["above"] for t in risky.values())
+        if any(t["scored"] for t in risky.values()):
+            print(f"    {above} instructions at risk >= {stats['risk']['threshold']}")
     return 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from core import itypes
 from core.export import safetext
 from core.pipeline.items import LETTERS, NO, YES, Item
+from core.pipeline.qform import question_cut_off
 from core.pipeline.textutil import (
     cjk_ratio,
     latin_words,
@@ -29,6 +30,10 @@ class CheckConfig:
     short_max: dict = field(default_factory=lambda: {"en": 12, "zh": 24})
     long_min: dict = field(default_factory=lambda: {"en": 40, "zh": 60})
     balance_tolerance: int = 0  # |yes - no| allowed per image
+    # same_answer: answers this long (words / characters) or longer count as repeated prose.
+    same_answer_min: dict = field(default_factory=lambda: {"en": 3, "zh": 4})
+    # copies_caption: the longest run of caption words (characters for zh) an answer may repeat.
+    caption_copy_max: dict = field(default_factory=lambda: {"en": 12, "zh": 20})
     disabled: frozenset = frozenset()
 
 
@@ -76,7 +81,7 @@ def run_checks(items: list[Item], cfg: CheckConfig | None = None) -> list[list[F
     return flags
 
 
-def _fields(item: Item) -> list[tuple[str, str]]:
+def item_fields(item: Item) -> list[tuple[str, str]]:
     out = [("question", item.question)]
     out += [(f"option {letter}", o) for letter, o in zip(LETTERS, item.options or [], strict=False)]
     out.append(("answer", item.answer))
@@ -88,7 +93,7 @@ def _fields(item: Item) -> list[tuple[str, str]]:
 
 @rule("empty_field", "A field is empty")
 def _empty(item: Item, cfg: CheckConfig) -> str | None:
-    empty = [name for name, text in _fields(item) if not squash(text)]
+    empty = [name for name, text in item_fields(item) if not squash(text)]
     return ", ".join(empty) or None
 
 
@@ -105,7 +110,7 @@ _PAIRS = (("(", ")"), ("（", "）"), ("“", "”"), ("「", "」"), ("【", "�
 
 @rule("truncated", "Text looks cut off")
 def _truncated(item: Item, cfg: CheckConfig) -> str | None:
-    for name, text in _fields(item):
+    for name, text in item_fields(item):
         text = text.strip()
         if not text or (name == "answer" and itypes.get(item.itype).answer_kind == "fixed"):
             continue
@@ -118,6 +123,9 @@ def _truncated(item: Item, cfg: CheckConfig) -> str | None:
                 return f"{name} opens {left} and never closes it"
         if text.count('"') % 2:
             return f'{name} opens " and never closes it'
+    cut = question_cut_off(item.question, item.lang)
+    if cut:
+        return cut
     long = itypes.get(item.itype).answer_kind == "long"
     if long and item.answer.strip() and not _FINAL.search(item.answer):
         return f"the answer stops without a final full stop ({item.answer.strip()[-20:]!r})"
@@ -135,7 +143,7 @@ _PLACEHOLDER = re.compile(
 
 @rule("placeholder", "A seed placeholder or template slot was left in")
 def _placeholder(item: Item, cfg: CheckConfig) -> str | None:
-    for name, text in _fields(item):
+    for name, text in item_fields(item):
         m = _PLACEHOLDER.search(text)
         if m:
             return f"{name} contains {m.group(0)!r}"
@@ -145,7 +153,7 @@ def _placeholder(item: Item, cfg: CheckConfig) -> str | None:
 @rule("special_token", "Text holds a chat-template token or role marker that trainers read")
 def _special_token(item: Item, cfg: CheckConfig) -> str | None:
     # One token table (core.export.safetext) serves this rule, the writers and validate.
-    for name, text in _fields(item):
+    for name, text in item_fields(item):
         found = safetext.find(text)
         if found:
             return f"{name} holds {safetext.describe(found)}"
@@ -259,7 +267,7 @@ _LEAK_ZH = re.compile(
 
 @rule("leakage", "It points at the hidden caption instead of the image")
 def _leakage(item: Item, cfg: CheckConfig) -> str | None:
-    for name, text in _fields(item):
+    for name, text in item_fields(item):
         m = _LEAK_EN.search(text) or _LEAK_ZH.search(text)
         if m:
             return f"{name} says {m.group(0)!r}"
@@ -336,3 +344,8 @@ def _near_duplicate(items: list[Item], cfg: CheckConfig) -> dict[int, str]:
                 out[j] = f"like {items[i].question[:60]!r}"
                 break
     return out
+
+
+# The rules for the defects real models make live in their own module; importing it here
+# registers them after the rules above, so every caller of RULES sees them.
+from core.pipeline import checks_form  # noqa: E402, F401

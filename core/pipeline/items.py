@@ -30,6 +30,9 @@ class Item:
     options: list[str] | None = None
     index: int = 0  # position in the model's output, 1-based
     notes: list[str] = field(default_factory=list)  # what the parser had to repair
+    # The caption the item was written from, for the rules that compare against it (None:
+    # those rules skip the item).
+    caption: str | None = None
 
     def to_json(self) -> dict:
         out = {"itype": self.itype, "lang": self.lang, "question": self.question}

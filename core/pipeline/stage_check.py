@@ -1,7 +1,7 @@
 """Check stage: the named rules over every item of each image, no model involved.
 
 It is deterministic and cheap, so it runs directly rather than through the job engine and
-can be re-run at will: results replace the previous check results (a verify disagreement is
+can be re-run at will: results replace the previous check results (a model's flag is
 kept), and only machine statuses move (new/ok/needs_review -> ok | needs_review).
 """
 
@@ -12,6 +12,7 @@ from itertools import groupby
 
 from core.pipeline.checks import CheckConfig, run_checks
 from core.pipeline.items import Item
+from core.pipeline.risk import refresh_risk
 from core.store import check_pages
 
 
@@ -24,9 +25,14 @@ def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None
     checked = flagged = images = 0
     for page in check_pages.pages(db, opts.domain, opts.image_ids, opts.limit):
         results = []
-        for _, group in groupby(page, key=lambda r: r.image_id):
+        captions = check_pages.current_captions(db, sorted({r.image_id for r in page}))
+        for image_id, group in groupby(page, key=lambda r: r.image_id):
             group = list(group)
-            items = [Item(r.itype, r.lang, r.question, r.answer, r.options) for r in group]
+            items = [
+                Item(r.itype, r.lang, r.question, r.answer, r.options,
+                     caption=_caption(captions, image_id, r.lang))
+                for r in group
+            ]  # fmt: skip
             for flags in run_checks(items, cfg):
                 results.append([(f.name, f.message) for f in flags])
                 flags_seen.update(f.name for f in flags)
@@ -35,6 +41,7 @@ def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None
             if progress:
                 progress(images, total)
         check_pages.save_page(db, page, results)
+        refresh_risk(db, [r.id for r in page])
         checked += len(page)
     return {
         "checked": checked,
@@ -43,3 +50,9 @@ def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None
         "flagged": flagged,
         "flags": dict(flags_seen.most_common()),
     }
+
+
+def _caption(captions: dict, image_id: int, lang: str) -> str | None:
+    """The image's current caption in `lang`, else its caption in another language."""
+    mine = captions.get(image_id, {})
+    return mine.get(lang) or next(iter(mine.values()), None)

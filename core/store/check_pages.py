@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from core.store.db import Database
-from core.store.pipeline import VERIFY_FLAG
+from core.store.pipeline import MODEL_FLAGS
 from core.vocab import MACHINE_STATUSES
 
 PAGE_IMAGES = 500  # ~5k items at MMInstruct's density: a few MB of Python objects
@@ -29,7 +29,7 @@ class CheckRow:
     question: str
     options: list[str] | None
     answer: str
-    kept_flags: list[str]  # flags a re-check keeps (a verify disagreement)
+    kept_flags: list[str]  # flags a re-check keeps (the models' verdicts, MODEL_FLAGS)
     kept_messages: list[str]
 
 
@@ -86,11 +86,22 @@ def pages(
 
 
 def _row(r) -> CheckRow:
-    kept = [(f, m) for f, m in zip(r[7], r[8], strict=False) if f == VERIFY_FLAG]
+    kept = [(f, m) for f, m in zip(r[7], r[8], strict=False) if f in MODEL_FLAGS]
     return CheckRow(
         r[0], r[1], r[2], r[3], r[4], list(r[5]) if r[5] is not None else None, r[6],
         [f for f, _ in kept], [m for _, m in kept],
     )  # fmt: skip
+
+
+def current_captions(db: Database, image_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """image id -> {lang: current caption text}, for the rules that compare with the caption."""
+    out: dict[int, dict[str, str]] = {}
+    for image_id, lang, text in db.fetchall(
+        "SELECT image_id, lang, text FROM captions WHERE is_current AND list_contains(?, image_id)",
+        [list(image_ids)],
+    ):
+        out.setdefault(image_id, {})[lang] = text
+    return out
 
 
 def save_page(db: Database, rows: list[CheckRow], flags: list[list[tuple[str, str]]]) -> None:

@@ -15,6 +15,11 @@ from core.store.db import Database
 from core.vocab import MACHINE_STATUSES
 
 VERIFY_FLAG = "verify_disagree"
+# Flags the verify modes and blind answerability set (core.store.quality); a re-check keeps them.
+CAPTION_FLAG = "caption_disagree"
+UNTELLABLE_FLAG = "caption_untellable"
+BLIND_FLAG = "answerable_blind"
+MODEL_FLAGS = (VERIFY_FLAG, CAPTION_FLAG, UNTELLABLE_FLAG, BLIND_FLAG)
 
 
 # Prompt overrides ------------------------------------------------------------------------
@@ -325,7 +330,7 @@ def count_instructions(db: Database, image_id: int, itype: str, lang: str) -> in
 
 def save_check_results(db: Database, results: Iterable[tuple[int, list[str], list[str]]]) -> None:
     """(id, flag names, messages) per item; machine statuses become ok or needs_review.
-    A verify disagreement stored earlier is kept: re-checking does not clear it."""
+    A model's flag stored earlier (MODEL_FLAGS) is kept: re-checking does not clear it."""
     with db.tx() as cur:
         for row_id, flags, messages in results:
             old = cur.execute(
@@ -335,7 +340,7 @@ def save_check_results(db: Database, results: Iterable[tuple[int, list[str], lis
             ).fetchone()
             if old is None:
                 continue
-            kept = [(f, m) for f, m in zip(*old, strict=False) if f == VERIFY_FLAG]
+            kept = [(f, m) for f, m in zip(*old, strict=False) if f in MODEL_FLAGS]
             flags, messages = (
                 list(flags) + [f for f, _ in kept],
                 list(messages) + [m for _, m in kept],

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from core.store.db import Database
 from core.store.pipeline_metrics import pipeline_metrics
+from core.store.quality import risk_counts
+
+DEFAULT_RISK_THRESHOLD = 0.5
 
 
-def library_stats(db: Database) -> dict:
+def library_stats(db: Database, risk_threshold: float = DEFAULT_RISK_THRESHOLD) -> dict:
     by_domain: dict[str, dict] = {}
     for domain, status, n in db.fetchall(
         "SELECT coalesce(domain, ''), status, count(*) FROM images GROUP BY ALL ORDER BY ALL"
@@ -32,4 +35,5 @@ def library_stats(db: Database) -> dict:
         "instructions": db.scalar("SELECT count(*) FROM instructions"),
         "by_domain": by_domain,
         "pipeline": pipeline_metrics(db),
+        "risk": {"threshold": risk_threshold, "by_domain": risk_counts(db, risk_threshold)},
     }

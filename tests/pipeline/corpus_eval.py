@@ -99,6 +99,8 @@ def evaluate(entries: list[dict]) -> Report:
                     report.parse_mismatches.append(
                         f"{eid} item {n} {key}: got {getattr(item, key)!r}, want {want[key]!r}"
                     )
+        for item in got:
+            item.caption = entry.get("caption")
         flags = run_checks(got)
         for n, (item, want, found) in enumerate(zip(got, expected, flags, strict=True), start=1):
             report.items += 1

@@ -56,8 +56,9 @@ def test_full_pipeline_through_loopback(demo_project, scripted, lb_backend):
     chk = run_stage(project, "check", StageOptions())
     assert chk["checked"] == 52
     # leakage: "According to the description"; long_length: "Near a door."; near_duplicate:
-    # "How many lines of text are there?" (short) repeats the multiple-choice question.
-    assert chk["flags"] == {"leakage": 4, "long_length": 4, "near_duplicate": 4}
+    # "How many lines of text are there?" (short) repeats the multiple-choice question;
+    # same_answer: the scripted long answers 1 and 2 are one paragraph given twice.
+    assert chk["flags"] == {"leakage": 4, "long_length": 4, "near_duplicate": 4, "same_answer": 8}
 
     ver = run_stage(project, "verify", StageOptions(), lb_backend, limits)
     assert ver["items"] == 4 * (3 + 4 + 3) and ver["failed"] == 0
