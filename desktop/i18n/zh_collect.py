@@ -74,6 +74,7 @@ ZH_COLLECT = {
     "Curate": "筛选",
     "More like this image": "查找相似图像",
     "downloading the model": "正在下载模型",
+    "loading the model": "正在加载模型",
     "embedding": "计算嵌入",
     "indexing the pool": "正在索引候选库",
     "importing": "正在导入",

@@ -23,7 +23,8 @@ from desktop.panels import MenuAction, Panel, register_action, register_panel
 from desktop.strings import N_, tr
 from desktop.workers.clip_worker import GUI_BATCH, ClipWorker
 
-PHASES = {"download": N_("downloading the model"), "embed": N_("embedding"),
+PHASES = {"download": N_("downloading the model"), "load": N_("loading the model"),
+          "embed": N_("embedding"),
           "pool": N_("indexing the pool"), "import": N_("importing")}  # fmt: skip
 FOLDER = "\x00folder"  # the combo entry that asks for a model folder
 

@@ -3,9 +3,10 @@ progress, resumable batches, cancel), relevance scoring, duplicate grouping, sea
 pool index. One long job at a time; quick queries have their own thread so they never wait
 behind an embedding run.
 
-The embedding job runs on the CPU unless the user picks otherwise, in small batches, with
-torch on fewer threads than the machine has, so the GUI thread keeps a core (bench/embed.py
-measures GUI-thread stalls during a run)."""
+The model runs in a child process (core.collect.encoder_process): importing torch there
+cannot hold this process's interpreter lock. The embedding job runs on the CPU unless the
+user picks otherwise, in small batches, with torch on one thread fewer than the machine has,
+so the GUI thread keeps a core (bench/embed.py measures GUI-thread stalls during a run)."""
 
 from __future__ import annotations
 
@@ -44,26 +45,22 @@ class ClipWorker(QObject):
 
     # the encoder -------------------------------------------------------------------------
     def _encoder(self, model: str | None, report):
-        """The loaded encoder of `model` (pool thread): downloads a catalog model first."""
+        """The encoder of `model` (pool thread), in a child process so that loading torch
+        never freezes the window; a catalog model is downloaded first, with progress."""
         from core.collect.embed import default_model
-        from core.collect.encoder import load_encoder
+        from core.collect.encoder_process import shared_encoder
 
         name = default_model(self.project, model)
         with self._lock:
             enc = self.encoder
-            if enc is not None and (name is None or enc.key == _key(name)):
+            if enc is not None and enc.alive() and (name is None or enc.key == _key(name)):
                 return enc
 
             def download(_file, done, total):
                 report(("download", int(done), int(total or 0)))
 
-            try:
-                import torch
-
-                torch.set_num_threads(job_threads())
-            except ImportError:
-                pass  # load_encoder says clearly that torch is missing
-            self.encoder = load_encoder(name, device=self.device, progress=download)
+            report(("load", 0, 0))
+            self.encoder = shared_encoder(name, self.device, job_threads(), progress=download)
             return self.encoder
 
     # long jobs ---------------------------------------------------------------------------

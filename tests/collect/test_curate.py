@@ -210,3 +210,18 @@ def test_in_memory_index_answers_like_duckdb_and_follows_changes(project, librar
     assert len(index) == len(library) - 1  # reloaded: the count changed
     with pytest.raises(CollectError, match="no image with id"):
         curate.more_like_this(project, 999999, index=index, encoder=encoder)
+
+
+def test_the_encoder_in_a_child_process_gives_the_same_vectors(tiny_clip, encoder, tmp_path):
+    from core.collect.encoder_process import ProcessEncoder, shared_encoder
+
+    enc = shared_encoder(str(tiny_clip), "cpu", 1)
+    assert shared_encoder(str(tiny_clip), "cpu", 1) is enc  # one child per model
+    assert (enc.key, enc.dim) == (encoder.key, encoder.dim)
+    images = [photo(1), photo(2)]
+    assert np.allclose(enc.encode_images(images), encoder.encode_images(images), atol=1e-5)
+    assert np.allclose(enc.encode_texts(["a red car"]), encoder.encode_texts(["a red car"]),
+                       atol=1e-5)  # fmt: skip
+    assert enc.encode_images([]).shape == (0, enc.dim)
+    with pytest.raises(CollectError, match="holds no model"):
+        ProcessEncoder(str(tmp_path), "cpu", 1)
