@@ -100,6 +100,7 @@ class ChatResponse:
     usage: Usage
     model: str | None = None
     latency_s: float = 0.0
+    rate: Any = None  # core.backends.ratelimit.RateInfo from the reply's headers, if sent
 
     def to_json(self) -> dict:
         return {
@@ -142,6 +143,7 @@ class BackendError(StudioError):
         super().__init__(redact(message))
         self.http_status = http_status
         self.retry_after = retry_after
+        self.rate = None  # RateInfo from the error's headers, if sent
 
 
 class RateLimited(BackendError):
@@ -205,6 +207,7 @@ class Backend(ABC):
     kind: ClassVar[str]
     default_concurrency: ClassVar[int] = 8
     batch_api: ClassVar[bool] = False  # speaks the OpenAI Files + Batches endpoints
+    provider_limits: ClassVar[bool] = False  # rate limits to adapt to (a cloud endpoint)
 
     def __init__(self, config):
         self.config = config

@@ -31,6 +31,7 @@ from core.backends.base import (
 )
 from core.backends.images import encode_image
 from core.backends.keys import get_key, redact
+from core.backends.ratelimit import parse_rate_headers
 from core.backends.registry import register_kind
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -103,6 +104,14 @@ def build_payload(
 class OpenAIBackend(Backend):
     kind = "openai"
     batch_api = True
+    provider_limits = True  # a provider's rate limits: the job engine adapts to them
+
+    def __init_subclass__(cls, **kw):
+        # A kind built on this one (a managed local server) has neither unless it says so.
+        super().__init_subclass__(**kw)
+        for name in ("batch_api", "provider_limits"):
+            if name not in cls.__dict__:
+                setattr(cls, name, False)
 
     def __init__(self, config, api_key: str | None = None):
         super().__init__(config)
@@ -168,18 +177,21 @@ class OpenAIBackend(Backend):
         known, extra = _split_known(client, prepared.payload)
         started = time.perf_counter()
         try:
-            completion = await client.chat.completions.create(
+            raw = await client.chat.completions.with_raw_response.create(
                 model=self.model,
                 timeout=timeout or self.config.timeout_s,
                 extra_body=extra or None,
                 **known,
             )
+            completion = raw.parse()
         except openai.RateLimitError as exc:
-            raise RateLimited(
+            err = RateLimited(
                 f"rate limited by {self.name}: {_msg(exc)}",
                 429,
                 retry_after_seconds(exc.response.headers),
-            ) from None
+            )
+            err.rate = parse_rate_headers(exc.response.headers)
+            raise err from None
         except openai.APITimeoutError:
             raise RequestTimeout(f"{self.name} did not answer in time") from None
         except openai.APIConnectionError as exc:
@@ -196,7 +208,9 @@ class OpenAIBackend(Backend):
         except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as exc:
             raise BadResponse(f"{self.name} sent an unreadable reply: {_cause(exc)}") from None
         latency = time.perf_counter() - started
-        return _response(self.name, completion, latency)
+        response = _response(self.name, completion, latency)
+        response.rate = parse_rate_headers(raw.headers)
+        return response
 
 
 _SDK_PARAMS: set[str] | None = None

@@ -14,6 +14,13 @@ class JobProgressBar:
 
     def __call__(self, event: JobEvent) -> None:
         eta = f"{event.eta_s:.0f}s" if event.eta_s is not None else "?"
+        extra = {}
+        if event.window is not None:
+            extra["window"] = event.window
+        if event.limit_per_s is not None:
+            extra["limit"] = f"{event.limit_per_s:.1f}/s"
+        if event.throttled:
+            extra["429s"] = event.throttled
         self._bar(
             event.done + event.failed,
             event.total,
@@ -22,6 +29,7 @@ class JobProgressBar:
             tokens=event.prompt_tokens + event.completion_tokens,
             cost=f"${event.cost_usd:.4f}",
             eta=eta,
+            **extra,
         )
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from core.devtools.httpmini import Disconnect, Request, Response, serve_connection
 from core.devtools.loopback_batch import BatchStore
+from core.devtools.loopback_limit import RequestLimit
 
 
 @dataclass
@@ -95,6 +96,8 @@ class LoopbackServer:
         model: str = "loopback-1",
         reply=None,
         port: int = 0,
+        rpm: float | None = None,
+        rate_headers: bool = True,
     ):
         self.latency = latency
         self.slots = slots
@@ -107,6 +110,8 @@ class LoopbackServer:
         self.stats = Stats()
         self.faults: list[Fault] = []
         self.batches = BatchStore(self)
+        # a limit the client is not told: requests per minute, with or without x-ratelimit-*
+        self.limit = RequestLimit(rpm, headers=rate_headers) if rpm else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -197,10 +202,18 @@ class LoopbackServer:
                 body = req.json()
             except ValueError:
                 return _error(400, "body is not JSON", "invalid_request_error")
+            limit_headers = {}
+            if self.limit is not None:
+                ok, limit_headers = self.limit.take()
+                if not ok:
+                    self.stats.faults["rate_limit"] += 1
+                    return _error(429, "Rate limit reached for requests", "requests",
+                                  **limit_headers)  # fmt: skip
             status, obj, headers = await self.complete(body)
             if isinstance(obj, Response):
+                obj.headers.update(limit_headers)
                 return obj
-            return Response.json(obj, status, **headers)
+            return Response.json(obj, status, **headers, **limit_headers)
         if route == "/v1/models":
             return Response.json(
                 {"object": "list", "data": [{"id": self.model, "object": "model"}]}
@@ -359,8 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slots", type=int, default=32)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-key")
+    p.add_argument("--rpm", type=float, help="a request limit per minute (429 past it)")
+    p.add_argument("--no-rate-headers", action="store_true", help="send no x-ratelimit-* headers")
     args = p.parse_args(argv)
-    server = LoopbackServer(args.latency, args.slots, api_key=args.api_key, port=args.port).start()
+    server = LoopbackServer(
+        args.latency, args.slots, api_key=args.api_key, port=args.port, rpm=args.rpm,
+        rate_headers=not args.no_rate_headers,
+    ).start()  # fmt: skip
     print(f"LOOPBACK {server.url}", flush=True)
     try:
         sys.stdin.read()  # serve until the parent closes our stdin (or kills us)

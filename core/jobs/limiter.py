@@ -62,6 +62,19 @@ class RateLimiter:
                     return charged
                 await asyncio.sleep(wait)
 
+    # hooks the adaptive limiter (core.jobs.adaptive) fills in; fixed limits ignore them
+    async def enter(self) -> None:
+        return None
+
+    async def leave(self) -> None:
+        return None
+
+    def on_success(self, rate_info) -> None:
+        return None
+
+    def on_throttled(self, rate_info, retry_after: float | None) -> None:
+        return None
+
     def settle(self, charged: int, actual: int) -> None:
         """Charge the difference once the server has told us the real token count."""
         if self._tok is not None:
@@ -81,6 +94,10 @@ class Limits:
     batch_on_expiry: str | None = None  # batch | live
     batch_poll_s: float | None = None
     batch_wait_s: float | None = None  # stop polling after this; the batches keep running
+    # adapt to the provider's limits (headers, 429s): the window moves between 1 and
+    # max_concurrency (None: `concurrency`, fixed); rpm / tpm stay ceilings
+    adaptive: bool = True
+    max_concurrency: int | None = None
 
     @classmethod
     def from_backend(cls, backend, **overrides) -> Limits:
@@ -89,4 +106,14 @@ class Limits:
         for k, v in overrides.items():
             if v is not None:
                 setattr(base, k, v)
+        # A cloud endpoint left at the default concurrency may grow past it, up to AUTO_MAX in
+        # flight; a concurrency the user chose (backend setting or per run), or a local server
+        # (its slots), is kept as the cap.
+        untuned = c.max_concurrency == getattr(backend, "default_concurrency", 8)
+        if base.max_concurrency is None and overrides.get("concurrency") is None and untuned:
+            if getattr(backend, "provider_limits", False):
+                base.max_concurrency = max(AUTO_MAX, base.concurrency)
         return base
+
+
+AUTO_MAX = 64

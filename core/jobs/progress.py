@@ -26,10 +26,13 @@ class ProgressMixin:
         rate = finished_now / elapsed if elapsed > 0 else 0.0
         remaining = self._total - self._done - self._failed
         eta = remaining / rate if rate > 0 else None
+        limiter = getattr(self, "_limiter", None)
+        window = getattr(limiter, "window", None)
         return JobEvent(
             kind, self.job_id, self.status, self._total, self._done, self._failed,
             self._in_flight, self._cached, self._ptok, self._ctok, round(self._cost, 6),
-            elapsed, rate, eta, message,
+            elapsed, rate, eta, message, None if window is None else int(window),
+            getattr(limiter, "rate_per_s", None), getattr(limiter, "throttled", 0),
         )  # fmt: skip
 
     def _emit(self, kind: str, message: str | None = None, force: bool = False) -> None:

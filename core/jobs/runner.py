@@ -127,7 +127,7 @@ class JobRunner(ProgressMixin):
         self._claimed: dict[str, JobItem] = {}
         self._exhausted = False
         self._refilling = False
-        self._limiter = RateLimiter(self.limits.rpm, self.limits.tpm)
+        self._limiter = self._make_limiter()
         self._prep_pool = ThreadPoolExecutor(2, thread_name_prefix="job-prepare")
         self._writer = Writer(self.db, self.job_id, self.stage, self._on_commit)
         self._in_flight = 0
@@ -153,9 +153,7 @@ class JobRunner(ProgressMixin):
             self._started = time.monotonic()
             self._emit("status")
             flusher = asyncio.create_task(self._writer.run(self.limits.flush_interval_s))
-            self._workers = [
-                asyncio.create_task(self._worker()) for _ in range(self.limits.concurrency)
-            ]
+            self._workers = [asyncio.create_task(self._worker()) for _ in range(self._n_workers)]
             if self._stop_status is None:
                 self._refill()
             else:
@@ -178,6 +176,16 @@ class JobRunner(ProgressMixin):
                 self._prep_pool.shutdown(wait=True)
                 self._writer.shutdown()
 
+    def _make_limiter(self) -> RateLimiter:
+        lim = self.limits
+        cap = max(lim.concurrency, lim.max_concurrency or lim.concurrency)
+        self._n_workers = cap if lim.adaptive else lim.concurrency
+        if not lim.adaptive:
+            return RateLimiter(lim.rpm, lim.tpm)
+        from core.jobs.adaptive import AdaptiveLimiter
+
+        return AdaptiveLimiter(lim.rpm, lim.tpm, window=lim.concurrency, max_window=cap)
+
     async def _final_status(self) -> tuple[str, str | None]:
         if self._stop_status is not None:
             return self._stop_status, self._stop_reason
@@ -188,7 +196,7 @@ class JobRunner(ProgressMixin):
 
     def _refill(self) -> None:
         """Keep about two rounds of items claimed ahead of the workers."""
-        want = 2 * self.limits.concurrency
+        want = 2 * self._n_workers
         if self._refilling or self._exhausted or self._stop_status or self._queue.qsize() >= want:
             return
         self._refilling = True
@@ -270,6 +278,7 @@ class JobRunner(ProgressMixin):
                 self._request_stop("budget", f"budget reached ({spent})", False)
                 return
             self._reserved += est
+            await self._limiter.enter()
             try:
                 charged = await self._limiter.acquire(prepared.est_tokens)
                 if self._stop_status:
@@ -277,6 +286,7 @@ class JobRunner(ProgressMixin):
                 outcome = await self._call_once(item, prep, attempt, charged)
             finally:
                 self._reserved -= est
+                await self._limiter.leave()
             if outcome is None:
                 return
             error_class, message, retryable, retry_after = outcome
@@ -305,11 +315,14 @@ class JobRunner(ProgressMixin):
                 return None
             if exc.retry_after:
                 self._limiter.cool_down(exc.retry_after)
+            if exc.http_status == 429:
+                self._limiter.on_throttled(exc.rate, exc.retry_after)
             return exc.error_class, str(exc), exc.retryable, exc.retry_after
         finally:
             self._in_flight -= 1
             self._sending.discard(task)
         self._limiter.settle(charged, response.usage.total_tokens)
+        self._limiter.on_success(response.rate)
         try:
             value = self.stage.parse(item, response)
         except BadOutput as exc:

@@ -103,6 +103,11 @@ class JobEvent:
     rate_per_s: float
     eta_s: float | None
     message: str | None = None
+    # adaptive limits (core.jobs.adaptive): the concurrency window, the request rate it paces
+    # at (None: unpaced) and the 429s met so far in this run
+    window: int | None = None
+    limit_per_s: float | None = None
+    throttled: int = 0
 
     @property
     def pending(self) -> int:

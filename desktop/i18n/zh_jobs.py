@@ -105,4 +105,8 @@ ZH_JOBS = {
     "job {id} is not in this project": "任务 {id} 不在此项目中",
     "stage {stage} calls a model: choose a backend first": "阶段 {stage} 需要调用模型：请先选择一个后端",
     "job {id} stopped: {error}": "任务 {id} 已停止：{error}",
+    "limits: {w} at once{limit}": "限额：同时 {w} 个{limit}",
+    "{n} rate-limited": "{n} 次被限速",
+    "Send as batches (Batch API: half price, results within 24 h)": "以批处理发送（Batch API：半价，24 小时内出结果）",
+    "The app can be closed meanwhile: it collects them when it opens": "期间可以关闭应用：下次打开时会取回结果",
 }

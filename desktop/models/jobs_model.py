@@ -92,6 +92,9 @@ class JobRow:
     eta_s: float | None = None
     rate_per_s: float = 0.0
     direct: bool = False
+    window: int | None = None  # adaptive concurrency, from the engine's events
+    limit_per_s: float | None = None
+    throttled: int = 0
 
     @property
     def pending(self) -> int:
@@ -115,6 +118,11 @@ class JobRow:
             parts.append(f"${self.cost_usd:.4f}")
         if self.status == "running" and self.rate_per_s > 0:
             parts.append(f"{self.rate_per_s:.1f}/s")
+        if self.status == "running" and self.window is not None:
+            limit = f", {self.limit_per_s:.1f}/s" if self.limit_per_s else ""
+            parts.append(tr("limits: {w} at once{limit}", w=self.window, limit=limit))
+        if self.throttled:
+            parts.append(tr("{n} rate-limited", n=self.throttled))
         if self.status in ACTIVE:
             parts.append(tr("ETA {eta}", eta=format_eta(self.eta_s)))
         return " · ".join(parts)
@@ -261,6 +269,7 @@ class JobsModel(QAbstractTableModel):
         row.in_flight, row.cached = ev.in_flight, ev.cached
         row.tokens = ev.prompt_tokens + ev.completion_tokens
         row.cost_usd, row.eta_s, row.rate_per_s = ev.cost_usd, ev.eta_s, ev.rate_per_s
+        row.window, row.limit_per_s, row.throttled = ev.window, ev.limit_per_s, ev.throttled
         if ev.kind == "status":
             row.reason = ev.message
         return self.upsert(row)
