@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’.\-][A-Za-z0-9]+)*")
@@ -59,12 +60,14 @@ def squash(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def content_tokens(text: str) -> set[str]:
-    """Words (English) and characters (Chinese) that carry the question's content."""
+@lru_cache(maxsize=1 << 14)
+def content_tokens(text: str) -> frozenset[str]:
+    """Words (English) and characters (Chinese) that carry the question's content. Cached:
+    the near-duplicate check compares every pair of an image's questions."""
     flat = squash(text)
     tokens = {_stem(w) for w in _WORD.findall(flat) if w not in _STOP_EN}
     tokens.update(ch for ch in flat if _CJK.match(ch) and ch not in _STOP_ZH)
-    return tokens
+    return frozenset(tokens)
 
 
 def _stem(word: str) -> str:

@@ -189,7 +189,7 @@ def snapshot(target, reason: str, *, rotate_after: bool = True) -> Snapshot:
         part = folder / (name + ".part")
         alias = f"mmstudio_backup_{os.getpid()}_{next(_alias)}"
         cur = db.cursor()
-        source_name = cur.execute("SELECT current_database()").fetchone()[0]
+        source_name = cur.execute("SELECT current_database()").fetchall()[0][0]
         try:
             cur.execute(f"ATTACH '{_sql_path(part)}' AS {alias}")
             try:

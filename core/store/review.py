@@ -119,7 +119,58 @@ _FIELDS: dict[tuple[str, str], _Field] = {
 }
 
 
+# Plain text columns a bulk action sets on many rows at once (accept 100k items).
+_BATCHABLE = {("instructions", "status"): True, ("images", "status"): False}
+_BATCH_MIN = 64
+
+
+def _apply_batch(cur: Cursor, table: str, field: str, changes: list[Change], author: str) -> None:
+    """The same checks and log as one change at a time, as three statements."""
+    import pyarrow as pa
+
+    ids = [c.row_id for c in changes]
+    if len(set(ids)) != len(ids):
+        raise ReviewError(f"{table}.{field}: one batch changes a row twice")
+    batch = pa.table(  # noqa: F841 (read by the SQL below)
+        {
+            "id": pa.array(ids, pa.int64()),
+            "old": pa.array([c.old for c in changes], pa.string()),
+            "new": pa.array([c.new for c in changes], pa.string()),
+        }
+    )
+    cur.register("review_batch", batch)
+    try:
+        found, bad = cur.execute(
+            f"SELECT count(t.id), count(*) FILTER (WHERE t.{field} IS DISTINCT FROM b.old) "
+            f"FROM review_batch b LEFT JOIN {table} t ON t.id = b.id"
+        ).fetchall()[0]
+        if found != len(ids):
+            raise ReviewError(f"{len(ids) - found} {table} rows of this change do not exist")
+        if bad:
+            raise EditConflict(
+                f"{bad} {table} rows: {field} changed since this edit; nothing was changed"
+            )
+        stamp = ", updated_at = current_timestamp" if _BATCHABLE[(table, field)] else ""
+        cur.execute(
+            f"UPDATE {table} SET {field} = b.new{stamp} FROM review_batch b WHERE {table}.id = b.id"
+        )
+        cur.execute(
+            "INSERT INTO revisions (tbl, row_id, field, old, new, author) "
+            "SELECT ?, id, ?, old, new, ? FROM review_batch",
+            [table, field, author],
+        )
+    finally:
+        cur.unregister("review_batch")
+
+
 def _apply(cur: Cursor, changes: Iterable[Change], author: str) -> None:
+    changes = list(changes)
+    kinds = {(c.table, c.field) for c in changes}
+    if len(changes) >= _BATCH_MIN and len(kinds) == 1 and next(iter(kinds)) in _BATCHABLE:
+        table, field = next(iter(kinds))
+        if all(isinstance(c.old, str) and isinstance(c.new, str) for c in changes):
+            _apply_batch(cur, table, field, changes, author)
+            return
     for ch in changes:
         spec = _FIELDS.get((ch.table, ch.field))
         if spec is None:
@@ -248,12 +299,23 @@ def set_instruction_status(
 ) -> list[Change]:
     if status not in INSTRUCTION_STATUSES:
         raise ReviewError(f"unknown instruction status {status!r}")
+    ids = list(dict.fromkeys(instruction_ids))
     with db.tx() as cur:
-        changes = []
-        for iid in instruction_ids:
-            old = _instruction(cur, iid)["status"]
-            if old != status:
-                changes.append(Change("instructions", iid, "status", old, status))
+        # One read for all of them (a bulk action passes 100k ids), in the order given.
+        old = dict(
+            cur.execute(
+                "SELECT id, status FROM instructions WHERE id IN (SELECT unnest(?::BIGINT[]))",
+                [ids],
+            ).fetchall()
+        )
+        missing = [i for i in ids if i not in old]
+        if missing:
+            raise ReviewError(f"instruction {missing[0]} does not exist")
+        changes = [
+            Change("instructions", iid, "status", old[iid], status)
+            for iid in ids
+            if old[iid] != status
+        ]
         _apply(cur, changes, author or default_author())
     return changes
 
