@@ -52,7 +52,8 @@ class HitsBox(QWidget):
         def caption(card):
             key = card.get("id", card.get("path"))
             where = card.get("domain") or card.get("where") or ""
-            return f"{scores[key]:.3f}  {where}\n{str(key)[-28:]}"
+            name = f"#{key}" if "id" in card else str(key)[-28:]
+            return f"{scores[key]:.3f}  {where}\n{name}"
 
         self.tiles.show_cards(cards, caption)
         self.count.setText(tr("{n:,} match(es)", n=len(cards)))
