@@ -117,7 +117,12 @@ def delete_domain(
 
     A domain that still has images is refused unless `reassign_to` names another domain (the
     images move there) or `force` is set (the images stay in the library with no domain).
+    A backup is taken first: the seeds and prompts go with the domain.
     """
+    from core.store.backup import snapshot
+
+    get_domain(db, name)
+    snapshot(db, f"before-delete-domain-{name}")
     with db.tx():
         get_domain(db, name)
         if reassign_to is not None:

@@ -105,6 +105,9 @@ def import_data(
             f"{first['record'] + 1}: {first['message']} (run `mmstudio validate`, or import with "
             "--skip-invalid)"
         )
+    from core.store.backup import snapshot
+
+    snapshot(project, "before-import-data")  # a bulk change: the way back is one restore
     if on_progress:
         on_progress(f"images {len(wanted)}")
     ids = _import_images(project, wanted, summary, workers)

@@ -156,3 +156,14 @@ def test_restore_refuses_an_open_project(project):
     backup.snapshot(project, "manual")
     with pytest.raises(ProjectLocked):
         backup.restore(project.root)
+
+
+def test_deleting_a_domain_takes_a_backup_first(project):
+    from core.domains.taxonomy import add_domain, delete_domain
+
+    add_domain(project.db, "birds")
+    delete_domain(project.db, "birds")
+    snap = backup.list_snapshots(project.root)[0]
+    assert snap.reason == "before-delete-domain-birds"
+    with Database(snap.path, read_only=True) as old:
+        assert old.scalar("SELECT count(*) FROM domains WHERE name = 'birds'") == 1
