@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import io
 import sys
-import time
 from pathlib import Path
 
 
@@ -146,73 +144,39 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _test_image(path: Path | None):
-    from PIL import Image, ImageDraw
-
-    from core.backends.base import ImagePart
-
-    if path is not None:
-        return ImagePart(path=path)
-    img = Image.new("RGB", (64, 64), "white")
-    draw = ImageDraw.Draw(img)
-    draw.rectangle((8, 8, 40, 40), fill="red")
-    draw.ellipse((30, 30, 60, 60), fill="blue")
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return ImagePart(data=buf.getvalue())
-
-
-def _one(backend, request) -> dict:
-    from core.backends.base import BackendError
-
-    started = time.perf_counter()
-    try:
-        resp = backend.chat_sync(request)
-    except BackendError as exc:
-        return {"ok": False, "error_class": exc.error_class, "error": str(exc)}
-    return {
-        "ok": True,
-        "latency_s": round(time.perf_counter() - started, 3),
-        "reply": resp.text[:500],
-        "prompt_tokens": resp.usage.prompt_tokens,
-        "completion_tokens": resp.usage.completion_tokens,
-        "cost_usd": backend.cost(resp.usage, 0),
-    }
-
-
 def cmd_test(args) -> int:
-    from core.backends.base import ChatRequest
+    from core.backends.probe import probe
     from core.backends.registry import make_backend
     from core.cli import emit_json
 
     with make_backend(args.name) as backend:
-        text = _one(
-            backend,
-            ChatRequest.user("Reply with one short sentence: what is 2 + 2?", max_tokens=32),
-        )
-        if backend.supports_images:
-            image = _one(
-                backend,
-                ChatRequest.user(
-                    "Describe this image in one sentence.", [_test_image(args.image)], max_tokens=48
-                ),
-            )
-        else:
-            image = {"ok": None, "skipped": "this backend has no vision projector (mmproj)"}
-    ok = text["ok"] and image["ok"] is not False
-    result = {"backend": backend.name, "kind": backend.kind, "model": backend.model, "ok": ok,
-              "text": text, "image": image}  # fmt: skip
+        result = probe(backend, args.image)
     if args.json:
         emit_json(result)
     else:
-        for what, r in (("text", text), ("image", image)):
-            if r.get("skipped"):
-                print(f"{what}: skipped ({r['skipped']})")
-            elif r["ok"]:
-                print(f"{what}: ok in {r['latency_s']} s: {r['reply'][:120]!r}")
-            else:
-                print(f"{what}: FAILED ({r['error_class']}): {r['error']}")
-    return 0 if ok else 1
+        print(describe_probe(result))
+    return 0 if result["ok"] else 1
+
+
+def describe_probe(result: dict) -> str:
+    lines = []
+    for what in ("text", "image"):
+        r = result[what]
+        tries = r.get("tries") or []
+        if r.get("skipped"):
+            lines.append(f"{what}: skipped ({r['skipped']})")
+            continue
+        retried = ", ".join(
+            f"{t['error_class']} after {t['latency_s']} s, waited {t['waited_s']} s"
+            for t in tries if not t["ok"] and "waited_s" in t
+        )  # fmt: skip
+        note = f" (attempt {r['attempts']}: {retried})" if retried else ""
+        if r["ok"]:
+            lines.append(f"{what}: ok in {r['latency_s']} s{note}: {r['reply'][:120]!r}")
+        else:
+            lines.append(f"{what}: FAILED ({r['error_class']}, {r['attempts']} attempt(s)): "
+                         f"{r['error']}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def cmd_remove(args) -> int:

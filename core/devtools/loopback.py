@@ -98,6 +98,7 @@ class LoopbackServer:
         port: int = 0,
         rpm: float | None = None,
         rate_headers: bool = True,
+        strict_models: bool = False,  # a model other than `model` is a 404, like a provider's
     ):
         self.latency = latency
         self.slots = slots
@@ -112,6 +113,7 @@ class LoopbackServer:
         self.batches = BatchStore(self)
         # a limit the client is not told: requests per minute, with or without x-ratelimit-*
         self.limit = RequestLimit(rpm, headers=rate_headers) if rpm else None
+        self.strict_models = strict_models
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -202,6 +204,9 @@ class LoopbackServer:
                 body = req.json()
             except ValueError:
                 return _error(400, "body is not JSON", "invalid_request_error")
+            if self.strict_models and body.get("model") != self.model:
+                msg = f"The model `{body.get('model')}` does not exist or you do not have access to it."
+                return _error(404, msg, "model_not_found")
             limit_headers = {}
             if self.limit is not None:
                 ok, limit_headers = self.limit.take()

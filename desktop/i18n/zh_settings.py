@@ -119,4 +119,6 @@ ZH_SETTINGS = {
     "unknown interface settings: {names}": "未知的界面设置：{names}",
     "interface language must be one of {languages}, not {language!r}": "界面语言必须是 {languages} 之一，而不是 {language!r}",
     "a download is already running": "已有下载正在进行",
+    "the text request was refused": "文本请求被拒绝",
+    " (answered on attempt {n})": "（第 {n} 次尝试时得到回答）",
 }

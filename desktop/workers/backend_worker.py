@@ -12,23 +12,18 @@ WHAT = {"text": N_("text"), "image": N_("image")}
 
 
 def check_backend(name: str) -> dict:
-    """Worker thread: the same two requests and result shape as `mmstudio backend test --json`."""
-    from core.backends.base import ChatRequest
+    """Worker thread: the same probe and result shape as `mmstudio backend test --json`."""
+    from core.backends.probe import NO_IMAGES, REFUSED, probe
     from core.backends.registry import make_backend
-    from core.cli.backend_cmds import _one, _test_image  # the CLI's test, shared on purpose
 
     with make_backend(name) as backend:
-        text = _one(
-            backend,
-            ChatRequest.user("Reply with one short sentence: what is 2 + 2?", max_tokens=32),
-        )
-        if backend.supports_images:
-            prompt = "Describe this image in one sentence."
-            image = _one(backend, ChatRequest.user(prompt, [_test_image(None)], max_tokens=48))
-        else:
-            image = {"ok": None, "skipped": tr("this backend has no vision projector (mmproj)")}
-    ok = bool(text["ok"]) and image["ok"] is not False
-    return {"backend": name, "ok": ok, "text": text, "image": image}
+        result = probe(backend)
+    said = {NO_IMAGES: tr("this backend has no vision projector (mmproj)"),
+            REFUSED: tr("the text request was refused")}  # fmt: skip
+    skipped = result["image"].get("skipped")
+    if skipped in said:
+        result["image"]["skipped"] = said[skipped]
+    return result
 
 
 def describe_test(result: dict) -> str:
@@ -42,6 +37,8 @@ def describe_test(result: dict) -> str:
             lines.append(
                 tr("{what}: ok in {s} s — {reply}", what=name, s=r["latency_s"], reply=reply)
             )
+            if r.get("attempts", 1) > 1:
+                lines[-1] += tr(" (answered on attempt {n})", n=r["attempts"])
         else:
             lines.append(
                 tr(
