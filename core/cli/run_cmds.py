@@ -11,12 +11,12 @@ from core.vocab import LANGS
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "run", help="run a pipeline stage: ocr, caption, generate, check, verify, expand"
+        "run", help="run a pipeline stage: ocr, caption, generate, check, verify, blind, expand"
     )
     p.add_argument("project", type=Path)
     p.add_argument(
         "--stage",
-        choices=("ocr", "caption", "generate", "check", "verify", "expand"),
+        choices=("ocr", "caption", "generate", "check", "verify", "blind", "expand"),
     )
     p.add_argument("--resume", type=int, metavar="JOB",
                    help="finish job JOB instead (poll its batches, send what is left)")  # fmt: skip
@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="expand: what to do")  # fmt: skip
     p.add_argument("--source", help="expand --mode import: a LLaVA/ShareGPT file or export folder")
     p.add_argument("--source-format", help="expand --mode import: llava | sharegpt | ... (guessed)")
+    p.add_argument("--against", default="image", choices=("image", "caption"),
+                   help="verify: the VLM sees the image, or a text model reads the caption")  # fmt: skip
+    p.add_argument("--blind-trials", type=int, default=3,
+                   help="blind: times each judgement / multiple-choice item is asked")  # fmt: skip
+    p.add_argument("--blind-threshold", type=float, default=1.0,
+                   help="blind: flag items scoring at least this (0-1; 1 = right every time)")  # fmt: skip
     p.add_argument("--force", action="store_true", help="redo items that already have a result")
     p.add_argument("--concurrency", type=int, help="requests in flight (default: the backend's)")
     p.add_argument("--budget", type=float, help="stop the job cleanly past this many USD")
@@ -76,7 +82,8 @@ def _options(args):
         lang=args.lang, domain=args.domain, image_ids=_image_ids(args.images), limit=args.limit,
         itypes=itypes, seeds_k=args.seeds, fmt=args.fmt, attach_image=args.with_image,
         force=args.force, ocr_engine=args.ocr_engine, mode=args.mode, source=args.source,
-        source_format=args.source_format, budget_usd=args.budget,
+        source_format=args.source_format, budget_usd=args.budget, against=args.against,
+        blind_trials=args.blind_trials, blind_threshold=args.blind_threshold,
     )  # fmt: skip
 
 

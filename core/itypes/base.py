@@ -8,7 +8,22 @@ its name. Pure: the trainer imports this (no DuckDB, Qt, torch or backends).
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
+
+# The caption verifier's "the description does not say" (its own flag: likely invented facts).
+UNTELLABLE = {"en": "cannot tell", "zh": "无法判断"}
+UNTELLABLE_GBNF = {"en": '"cannot tell"', "zh": '"无法判断"'}
+_UNTELLABLE = re.compile(
+    r"^\W*(cannot\s+(?:be\s+)?tell|can'?t\s+tell|cannot\s+be\s+(?:told|determined)|not\s+"
+    r"(?:mentioned|stated|specified|described|known|clear)|unknown|unclear|no\s+information|"
+    r"the\s+description\s+does\s+not\s+(?:say|tell|mention)|无法判断|无法确定|不确定|未提及|没有提到|不知道)",
+    re.I,
+)
+
+
+def is_untellable(reply: str, lang: str) -> bool:
+    return bool(_UNTELLABLE.match(reply.strip()))
 
 
 class InstructionType:
@@ -25,6 +40,9 @@ class InstructionType:
     generate_max_tokens: ClassVar[int] = 400  # per 3 items asked for
     verify_max_tokens: ClassVar[int | None] = None  # None: verify leaves this type alone
     scored: ClassVar[bool] = False  # the trainer's held-out eval scores this type
+    # Blind answerability: the chance of guessing the answer (None: the type is not asked).
+    blind_chance: ClassVar[float | None] = None
+    caption_verify_max_tokens: ClassVar[int] = 16
     # Built-in templates come from resources/prompts/*.yaml; a type added in code may carry its
     # own: {template name: {lang: text}} for generate_<name>, format_<fmt>_<name>, verify_<name>.
     prompt_texts: ClassVar[dict[str, dict[str, str]]] = {}
@@ -32,8 +50,9 @@ class InstructionType:
     # Prompts ------------------------------------------------------------------------------
     @classmethod
     def template_names(cls) -> list[str]:
+        blind = [cls.blind_template()] if cls.blind_chance else []
         return [cls.generate_template(), *(cls.format_template(f) for f in ("tagged", "json")),
-                cls.verify_template()]  # fmt: skip
+                cls.verify_template(), cls.caption_verify_template(), *blind]  # fmt: skip
 
     @classmethod
     def generate_template(cls) -> str:
@@ -86,6 +105,27 @@ class InstructionType:
     def eval_correct(self, prediction: str, answer: str) -> bool | None:
         """Eval: is `prediction` right (None: this type is not scored)."""
         return None
+
+    # Caption-grounded verification and blind answerability ----------------------------------
+    @classmethod
+    def caption_verify_template(cls) -> str:
+        return f"verify_caption_{cls.name}"
+
+    @classmethod
+    def blind_template(cls) -> str:
+        return f"blind_{cls.name}"
+
+    def caption_grammar(self, lang: str) -> str | None:
+        """GBNF for the caption verifier's reply: the type's answer or "cannot tell"."""
+        return f"root ::= {UNTELLABLE_GBNF[lang]} | [^\\n]{{1,80}}\n"
+
+    def caption_judge(self, lang, stored, options, answer_text, reply, threshold):
+        """(normalised reply, agree, score, untellable) of the caption-only reply; the stored
+        answer is compared through the type's own verify judge."""
+        if is_untellable(reply, lang):
+            return UNTELLABLE[lang], False, 0.0, True
+        got, agree, score = self.judge(lang, stored, options, reply, threshold)
+        return got, agree, score, False
 
     def __repr__(self) -> str:
         return f"<instruction type {self.name}>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.itypes.answers import normalize_judgement
-from core.itypes.base import InstructionType
+from core.itypes.base import UNTELLABLE_GBNF, InstructionType
 from core.vocab import NO, YES
 from core.vocab import InstructionType as Name
 
@@ -17,6 +17,7 @@ class Judgement(InstructionType):
     generate_max_tokens = 400
     verify_max_tokens = 8
     scored = True
+    blind_chance = 0.5
 
     def answer_schema(self, lang, value, answer_field):
         if value:
@@ -49,3 +50,6 @@ class Judgement(InstructionType):
         # Compared in English terms, so 是 and "yes" agree whatever the reference's language.
         got, want = self.normalize(prediction, "en"), self.normalize(answer, "en")
         return got in (YES["en"], NO["en"]) and got == want
+
+    def caption_grammar(self, lang):
+        return f'root ::= ("{YES[lang]}" | "{NO[lang]}" | {UNTELLABLE_GBNF[lang]})\n'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.itypes.answers import clean_field, normalize_choice, split_options, strip_letter
-from core.itypes.base import InstructionType
+from core.itypes.base import UNTELLABLE_GBNF, InstructionType
 from core.vocab import LETTERS
 from core.vocab import InstructionType as Name
 
@@ -18,6 +18,7 @@ class MultipleChoice(InstructionType):
     generate_max_tokens = 700
     verify_max_tokens = 8
     scored = True
+    blind_chance = 0.25
 
     def answer_schema(self, lang, value, answer_field):
         return {"type": "string", "enum": list(LETTERS)}
@@ -57,3 +58,7 @@ class MultipleChoice(InstructionType):
     def eval_correct(self, prediction, answer):
         got = self.normalize(prediction, "en")
         return got in LETTERS and got == self.normalize(answer, "en")
+
+    def caption_grammar(self, lang):
+        letters = " | ".join(f'"{letter}"' for letter in LETTERS)
+        return f"root ::= ({letters} | {UNTELLABLE_GBNF[lang]})\n"

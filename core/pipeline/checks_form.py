@@ -27,7 +27,9 @@ from core.pipeline.textutil import (
 
 _BARE_TEMPLATE = re.compile(
     r"^\W*(?:(?:the\s+)?(?:question|answer|option|options|choice|choices|q|a)\s*\d*"
-    r"|yes\s+or\s+no|true\s+or\s+false|问题\s*\d*|答案|选项|是或否|对或错)\W*$",
+    r"|yes\s+or\s+no|true\s+or\s+false|问题\s*\d*|答案|选项|是或否|对或错"
+    # an answer value standing where the question should be ("no", "no yes", "是")
+    r"|(?:yes|no|true|false)(?:\W+(?:yes|no|true|false))*|[是否对错])\W*$",
     re.I,
 )
 _TEMPLATE_PHRASE = re.compile(
@@ -64,6 +66,26 @@ def _template_words(item: Item, cfg: CheckConfig) -> str | None:
         if m:
             return f"{name} keeps the seed's alternatives {m.group(0)!r}"
     return None
+
+
+# Answers about the task ------------------------------------------------------------------
+
+_META_ANSWER = re.compile(
+    r"^\W*(?:this\s+question\b|the\s+answer\s+to\s+(?:this|the|your)\s+question\b|to\s+answer\s+"
+    r"(?:this|the)\s+question\b|(?:as|i\s+am|i'm)\s+an\s+ai\b|(?:here\s+(?:is|are)\s+(?:the|my|some)\s+)"
+    r"(?:answer|question|description)s?\b|(?:short|long)\s+answer\W*$|answer\W*$)"
+    r"|\byou(?:'re|\s+are)\s+an\s+ai\s+assistant\b"
+    r"|^\W*(?:这个问题|这道题|要回答这个问题|作为(?:一个)?(?:AI|人工智能))",
+    re.I,
+)
+
+
+@rule("meta_answer", "The answer talks about the task instead of the image")
+def _meta_answer(item: Item, cfg: CheckConfig) -> str | None:
+    if itypes.get(item.itype).answer_kind == "fixed":
+        return None
+    m = _META_ANSWER.search(item.answer)
+    return f"it says {m.group(0).strip()[:40]!r}" if m else None
 
 
 # Statements ------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class StageOptions:
     statuses: list[str] | None = None  # verify / expand: which instructions
     backend_kind: str = "openai"
     similarity: float = 0.5  # verify: short answers agree at or above this
+    against: str = "image"  # verify: image (the VLM sees the image) | caption (a text model)
+    blind_trials: int = 3  # blind: times each item is asked
+    blind_threshold: float = 1.0  # blind: flag at or above this score
     threads: int | None = None  # embedded OCR threads (None: the engine decides)
     budget_usd: float | None = None  # a job stops cleanly once it has spent this
     max_chars: dict | None = None  # constrained output: longest question / option / answer

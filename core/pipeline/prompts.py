@@ -145,11 +145,13 @@ _GENERATE_SLOTS |= {"yes", "no", "min_words"}
 
 
 def _type_slots(kind) -> dict[str, set[str]]:
-    return {
+    blind = {kind.blind_template(): {"question", "options"}} if kind.blind_chance else {}
+    return blind | {
         kind.generate_template(): _GENERATE_SLOTS,
         kind.format_template("tagged"): {"n", "yes", "no"},
         kind.format_template("json"): {"n", "yes", "no"},
         kind.verify_template(): {"question", "options"},
+        kind.caption_verify_template(): {"caption", "question", "options", "answer"},
     }
 
 
@@ -303,6 +305,22 @@ def verify_prompt(db, itype: str, lang: str, question: str, options, domain: str
     t = get_template(db, itypes.get(itype).verify_template(), lang, domain)
     text = render(t, question=question, options=options_block(options))
     return Rendered(t.name, text, t.hash)
+
+
+def caption_verify_prompt(db, row, caption: str) -> Rendered:
+    """The caption verifier's prompt for one instruction row (see resources/prompts/verify.yaml)."""
+    t = get_template(db, itypes.get(row.itype).caption_verify_template(), row.lang, row.domain)
+    text = render(t, caption=caption, question=row.question, options=options_block(row.options),
+                  answer=row.answer)  # fmt: skip
+    return Rendered(t.name, text, t.hash)
+
+
+def blind_prompt(db, row, options: list[str] | None) -> Rendered:
+    """The question alone (options in the order given), for blind answerability."""
+    t = get_template(db, itypes.get(row.itype).blind_template(), row.lang, row.domain)
+    return Rendered(
+        t.name, render(t, question=row.question, options=options_block(options)), t.hash
+    )
 
 
 def simple_prompt(db, name: str, lang: str, domain: str = "", **values) -> Rendered:

@@ -19,7 +19,8 @@ from core.store import jobs as jobs_store
 from core.store.jobs import JobItem
 from core.vocab import LANGS
 
-STAGE_NAMES = ("ocr", "caption", "generate", "check", "verify", "expand")
+STAGE_NAMES = ("ocr", "caption", "generate", "check", "verify", "blind", "expand")
+VERIFY_AGAINST = ("image", "caption")
 EXPAND_MODES = ("rephrase", "translate", "import")
 NEEDS_IMAGES = {"caption", "verify", "ocr"}
 
@@ -38,7 +39,15 @@ class Planned:
 
 def _planners() -> dict[str, Callable]:
     """stage -> (project, opts, backend) -> Planned | None (None: runs without the engine)."""
-    from core.pipeline import stage_caption, stage_expand, stage_generate, stage_ocr, stage_verify
+    from core.pipeline import (
+        stage_blind,
+        stage_caption,
+        stage_expand,
+        stage_generate,
+        stage_ocr,
+        stage_verify,
+        stage_verify_caption,
+    )
 
     def caption(project, opts, backend):
         items, skipped = stage_caption.plan_captions(project, opts)
@@ -49,8 +58,16 @@ def _planners() -> dict[str, Callable]:
         return Planned("generate", stage_generate.GenerateStage(project, opts), items, skipped)
 
     def verify(project, opts, backend):
+        if opts.against == "caption":
+            items, skipped = stage_verify_caption.plan_caption_verification(project, opts)
+            stage = stage_verify_caption.CaptionVerifyStage(project, opts)
+            return Planned("verify_caption", stage, items, skipped)
         items, skipped = stage_verify.plan_verification(project, opts)
         return Planned("verify", stage_verify.VerifyStage(project, opts), items, skipped)
+
+    def blind(project, opts, backend):
+        items, skipped = stage_blind.plan_blind(project, opts)
+        return Planned("blind", stage_blind.BlindStage(project, opts), items, skipped)
 
     def expand(project, opts, backend):
         if opts.mode == "import":
@@ -70,6 +87,7 @@ def _planners() -> dict[str, Callable]:
         "caption": caption,
         "generate": generate,
         "verify": verify,
+        "blind": blind,
         "expand": expand,
         "ocr": ocr,
     }
@@ -86,6 +104,10 @@ def _check_options(stage: str, opts: StageOptions) -> None:
         )
     if opts.fmt not in ("tagged", "json"):
         raise PipelineError(f"unknown output format {opts.fmt!r}; expected tagged or json")
+    if opts.against not in VERIFY_AGAINST:
+        raise PipelineError(f"unknown verify mode {opts.against!r}; expected image or caption")
+    if not 1 <= opts.blind_trials <= 20:
+        raise PipelineError(f"blind trials must be 1 to 20, not {opts.blind_trials}")
     if stage == "ocr" and opts.ocr_engine not in ("rapidocr", "vlm"):
         raise PipelineError(f"unknown OCR engine {opts.ocr_engine!r}; expected rapidocr or vlm")
 
@@ -104,12 +126,17 @@ def _check_selection(project, opts: StageOptions) -> None:
         raise PipelineError(f"no image with id {shown} in this project")
 
 
-def _need_backend(stage: str, backend) -> None:
+def text_only(stage: str, opts: StageOptions) -> bool:
+    """Verify against the caption sends no image: any text backend serves."""
+    return stage == "verify" and opts.against == "caption"
+
+
+def _need_backend(stage: str, backend, opts: StageOptions) -> None:
     if backend is None:
         raise PipelineError(
             f"stage {stage} calls a model: pass --backend NAME (see `mmstudio backend add`)"
         )
-    if stage in NEEDS_IMAGES and not backend.supports_images:
+    if stage in NEEDS_IMAGES and not backend.supports_images and not text_only(stage, opts):
         raise PipelineError(f"stage {stage} sends images, but backend {backend.name!r} takes none")
 
 
@@ -156,12 +183,14 @@ def run_stage(
         if not opts.source:
             raise PipelineError("expand --mode import needs --source FILE_OR_FOLDER")
         return summary | {"mode": "import", "import": import_items(project, opts)}
-    _need_backend(stage, backend)
+    _need_backend(stage, backend, opts)
     opts.backend_kind = backend.kind
     plan = _planners()[stage](project, opts, backend)
     summary |= {"backend": backend.name, "model": backend.model, "skipped": plan.skipped}
     if stage == "expand":
         summary["mode"] = opts.mode
+    if stage == "verify":
+        summary["against"] = opts.against
     summary |= _run_planned(project, plan, opts, backend, limits, on_event)
     if stage == "caption" and summary["job_id"]:
         summary["retry"] = _caption_retries(project, opts, backend, limits, on_event, plan)
@@ -237,11 +266,13 @@ def resume_job(
     batches still out are polled and collected. `cancel`: end it (and its batches) instead."""
     from core.jobs import make_stage
     from core.pipeline import (  # noqa: F401  (importing registers the stages)
+        stage_blind,
         stage_caption,
         stage_expand,
         stage_generate,
         stage_ocr,
         stage_verify,
+        stage_verify_caption,
     )
 
     job = jobs_store.get_job(project.db, job_id)

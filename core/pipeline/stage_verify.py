@@ -13,6 +13,7 @@ from core.jobs.stage import BadOutput, register_stage
 from core.pipeline.common import ModelStage
 from core.pipeline.grammar import gbnf_answer
 from core.pipeline.prompts import verify_prompt
+from core.pipeline.risk import refresh_risk
 from core.store import pipeline as store
 from core.vocab import MACHINE_STATUSES
 
@@ -66,6 +67,7 @@ class VerifyStage(ModelStage):
                 f"instead of {row.answer[:80]!r}"
             )
             store.save_verify(db, row.id, got, agree, score, message)
+            refresh_risk(db, [row.id])
 
 
 def plan_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:

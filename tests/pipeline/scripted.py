@@ -71,6 +71,12 @@ def reply(body: dict, images: list) -> str:
     for marker, output in GENERATED.items():
         if f"You write {marker}" in text or f"You write {marker.split()[0]}" in text:
             return output
+    if "from the description alone" in text or "Does the description support" in text:
+        return _from_caption(text)
+    if "your best guess" in text:
+        return "Yes"  # a blind model biased to yes
+    if "letter of the most likely option" in text:
+        return _blind_choice(text)
     if "Answer with the letter" in text:
         return "B." if "border" in text else "C"
     if "Answer with yes or no" in text:
@@ -104,3 +110,35 @@ def _translate(prompt: str) -> str:
             + "</C1>\n"
         )
     return out + f"<A1>{zh_answer}</A1>"
+
+
+# Caption-only answers: some agree with the generated items, some do not, some cannot tell.
+CAPTION_ANSWERS = {
+    "colour is the border": "B",
+    "lines of text are on the sign": "A",
+    "shape of the sign?\nA.": "cannot tell",
+    "have a black border": "yes",
+    "person standing": "no",
+    "capital letters": "cannot tell",
+    "Is the sign round": "yes",
+    "What is the shape of the sign": "A rectangle",
+    "What colour are the letters": "Dark red",
+    "lines of text are there": "Two",
+    "Describe the sign in detail": "yes",
+    "easy to notice": "yes",
+    "Where might a sign": "no",
+}
+
+
+def _from_caption(prompt: str) -> str:
+    asked = re.split(r"from the description alone|Question:", prompt, maxsplit=1)[-1]
+    return next((a for k, a in CAPTION_ANSWERS.items() if k in asked), "cannot tell")
+
+
+def _blind_choice(prompt: str) -> str:
+    """Knows that signs have black borders (whatever the order); otherwise always says A."""
+    if "border" in prompt:
+        for line in prompt.splitlines():
+            if line[:2] in ("A.", "B.", "C.", "D.") and "Black" in line:
+                return line[0]
+    return "A"
