@@ -207,3 +207,15 @@ def test_more_like_this_project_and_pool(qtbot, curate, tmp_path):
     summary = _job(qtbot, panel, page.add_checked, "add_pool")
     assert summary["imported"] == 2
     assert window.project.db.scalar("SELECT count(*) FROM images") == before + 2
+
+
+def test_offline_catalog_model_is_a_message_at_once(qtbot, curate, monkeypatch, tmp_path):
+    window, panel = curate
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the CLIP child process inherits it
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    panel.set_model("clip-vit-b32")
+    assert "download about 605 MB" in panel.model.currentText()
+    with qtbot.waitSignal(panel.worker.jobFailed, timeout=120000) as got:
+        panel.embed_button.click()
+    assert "offline" in got.args[1] and "clip-vit-b32" in panel.message.text()
+    assert "Traceback" not in panel.message.text() and panel.embed_button.isEnabled()
