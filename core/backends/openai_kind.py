@@ -115,6 +115,9 @@ class OpenAIBackend(Backend):
 
     def __init__(self, config, api_key: str | None = None):
         super().__init__(config)
+        preset = self._preset()
+        if preset is not None and not preset.batch_api:
+            self.batch_api = False  # Ollama, vLLM...: no Files + Batches endpoints
         self._api_key = api_key
         self._clients: dict[int, object] = {}  # one SDK client per event loop it is used on
 
@@ -122,6 +125,15 @@ class OpenAIBackend(Backend):
     def validate_config(cls, config) -> None:
         if not config.model:
             raise BackendConfigError(f"backend {config.name!r}: an openai backend needs --model")
+        if config.preset:
+            from core.backends.presets import get_preset
+
+            preset = get_preset(config.preset)
+            if preset.client == "azure" and not (config.api_version and config.base_url):
+                raise BackendConfigError(
+                    f"backend {config.name!r}: Azure needs --base-url "
+                    "https://RESOURCE.openai.azure.com and --api-version"
+                )
         if config.base_url and not config.base_url.startswith(("http://", "https://")):
             raise BackendConfigError(
                 f"backend {config.name!r}: base URL must start with http(s)://"
@@ -133,7 +145,12 @@ class OpenAIBackend(Backend):
             self._api_key = get_key(self.config.name, self.config.api_key_env)
         if self._api_key:
             return self._api_key
-        if (self.config.base_url or DEFAULT_BASE_URL).startswith(DEFAULT_BASE_URL):
+        preset = self._preset()
+        needs = preset.needs_key if preset else None
+        if needs or (
+            needs is None
+            and (self.config.base_url or DEFAULT_BASE_URL).startswith(DEFAULT_BASE_URL)
+        ):
             where = (
                 f"set ${self.config.api_key_env}"
                 if self.config.api_key_env
@@ -148,14 +165,31 @@ class OpenAIBackend(Backend):
         loop = asyncio.get_running_loop()
         client = self._clients.get(id(loop))
         if client is None:
-            client = openai.AsyncOpenAI(
-                api_key=self.api_key(),
-                base_url=self.config.base_url or DEFAULT_BASE_URL,
-                max_retries=0,  # the job engine owns retries, with its own backoff and logging
-                timeout=self.config.timeout_s,
-            )
+            preset = self._preset()
+            common = {
+                "api_key": self.api_key(),
+                "timeout": self.config.timeout_s,
+                "max_retries": 0,
+            }  # the job engine owns retries, with its own backoff
+            if preset is not None and preset.client == "azure":
+                # the SDK puts the model (the deployment) in the path and the key in api-key
+                client = openai.AsyncAzureOpenAI(
+                    azure_endpoint=self.config.base_url, api_version=self.config.api_version,
+                    **common,
+                )  # fmt: skip
+            else:
+                client = openai.AsyncOpenAI(
+                    base_url=self.config.base_url or DEFAULT_BASE_URL, **common
+                )
             self._clients[id(loop)] = client
         return client
+
+    def _preset(self):
+        if not self.config.preset:
+            return None
+        from core.backends.presets import get_preset
+
+        return get_preset(self.config.preset)
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()

@@ -29,6 +29,8 @@ class BackendConfig:
     model: str | None = None
     base_url: str | None = None
     api_key_env: str | None = None  # environment variable holding the key; else the OS keyring
+    preset: str | None = None  # core.backends.presets: the endpoint convention it came from
+    api_version: str | None = None  # Azure OpenAI's REST api-version
     # managed local server (llama_cpp)
     gguf: str | None = None
     mmproj: str | None = None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 from pathlib import Path
+
+from core.backends.base import BackendConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     a = bsub.add_parser("add", help="add (or --replace) a backend in the user settings")
     a.add_argument("name")
-    a.add_argument("--kind", required=True, help="openai | llama_cpp")
+    a.add_argument("--kind", help="openai | llama_cpp (with --preset: openai)")
+    a.add_argument("--preset", help="an endpoint convention: openai, azure, openrouter, ollama, "
+                   "lmstudio, vllm, sglang, llama-server (see `backend presets`)")  # fmt: skip
+    a.add_argument("--api-version", help="azure: the REST api-version (default: the preset's)")
     a.add_argument("--base-url", help="OpenAI-compatible base URL (default: OpenAI)")
     a.add_argument("--model", help="model name on the server")
     a.add_argument("--api-key-env", help="environment variable that holds the API key")
@@ -51,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = bsub.add_parser("list", help="configured backends")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
+    pr = bsub.add_parser("presets", help="endpoint presets for `add --preset`")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_presets)
 
     t = bsub.add_parser("test", help="one text and one image request")
     t.add_argument("name")
@@ -85,7 +94,7 @@ _FIELDS = {
     "chat_format": "chat_format", "n_ctx": "n_ctx", "n_gpu_layers": "n_gpu_layers",
     "threads": "n_threads", "max_concurrency": "max_concurrency", "rpm": "rpm", "tpm": "tpm",
     "timeout": "timeout_s", "image_max_side": "image_max_side", "detail": "image_detail",
-    "server": "server", "parallel": "parallel",
+    "server": "server", "parallel": "parallel", "api_version": "api_version",
 }  # fmt: skip
 NATIVE_DEFAULT_SLOTS = 4
 
@@ -106,8 +115,19 @@ def cmd_add(args) -> int:
         # the engine keeps one request in flight per slot
         fields.setdefault("parallel", NATIVE_DEFAULT_SLOTS)
         fields.setdefault("max_concurrency", fields["parallel"])
+    if args.preset:
+        from core.backends.presets import apply_preset
+
+        if args.kind not in (None, "openai"):
+            raise BackendConfigError("--preset names an OpenAI-compatible endpoint: --kind openai")
+        args.kind = "openai"
+        fields = apply_preset(args.preset, fields)
+    elif args.kind is None:
+        raise BackendConfigError("give --kind openai|llama_cpp, or --preset NAME")
     fields.setdefault("max_concurrency", kind_class(args.kind).default_concurrency)
     config = BackendConfig(name=args.name, kind=args.kind, use_batch_api=args.batch_api, **fields)
+    if args.preset and not config.model:
+        config.model = _only_model(config)
     add_backend(config, replace=args.replace)
     if args.store_key:
         key = (
@@ -118,6 +138,36 @@ def cmd_add(args) -> int:
         emit_json({"added": config.to_json()})
     else:
         print(f"added backend {config.name} ({config.kind})")
+    return 0
+
+
+def _only_model(config) -> str:
+    """A preset without --model: the one model the server lists, else a clear choice."""
+    from core.backends.presets import list_models
+    from core.backends.registry import kind_class
+
+    probe_cfg = dataclasses.replace(config, model="-")
+    backend = kind_class(config.kind)(probe_cfg)
+    models = list_models(backend)
+    if len(models) == 1:
+        return models[0]
+    listed = ", ".join(models[:20]) or "none"
+    raise BackendConfigError(
+        f"{config.base_url} serves {len(models)} models ({listed}): pick one with --model"
+    )
+
+
+def cmd_presets(args) -> int:
+    from core.backends.presets import PRESETS
+    from core.cli import emit_json
+
+    if args.json:
+        emit_json({"presets": [p.to_json() for p in PRESETS.values()]})
+        return 0
+    for p in PRESETS.values():
+        key = "key" if p.needs_key else "no key"
+        print(f"{p.name:<13} {p.base_url:<36} {key:<7} images: {p.images:<14} "
+              f"{'+'.join(p.constraints) or '-'}")  # fmt: skip
     return 0
 
 

@@ -29,6 +29,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""  # after the "?", undecoded
 
     def json(self):
         return json.loads(self.body or b"{}")
@@ -84,7 +85,8 @@ async def serve_connection(reader, writer, handler: Handler) -> None:
                 headers[k.strip().lower()] = v.strip()
             body = await _read_body(reader, headers)
             try:
-                resp = await handler(Request(method, target.split("?", 1)[0], headers, body))
+                path, _, query = target.partition("?")
+                resp = await handler(Request(method, path, headers, body, query))
             except Disconnect:
                 return
             head = [f"HTTP/1.1 {resp.status} {REASONS.get(resp.status, 'Status')}"]

@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from core.devtools import loopback_dialects as dialects
 from core.devtools.httpmini import Disconnect, Request, Response, serve_connection
 from core.devtools.loopback_batch import BatchStore
 from core.devtools.loopback_limit import RequestLimit
@@ -52,6 +53,8 @@ class Stats:
     seen_text: Counter = field(default_factory=Counter)  # last user text -> calls received
     images: list = field(default_factory=list)  # (mime, width, height) per image received
     auth_headers: list = field(default_factory=list)
+    seen_routes: list = field(default_factory=list)  # (method, path as sent)
+    seen_queries: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -99,6 +102,7 @@ class LoopbackServer:
         rpm: float | None = None,
         rate_headers: bool = True,
         strict_models: bool = False,  # a model other than `model` is a 404, like a provider's
+        dialect: str = "openai",  # a key of loopback_dialects.DIALECTS: path, key header, listing
     ):
         self.latency = latency
         self.slots = slots
@@ -114,6 +118,7 @@ class LoopbackServer:
         # a limit the client is not told: requests per minute, with or without x-ratelimit-*
         self.limit = RequestLimit(rpm, headers=rate_headers) if rpm else None
         self.strict_models = strict_models
+        self.dialect = dialect
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -188,22 +193,27 @@ class LoopbackServer:
         return f"{prefix}-{self._ids}"
 
     async def handle(self, req: Request) -> Response:
-        route = req.path.rstrip("/")
-        if route == "/_stats":
+        if req.path.rstrip("/") == "/_stats":
             return Response.json(self.stats.to_json())
-        if self.api_key is not None:
-            auth = req.headers.get("authorization", "")
-            self.stats.auth_headers.append(auth)
-            if auth != f"Bearer {self.api_key}":
-                given = auth.removeprefix("Bearer ")
-                # Real providers echo (part of) the key they got; ours echoes it whole, so tests
-                # can prove our error text never carries it.
-                return _error(401, f"Incorrect API key provided: {given}", "invalid_api_key")
+        route, given, deployment, early = dialects.route(self.dialect, req)
+        self.stats.auth_headers.append(req.headers.get("authorization", ""))
+        self.stats.seen_routes.append((req.method, req.path))
+        self.stats.seen_queries.append(req.query)
+        if early is not None:
+            return early
+        if self.api_key is not None and given != self.api_key:
+            # Real providers echo (part of) the key they got; ours echoes it whole, so tests
+            # can prove our error text never carries it.
+            return _error(401, f"Incorrect API key provided: {given}", "invalid_api_key")
+        if route == "/api/tags":
+            return dialects.ollama_tags(self.model)
         if route == "/v1/chat/completions" and req.method == "POST":
             try:
                 body = req.json()
             except ValueError:
                 return _error(400, "body is not JSON", "invalid_request_error")
+            if deployment is not None:
+                body["model"] = deployment  # Azure: the deployment names the model
             if self.strict_models and body.get("model") != self.model:
                 msg = f"The model `{body.get('model')}` does not exist or you do not have access to it."
                 return _error(404, msg, "model_not_found")
@@ -220,9 +230,7 @@ class LoopbackServer:
                 return obj
             return Response.json(obj, status, **headers, **limit_headers)
         if route == "/v1/models":
-            return Response.json(
-                {"object": "list", "data": [{"id": self.model, "object": "model"}]}
-            )
+            return dialects.models(self.dialect, self.model)
         handled = await self.batches.route(req, route)
         if handled is not None:
             return handled

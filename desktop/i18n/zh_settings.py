@@ -121,4 +121,11 @@ ZH_SETTINGS = {
     "a download is already running": "已有下载正在进行",
     "the text request was refused": "文本请求被拒绝",
     " (answered on attempt {n})": "（第 {n} 次尝试时得到回答）",
+    "(none: fill in below)": "（无：在下方填写）",
+    "Azure only: the REST api-version": "仅 Azure：REST api-version",
+    "Preset": "预设",
+    "API version": "API 版本",
+    "key: {key} · images: {images} · output constraints: {c}": "密钥：{key} · 图像：{images} · 输出约束：{c}",
+    "needed": "需要",
+    "not needed": "不需要",
 }

@@ -169,6 +169,10 @@ class JobStartForm(QWidget):
         try:
             config = load_backends().get(self.backend.currentData() or "")
             able = config is not None and kind_class(config.kind).batch_api
+            if able and config.preset:
+                from core.backends.presets import get_preset
+
+                able = get_preset(config.preset).batch_api
         except BackendConfigError:
             able = False
         self.batch.setEnabled(able)

@@ -309,3 +309,30 @@ def test_local_gguf_files_and_a_test_on_the_managed_server(qtbot, dialog, studio
     assert result["ok"] and result["text"]["ok"] and result["image"]["ok"], result
     cfg = load_backends()["tiny"]
     assert (cfg.gguf, cfg.mmproj, cfg.n_threads) == (str(text_gguf), str(mmproj), 1)
+
+
+def test_a_preset_fills_the_conventions_and_tests_against_its_server(
+    qtbot, dialog, memory_keyring, studio_home
+):
+    page = dialog.backends
+    page.new()
+    page.name.setText("llama")
+    fields = page.fields["openai"]
+    fields.preset.setCurrentIndex(fields.preset.findData("llama-server"))
+    fields.preset.activated.emit(fields.preset.currentIndex())
+    assert fields.base_url.text() == "http://localhost:8080/v1"
+    assert "grammar" in fields.preset_note.text() and "not needed" in fields.preset_note.text()
+    fields.preset.setCurrentIndex(fields.preset.findData("azure"))
+    fields.preset.activated.emit(fields.preset.currentIndex())
+    assert fields.api_key_env.text() == "AZURE_OPENAI_API_KEY" and fields.api_version.text()
+
+    with LoopbackServer(dialect="azure", model="dep1", strict_models=True, api_key=SECRET) as srv:
+        fields.base_url.setText(f"http://127.0.0.1:{srv.port}")
+        fields.model.setText("dep1")
+        fields.api_key.setText(SECRET)
+        with qtbot.waitSignal(page.worker.tested, timeout=20000) as tested:
+            page.test_button.click()
+        assert tested.args[0]["ok"], tested.args[0]
+        assert srv.stats.seen_routes[-1][1] == "/openai/deployments/dep1/chat/completions"
+    cfg = load_backends()["llama"]
+    assert (cfg.preset, cfg.model) == ("azure", "dep1") and cfg.api_version

@@ -30,7 +30,16 @@ class OpenAIFields(QWidget):
     """Any OpenAI-compatible server: base URL, model, and a key kept in the OS keyring."""
 
     def __init__(self, parent=None):
+        from core.backends.presets import PRESETS
+
         super().__init__(parent)
+        self.preset = QComboBox(objectName="backendPreset")
+        self.preset.addItem(tr("(none: fill in below)"), None)
+        for p in PRESETS.values():
+            self.preset.addItem(p.title, p.name)
+        self.preset_note = QLabel(objectName="presetNote", wordWrap=True)
+        self.api_version = QLineEdit(objectName="apiVersion")
+        self.api_version.setPlaceholderText(tr("Azure only: the REST api-version"))
         self.base_url = QLineEdit(objectName="baseUrl")
         self.base_url.setPlaceholderText(tr("https://api.openai.com/v1 (empty: OpenAI)"))
         self.model = QLineEdit(objectName="modelName")
@@ -46,13 +55,48 @@ class OpenAIFields(QWidget):
             self.detail.addItem(tr(text), value)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(tr("Preset"), self.preset)
+        form.addRow("", self.preset_note)
         form.addRow(tr("Base URL"), self.base_url)
+        form.addRow(tr("API version"), self.api_version)
         form.addRow(tr("Model"), self.model)
         form.addRow(tr("API key"), self.api_key)
         form.addRow(tr("Key variable"), self.api_key_env)
         form.addRow(tr("Image detail"), self.detail)
+        self.preset.activated.connect(self._preset_chosen)
+
+    def _preset_chosen(self) -> None:
+        """Fill in the preset's conventions (the user may still edit them)."""
+        from core.backends.presets import get_preset
+
+        name = self.preset.currentData()
+        self._show_note(name)
+        if name is None:
+            return
+        p = get_preset(name)
+        self.base_url.setText(p.base_url)
+        self.api_key_env.setText(p.api_key_env or "")
+        self.api_version.setText(p.fields.get("api_version", ""))
+
+    def _show_note(self, name: str | None) -> None:
+        from core.backends.presets import get_preset
+
+        if name is None:
+            self.preset_note.clear()
+            return
+        p = get_preset(name)
+        self.preset_note.setText(
+            tr("key: {key} · images: {images} · output constraints: {c}",
+               key=tr("needed") if p.needs_key else tr("not needed"), images=p.images,
+               c=", ".join(p.constraints) or "—")
+            + (f" · {p.notes}" if p.notes else "")
+        )  # fmt: skip
 
     def load(self, cfg: BackendConfig | None) -> None:
+        preset = cfg.preset if cfg else None
+        self.preset.setCurrentIndex(max(0, self.preset.findData(preset)))
+        self._show_note(preset)
+        self.api_version.setText((cfg.api_version if cfg else None) or "")
         self.base_url.setText((cfg.base_url if cfg else None) or "")
         self.model.setText((cfg.model if cfg else None) or "")
         self.api_key.clear()
@@ -65,6 +109,8 @@ class OpenAIFields(QWidget):
             "model": _text(self.model),
             "api_key_env": _text(self.api_key_env),
             "image_detail": self.detail.currentData(),
+            "preset": self.preset.currentData(),
+            "api_version": _text(self.api_version),
         }
 
     def secret(self) -> str | None:
