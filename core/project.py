@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ProjectError, StudioError
-from core.store import backup
+from core.store import backup, meta
 from core.store.db import DEFAULT_MEMORY_LIMIT_MB, Database
 
 DB_NAME = "project.duckdb"
@@ -64,10 +63,7 @@ class Project:
         db = Database(root / DB_NAME)
         project = cls(root, db)
         with db.tx() as cur:
-            cur.execute(
-                "INSERT INTO meta VALUES ('name', ?), ('settings', ?)",
-                [name or root.name, json.dumps(DEFAULT_SETTINGS)],
-            )
+            meta.init_meta(cur, name or root.name, DEFAULT_SETTINGS)
         return project
 
     @classmethod
@@ -117,22 +113,17 @@ class Project:
     # settings ------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.db.scalar("SELECT value FROM meta WHERE key = 'name'") or self.root.name
+        return meta.project_name(self.db) or self.root.name
 
     def settings(self) -> dict:
-        raw = self.db.scalar("SELECT value FROM meta WHERE key = 'settings'")
-        merged = dict(DEFAULT_SETTINGS)
-        merged.update(json.loads(raw) if raw else {})
-        return merged
+        return dict(DEFAULT_SETTINGS) | meta.read_settings(self.db)
 
     def update_settings(self, **changes) -> dict:
         unknown = set(changes) - set(DEFAULT_SETTINGS)
         if unknown:
             raise ProjectError(f"unknown project settings: {', '.join(sorted(unknown))}")
         merged = self.settings() | changes
-        with self.db.tx() as cur:
-            cur.execute("DELETE FROM meta WHERE key = 'settings'")
-            cur.execute("INSERT INTO meta VALUES ('settings', ?)", [json.dumps(merged)])
+        meta.write_settings(self.db, merged)
         return merged
 
     def resolve_media(self, storage: str, path: str) -> Path:

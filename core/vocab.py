@@ -76,6 +76,7 @@ class StageName(StrEnum):
     GENERATE = "generate"
     CHECK = "check"
     VERIFY = "verify"
+    BLIND = "blind"
     EXPAND = "expand"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.backends.keys import install_redaction
 from core.errors import ProjectDamaged, StudioError
 from desktop.strings import tr, trn
 
@@ -44,6 +45,7 @@ class ErrorReporter(QObject):
         self.log_path = log_dir / LOG_NAME
         self._handler = logging.FileHandler(self.log_path, encoding="utf-8", delay=True)
         self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        install_redaction(self._handler)
         log.addHandler(self._handler)
         log.setLevel(logging.INFO)
         log.propagate = False  # errors are printed to stderr below, once

@@ -175,6 +175,16 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
 
+    def show_changes(self, changes) -> None:
+        """Re-read only the grid rows (and the open image) a job or an import touched
+        (core.changes.Changes); new images need the grid's query run again."""
+        if changes.added_images:
+            self.model.refresh()
+        else:
+            self.model.invalidate(changes.images)
+        if self.review.image_id in changes.images:
+            self.review.refresh()
+
     def refresh_library(self) -> None:
         """Domain counts now (one small query); the list of check flags in the background."""
         self.sidebar.set_counts(browse.domain_entries(self.project.db), self.filters.query.domain)
@@ -273,7 +283,7 @@ class MainWindow(QMainWindow):
         from desktop.views.import_dialog import ImportDialog
 
         dialog = ImportDialog(self.project, self)
-        dialog.imported.connect(lambda _s: (self.refresh_library(), self.model.refresh()))
+        dialog.imported.connect(lambda s: (self.refresh_library(), self.show_changes(s.changes())))
         dialog.open()
         self.import_dialog = dialog
 

@@ -16,7 +16,8 @@ import yaml
 
 from trainer.errors import ConfigError
 
-SCHEDULES = ("linear", "cosine", "constant", "constant_with_warmup")
+# The default first: the Training tab lists these in this order (desktop/views/train_form.py).
+SCHEDULES = ("cosine", "linear", "constant", "constant_with_warmup")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 FORMATS = (None, "llava", "sharegpt")
 

@@ -201,6 +201,29 @@ class BackendConfigError(StudioError):
 
 
 # the protocol ------------------------------------------------------------------------------
+GRAMMAR, JSON_SCHEMA = "grammar", "json_schema"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, asked instead of its kind.
+
+    constraints: the output constraints it enforces: GRAMMAR (a GBNF `grammar` request field)
+    and/or JSON_SCHEMA (ChatRequest.json_schema); empty: none, the tolerant parsers cope.
+    schema_prefix_items: its JSON-schema mode honours prefixItems (llama.cpp does; OpenAI's
+    strict mode does not), so a schema may fix each judgement answer in turn.
+    """
+
+    constraints: frozenset[str] = frozenset()
+    schema_prefix_items: bool = False
+    images: bool = True
+    batch: bool = False  # runs jobs through a Batch API (half price, hours)
+
+    def to_json(self) -> dict:
+        return {"constraints": sorted(self.constraints), "images": self.images,
+                "batch": self.batch, "schema_prefix_items": self.schema_prefix_items}  # fmt: skip
+
+
 class Backend(ABC):
     """A configured model endpoint. Subclasses register themselves in `core.backends.registry`."""
 
@@ -208,6 +231,15 @@ class Backend(ABC):
     default_concurrency: ClassVar[int] = 8
     batch_api: ClassVar[bool] = False  # speaks the OpenAI Files + Batches endpoints
     provider_limits: ClassVar[bool] = False  # rate limits to adapt to (a cloud endpoint)
+    # Declared by each kind; `capabilities` adds what depends on the configuration.
+    output_constraints: ClassVar[frozenset[str]] = frozenset()
+    schema_prefix_items: ClassVar[bool] = False
+    uses_api_key: ClassVar[bool] = False  # a key from the keyring or an environment variable
+    # What the Settings dialog shows for this kind: a title, the BackendConfig fields it reads
+    # (in form order), and whether catalog models can be downloaded into it.
+    title: ClassVar[str] = ""
+    settings_fields: ClassVar[tuple[str, ...]] = ()
+    catalog_models: ClassVar[bool] = False
 
     def __init__(self, config):
         self.config = config
@@ -228,6 +260,19 @@ class Backend(ABC):
     @property
     def supports_images(self) -> bool:
         return True
+
+    @property
+    def supports_batch(self) -> bool:
+        return self.batch_api
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            frozenset(self.output_constraints),
+            self.schema_prefix_items,
+            self.supports_images,
+            self.supports_batch,
+        )
 
     @abstractmethod
     def prepare(self, request: ChatRequest) -> Prepared:

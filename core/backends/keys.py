@@ -54,6 +54,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def install_redaction(*handlers: logging.Handler) -> None:
+    """Put a RedactingFilter on each handler (once): the CLI's stderr handler and the GUI's
+    log file, so a key that reached a message never reaches a log."""
+    for handler in handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
 def _keyring():
     try:
         import keyring

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 from core.backends.base import (
+    GRAMMAR,
+    JSON_SCHEMA,
     BackendConfigError,
     BackendUnavailable,
     ChatRequest,
@@ -51,6 +53,15 @@ SERVERS = {"python": _python_server, "native": _native_server}
 class LlamaCppBackend(OpenAIBackend):
     kind = "llama_cpp"
     default_concurrency = 1  # the server runs one llama.cpp context: requests queue anyway
+    # llama_cpp.server takes a GBNF `grammar` field and a json_object schema (prefixItems too).
+    output_constraints = frozenset({GRAMMAR, JSON_SCHEMA})
+    schema_prefix_items = True
+    uses_api_key = False  # the managed server gets a random key of its own
+    title = "Local model on a managed llama.cpp server"
+    settings_fields = ("gguf", "mmproj", "chat_format", "n_ctx", "n_gpu_layers", "n_threads")
+    catalog_models = True
+
+    batch_api = False  # the managed server has no Files / Batches endpoints
 
     def __init__(self, config, server: ManagedServer | None = None):
         super().__init__(config)

@@ -12,6 +12,7 @@ import json
 import time
 
 from core.backends.base import (
+    JSON_SCHEMA,
     AuthFailed,
     Backend,
     BackendConfigError,
@@ -104,6 +105,10 @@ def build_payload(
 class OpenAIBackend(Backend):
     kind = "openai"
     batch_api = True
+    output_constraints = frozenset({JSON_SCHEMA})  # response_format json_schema, strict
+    uses_api_key = True
+    title = "OpenAI-compatible server (OpenAI, vLLM, Ollama, LM Studio, …)"
+    settings_fields = ("preset", "base_url", "api_version", "model", "api_key_env", "image_detail")
     provider_limits = True  # a provider's rate limits: the job engine adapts to them
 
     def __init_subclass__(cls, **kw):

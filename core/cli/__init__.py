@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    from core.backends.keys import install_redaction
+
+    install_redaction(*logging.getLogger().handlers)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

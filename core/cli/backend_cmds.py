@@ -173,15 +173,15 @@ def cmd_presets(args) -> int:
 
 def cmd_list(args) -> int:
     from core.backends.keys import get_key
+    from core.backends.registry import kind_class
     from core.backends.settings import load_backends
     from core.cli import emit_json
 
     rows = []
     for cfg in load_backends().values():
         entry = cfg.to_json()
-        entry["has_key"] = (
-            bool(get_key(cfg.name, cfg.api_key_env)) if cfg.kind == "openai" else None
-        )
+        uses_key = kind_class(cfg.kind).uses_api_key
+        entry["has_key"] = bool(get_key(cfg.name, cfg.api_key_env)) if uses_key else None
         rows.append(entry)
     if args.json:
         emit_json({"backends": rows})

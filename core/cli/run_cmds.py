@@ -6,18 +6,13 @@ import argparse
 from pathlib import Path
 
 from core import itypes as itype_registry
-from core.vocab import LANGS
+from core.vocab import LANGS, STAGE_NAMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "run", help="run a pipeline stage: ocr, caption, generate, check, verify, blind, expand"
-    )
+    p = sub.add_parser("run", help=f"run a pipeline stage: {', '.join(STAGE_NAMES)}")
     p.add_argument("project", type=Path)
-    p.add_argument(
-        "--stage",
-        choices=("ocr", "caption", "generate", "check", "verify", "blind", "expand"),
-    )
+    p.add_argument("--stage", type=_stage, help=", ".join(STAGE_NAMES))
     p.add_argument("--resume", type=int, metavar="JOB",
                    help="finish job JOB instead (poll its batches, send what is left)")  # fmt: skip
     p.add_argument("--cancel", action="store_true",
@@ -63,6 +58,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=cmd_run)
+
+
+def _stage(name: str) -> str:
+    """A registered stage (the registry is read only when `run` is parsed)."""
+    from core.pipeline import stages
+
+    if name not in stages.names():
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {name!r} (choose from {', '.join(stages.names())})"
+        )
+    return name
 
 
 def _options(args):

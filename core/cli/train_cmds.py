@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,22 +42,10 @@ def output_dir(config: Path) -> Path | None:
     return p if p.is_absolute() else (config.resolve().parent / p).resolve()
 
 
-def child_env() -> dict:
-    """The trainer's environment: the user's, without the bundle's library paths, and with
-    our plain `trainer`/`core` sources importable by a foreign interpreter."""
-    from core.childenv import clean_child_env
-    from core.frozen import source_dir
-
-    env = clean_child_env(os.environ)
-    root = source_dir()
-    if root:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
-    return env
-
-
 def trainer_command(config: Path, python: str | None = None, check: bool = False) -> list[str]:
-    cmd = [python or sys.executable, "-m", "trainer", str(Path(config).resolve())]
-    return cmd + ["--check"] if check else cmd
+    from core.trainer_launch import launch_spec
+
+    return launch_spec(config, python, check).argv
 
 
 def cmd_train(args) -> int:
@@ -66,12 +53,15 @@ def cmd_train(args) -> int:
 
     if not args.config.is_file():
         raise StudioError(f"config file not found: {args.config}")
-    cmd = trainer_command(args.config, args.python, args.check)
+    from core.trainer_launch import launch_spec
+
+    spec = launch_spec(args.config, args.python, args.check)
+    cmd = spec.argv
     # The trainer's own stdout (its final JSON line) goes to stderr under --json so that
     # our stdout stays one JSON document.
     stdout = sys.stderr if args.json else None
     try:
-        code = subprocess.call(cmd, env=child_env(), stdout=stdout)
+        code = subprocess.call(cmd, env=spec.env, cwd=spec.cwd, stdout=stdout)
     except OSError as exc:
         raise StudioError(f"cannot start {cmd[0]}: {exc.strerror or exc}") from None
     if args.json:

@@ -67,9 +67,7 @@ def duplicate_groups(
     else:
         row = stored_model(project, model)
         raw = estore.groups(db, row)
-        sims = dict(
-            db.fetchall("SELECT image_id, similarity FROM clip_groups WHERE model_id = ?", [row.id])
-        )
+        sims = store.clip_similarities(db, row.id)
     info = cards(project, [i for ids in raw.values() for i in ids])
     kept = store.kept_groups(db, kind)
     out = []

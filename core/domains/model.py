@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core import itypes
 from core.errors import StudioError
-from core.vocab import ITYPES, LANGS
+from core.vocab import ITYPES, LANGS  # noqa: F401  (ITYPES: re-exported for core.domains)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -40,10 +41,9 @@ def check_name(name: str) -> str:
 
 
 def check_itype(itype: str) -> str:
-    if itype not in ITYPES:
-        raise DomainError(
-            f"unknown instruction type {itype!r}; expected one of {', '.join(ITYPES)}"
-        )
+    known = itypes.names()  # the built-ins and any type registered later
+    if itype not in known:
+        raise DomainError(f"unknown instruction type {itype!r}; expected one of {', '.join(known)}")
     return itype
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.changes import Changes
 from core.export import safetext
 from core.export.conversation import Conversation, split_rendered
 from core.export.errors import ExportError
@@ -45,6 +46,11 @@ class DataImportSummary:
     skipped: Counter = field(default_factory=Counter)
     problems: list[dict] = field(default_factory=list)
     batch_id: int | None = None
+    image_ids: list[int] = field(default_factory=list)  # images the records use (not in --json)
+    instruction_ids: list[int] = field(default_factory=list)  # the rows added
+
+    def changes(self) -> Changes:
+        return Changes.of(self.image_ids, self.instruction_ids, added=self.images_new > 0)
 
     def to_json(self) -> dict:
         return {
@@ -160,6 +166,7 @@ def _import_images(
             cur, [(ids[p], d, lic) for p, (d, lic) in wanted.items() if p in ids]
         )
     summary.images = len(set(ids.values()))
+    summary.image_ids = sorted(set(ids.values()))
     return ids
 
 
@@ -181,13 +188,13 @@ def _insert_instructions(project, path, fmt, read, ids, status, summary) -> None
             size += len(rows)
             summary.instructions += len(rows)
             if size >= BATCH:
-                _flush(cur, pending, size, status)
+                summary.instruction_ids += _flush(cur, pending, size, status)
                 pending, size = [], 0
         if pending:
-            _flush(cur, pending, size, status)
+            summary.instruction_ids += _flush(cur, pending, size, status)
 
 
-def _flush(cur, pending: list[tuple[int, list[tuple]]], size: int, status: str) -> None:
+def _flush(cur, pending: list[tuple[int, list[tuple]]], size: int, status: str) -> list[int]:
     """Insert a batch; ids are drawn in one go so that a record's rounds can point at their
     first row (conversation_id) and the ids keep the file's order."""
     new_ids = iter(store.allocate_instruction_ids(cur, size))
@@ -203,6 +210,7 @@ def _flush(cur, pending: list[tuple[int, list[tuple]]], size: int, status: str) 
             for c, v in zip(store.IMPORT_COLUMNS, values, strict=True):
                 cols[c].append(v)
     store.insert_instructions(cur, cols)
+    return cols["id"]
 
 
 def _rows(conv: Conversation) -> list[tuple]:

@@ -131,7 +131,15 @@ STAGES: dict[str, Callable[..., Stage]] = {}
 
 
 def register_stage(name: str, factory: Callable[..., Stage]) -> None:
+    """Name an engine stage; another factory under a name already taken is refused."""
+    known = STAGES.get(name)
+    if known is not None and known is not factory:
+        raise ValueError(f"engine stage {name!r} is already registered ({known.__qualname__})")
     STAGES[name] = factory
+
+
+def unregister_stage(name: str) -> None:
+    STAGES.pop(name, None)
 
 
 def make_stage(name: str, *args, **kwargs) -> Stage:

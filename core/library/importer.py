@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.changes import Changes
 from core.errors import ProjectError
 from core.library import worker
 from core.library.limits import ACCEPTED_FORMATS
@@ -35,6 +36,11 @@ class ImportSummary:
     near_duplicates: int = 0
     ignored: int = 0
     rejected: list[dict] = field(default_factory=list)
+    image_ids: list[int] = field(default_factory=list)  # the new images (not in --json)
+
+    def changes(self) -> Changes:
+        """The new image rows, for a front-end that refreshes only what changed."""
+        return Changes.of(self.image_ids, added=bool(self.image_ids))
 
     def to_json(self) -> dict:
         return {
@@ -226,6 +232,7 @@ class _Run:
             }
         )
         self.summary.imported += 1
+        self.summary.image_ids.append(image_id)
         self._source(image_id, task.label)
 
     def _maybe_flush(self) -> None:

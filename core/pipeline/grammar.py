@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core import itypes
+from core.backends.base import GRAMMAR, JSON_SCHEMA, Capabilities
 from core.pipeline.items import LETTERS, check_itype, check_lang
 
 # Longest string a constrained model may write per field in the tagged grammar (GBNF counts
@@ -127,7 +128,7 @@ def _chars(max_chars: int) -> str:
     return f"[^<\\n ] [^<\\n]{{0,{max(0, max_chars - 1)}}}"
 
 
-# Request fields per backend kind and output format ------------------------------------------
+# Request fields per backend capability and output format ------------------------------------
 
 
 @dataclass
@@ -142,34 +143,38 @@ class Constraint:
         return self.json_schema is None and not self.extra
 
 
-def _llama_tagged(itype, lang, n, max_chars) -> Constraint:
-    # A field the SDK does not know; the openai kind forwards it in the request body.
-    return Constraint(extra={"grammar": gbnf_tagged(itype, lang, n, max_chars)})
-
-
-def _llama_json(itype, lang, n, max_chars) -> Constraint:
-    # The llama_cpp backend turns json_schema into llama-cpp-python's json_object + schema.
-    return Constraint(json_schema=json_schema(itype, lang, n, max_chars=max_chars))
-
-
-def _openai_json(itype, lang, n, max_chars) -> Constraint:
-    return Constraint(json_schema=json_schema(itype, lang, n, balanced=False, max_chars=max_chars))
-
-
-# (backend kind, output format) -> constraint. A pair not listed sends none and relies on the
-# tolerant parser (the paper's tagged format on a cloud model).
-CONSTRAINTS = {
-    ("llama_cpp", "tagged"): _llama_tagged,
-    ("llama_cpp", "json"): _llama_json,
-    ("openai", "json"): _openai_json,
-}
-
-
 def request_constraints(
-    backend_kind: str, fmt: str, itype: str, lang: str, n: int, max_chars: dict | None = None
+    capabilities, fmt: str, itype: str, lang: str, n: int, max_chars: dict | None = None
 ) -> Constraint:
-    make = CONSTRAINTS.get((backend_kind, fmt))
-    return make(itype, lang, n, max_chars) if make else Constraint()
+    """The constraint for one generate request, from what the backend can enforce
+    (`Capabilities`; a backend kind's name is looked up for its declared capabilities).
+    A format it cannot constrain sends none and relies on the tolerant parser (the paper's
+    tagged format on a cloud model)."""
+    caps = _capabilities(capabilities)
+    if fmt == "tagged" and GRAMMAR in caps.constraints:
+        # A field the SDK does not know; the openai kind forwards it in the request body.
+        return Constraint(extra={"grammar": gbnf_tagged(itype, lang, n, max_chars)})
+    if fmt == "json" and JSON_SCHEMA in caps.constraints:
+        schema = json_schema(itype, lang, n, balanced=caps.schema_prefix_items, max_chars=max_chars)
+        return Constraint(json_schema=schema)
+    return Constraint()
+
+
+def _capabilities(given) -> Capabilities:
+    if isinstance(given, Capabilities):
+        return given
+    from core.backends.registry import kind_class
+
+    cls = kind_class(given)
+    return Capabilities(frozenset(cls.output_constraints), cls.schema_prefix_items)
+
+
+def verify_constraint(capabilities: Capabilities, itype: str, lang: str) -> dict:
+    """Extra request fields for verify's one-word reply: a grammar where one is enforced."""
+    grammar = gbnf_answer(itype, lang)
+    if grammar and GRAMMAR in capabilities.constraints:
+        return {"grammar": grammar}
+    return {}
 
 
 def gbnf_answer(itype: str, lang: str) -> str | None:

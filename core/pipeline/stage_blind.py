@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from core import itypes
 from core.backends.base import ChatRequest
-from core.jobs.stage import BadOutput, register_stage
+from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
+from core.pipeline.options import BlindOptions
 from core.pipeline.prompts import blind_prompt
 from core.pipeline.risk import refresh_risk
 from core.pipeline.stage_verify_caption import supports_grammar
+from core.pipeline.stages import EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.store import quality
 from core.vocab import LETTERS, MACHINE_STATUSES
@@ -63,7 +65,7 @@ class BlindStage(ModelStage):
             seed=trial,
         )
         grammar = kind.verify_grammar(row.lang)
-        if grammar and supports_grammar(self.opts):
+        if grammar and supports_grammar(self):
             request.extra["grammar"] = grammar
         return request
 
@@ -126,4 +128,15 @@ def plan_blind(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     return items, skipped
 
 
-register_stage("blind", BlindStage)
+@register
+class Blind(StageSpec):
+    """Judgement and multiple-choice items asked with neither image nor caption."""
+
+    name = "blind"
+    title = "Blind answerability (no image, no caption)"
+    options = BlindOptions
+    engine_stages = {"blind": BlindStage}
+
+    def plan(self, project, opts, backend):
+        items, skipped = plan_blind(project, opts)
+        return EngineRun("blind", BlindStage(project, opts), items, skipped)

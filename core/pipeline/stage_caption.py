@@ -9,9 +9,11 @@ becomes a new version. Re-captioning never deletes: older versions stay, `is_cur
 from __future__ import annotations
 
 from core.backends.base import ChatRequest, Message
-from core.jobs.stage import BadOutput, register_stage
+from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
+from core.pipeline.options import CaptionOptions
 from core.pipeline.prompts import caption_prompt, simple_prompt
+from core.pipeline.stages import EngineRun, StageSpec, register
 from core.pipeline.textutil import length_units
 from core.store import pipeline as store
 
@@ -116,5 +118,20 @@ def plan_caption_retries(project, opts, image_ids: list[int]) -> list[tuple[str,
     return items
 
 
-register_stage("caption", CaptionStage)
-register_stage("caption_retry", CaptionRetryStage)
+@register
+class Caption(StageSpec):
+    name = "caption"
+    title = "Caption"
+    options = CaptionOptions
+    sends_images = True
+    engine_stages = {"caption": CaptionStage, "caption_retry": CaptionRetryStage}
+
+    def plan(self, project, opts, backend):
+        items, skipped = plan_captions(project, opts)
+
+        def retries() -> EngineRun:
+            # A caption shorter than the minimum gets one more try with a "too short" prompt.
+            again = plan_caption_retries(project, opts, [p["image_id"] for _, p in items])
+            return EngineRun("caption_retry", CaptionRetryStage(project, opts), again, {})
+
+        return EngineRun("caption", CaptionStage(project, opts), items, skipped, retries, "retry")

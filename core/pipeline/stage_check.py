@@ -12,8 +12,11 @@ from itertools import groupby
 
 from core.pipeline.checks import CheckConfig, run_checks
 from core.pipeline.items import Item
+from core.pipeline.options import RunOptions
 from core.pipeline.risk import refresh_risk
+from core.pipeline.stages import DirectRun, StageSpec, register
 from core.store import check_pages
+from core.store.changes import selection_changes
 
 
 def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None) -> dict:
@@ -56,3 +59,19 @@ def _caption(captions: dict, image_id: int, lang: str) -> str | None:
     """The image's current caption in `lang`, else its caption in another language."""
     mine = captions.get(image_id, {})
     return mine.get(lang) or next(iter(mine.values()), None)
+
+
+@register
+class Check(StageSpec):
+    name = "check"
+    title = "Check (rules, no model)"
+    options = RunOptions
+
+    def needs_model(self, opts):
+        return False
+
+    def plan(self, project, opts, backend):
+        return DirectRun(
+            lambda progress: run_check_stage(project, opts, progress=progress),
+            changes=lambda: selection_changes(project.db, opts, instructions=True),
+        )

@@ -11,11 +11,14 @@ Expanded rows keep `parent_id`, the item they came from.
 from __future__ import annotations
 
 from core.backends.base import ChatRequest
-from core.jobs.stage import BadOutput, register_stage
+from core.changes import Changes
+from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
 from core.pipeline.items import LETTERS
+from core.pipeline.options import ExpandOptions, PipelineError
 from core.pipeline.parsers import ParseError, parse_tagged
 from core.pipeline.prompts import simple_prompt
+from core.pipeline.stages import DirectRun, EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.store.pipeline import NewInstruction
 
@@ -144,5 +147,31 @@ def import_items(project, opts) -> dict:
     return summary.to_json()
 
 
-register_stage("rephrase", RephraseStage)
-register_stage("translate", TranslateStage)
+ENGINE_STAGES = {"rephrase": RephraseStage, "translate": TranslateStage}
+
+
+@register
+class Expand(StageSpec):
+    """Rephrase or translate items through a model; `import` adds items from a file."""
+
+    name = "expand"
+    title = "Expand (rephrase / translate)"
+    options = ExpandOptions
+    engine_stages = ENGINE_STAGES
+
+    def needs_model(self, opts):
+        return opts.mode != "import"
+
+    def plan(self, project, opts, backend):
+        if opts.mode == "import":
+            if not opts.source:
+                raise PipelineError("expand --mode import needs --source FILE_OR_FOLDER")
+            return DirectRun(
+                lambda progress: {"mode": "import", "import": import_items(project, opts)},
+                changes=lambda: Changes(added_images=True),
+            )
+        items, skipped = plan_expansion(project, opts)
+        return EngineRun(opts.mode, ENGINE_STAGES[opts.mode](project, opts), items, skipped)
+
+    def describe(self, opts):
+        return {"mode": opts.mode}

@@ -15,11 +15,13 @@ import random
 from core import itypes
 from core.backends.base import ChatRequest
 from core.domains import sample_seeds
-from core.jobs.stage import BadOutput, register_stage
+from core.jobs.stage import BadOutput
 from core.pipeline.common import DEFAULT_LONG_MIN_WORDS, ModelStage
 from core.pipeline.grammar import request_constraints
+from core.pipeline.options import GenerateOptions
 from core.pipeline.parsers import ParseError, parse_output
 from core.pipeline.prompts import generate_prompt
+from core.pipeline.stages import EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.store.pipeline import NewInstruction
 
@@ -42,7 +44,7 @@ class GenerateStage(ModelStage):
         )  # fmt: skip
         self.remember(item.key, prompt_hash=rendered.hash)
         constraint = request_constraints(
-            self.opts.backend_kind, self.opts.fmt, itype, lang, n, self.opts.max_chars
+            self.capabilities, self.opts.fmt, itype, lang, n, self.opts.max_chars
         )
         images = [self.image_path(img)] if self.opts.attach_image else []
         request = ChatRequest.user(
@@ -117,4 +119,13 @@ def plan_generation(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     return items, skipped
 
 
-register_stage("generate", GenerateStage)
+@register
+class Generate(StageSpec):
+    name = "generate"
+    title = "Generate instructions"
+    options = GenerateOptions
+    engine_stages = {"generate": GenerateStage}
+
+    def plan(self, project, opts, backend):
+        items, skipped = plan_generation(project, opts)
+        return EngineRun("generate", GenerateStage(project, opts), items, skipped)

@@ -8,11 +8,13 @@ skipped. The `vlm` engine asks the backend to transcribe and is a job like the o
 from __future__ import annotations
 
 from core.backends.base import ChatRequest
-from core.jobs.stage import register_stage
 from core.pipeline.common import ModelStage
 from core.pipeline.ocr import LOCAL_ENGINES, lines_text, parse_vlm_transcript
+from core.pipeline.options import OcrOptions
 from core.pipeline.prompts import simple_prompt
+from core.pipeline.stages import DirectRun, EngineRun, StageSpec, register
 from core.store import pipeline as store
+from core.store.changes import selection_changes
 
 
 def images_needing_ocr(project, opts, engine: str):
@@ -73,4 +75,24 @@ def plan_vlm_ocr(project, opts, model: str) -> tuple[list[tuple[str, dict]], dic
     return items, {"already_done": total - len(todo)}
 
 
-register_stage("ocr", VlmOcrStage)
+@register
+class Ocr(StageSpec):
+    """The embedded engine runs directly; the `vlm` engine is a model job."""
+
+    name = "ocr"
+    title = "OCR (text in the image)"
+    options = OcrOptions
+    sends_images = True
+    engine_stages = {"ocr": VlmOcrStage}
+
+    def needs_model(self, opts):
+        return opts.ocr_engine == "vlm"
+
+    def plan(self, project, opts, backend):
+        if not self.needs_model(opts):
+            return DirectRun(
+                lambda progress: run_local_ocr(project, opts, progress, threads=opts.threads),
+                changes=lambda: selection_changes(project.db, opts),
+            )
+        items, skipped = plan_vlm_ocr(project, opts, backend.model if backend else "?")
+        return EngineRun("ocr", VlmOcrStage(project, opts), items, skipped)

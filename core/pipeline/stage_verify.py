@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from core import itypes
 from core.backends.base import ChatRequest
-from core.jobs.stage import BadOutput, register_stage
+from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
-from core.pipeline.grammar import gbnf_answer
+from core.pipeline.grammar import verify_constraint
+from core.pipeline.options import VerifyOptions
 from core.pipeline.prompts import verify_prompt
 from core.pipeline.risk import refresh_risk
+from core.pipeline.stage_verify_caption import CaptionVerifyStage, plan_caption_verification
+from core.pipeline.stages import EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.vocab import MACHINE_STATUSES
 
@@ -43,9 +46,7 @@ class VerifyStage(ModelStage):
             max_tokens=itypes.get(row.itype).verify_max_tokens,
             temperature=0.0,
         )
-        grammar = gbnf_answer(row.itype, row.lang)
-        if grammar and self.opts.backend_kind == "llama_cpp":
-            request.extra["grammar"] = grammar
+        request.extra.update(verify_constraint(self.capabilities, row.itype, row.lang))
         return request
 
     def parse(self, item, response):
@@ -97,4 +98,23 @@ def plan_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     return items, skipped
 
 
-register_stage("verify", VerifyStage)
+@register
+class Verify(StageSpec):
+    name = "verify"
+    title = "Verify answers"
+    options = VerifyOptions
+    sends_images = True
+    engine_stages = {"verify": VerifyStage, "verify_caption": CaptionVerifyStage}
+
+    def needs_images(self, opts):
+        return opts.against != "caption"  # against the caption: any text model serves
+
+    def plan(self, project, opts, backend):
+        if opts.against == "caption":
+            items, skipped = plan_caption_verification(project, opts)
+            return EngineRun("verify_caption", CaptionVerifyStage(project, opts), items, skipped)
+        items, skipped = plan_verification(project, opts)
+        return EngineRun("verify", VerifyStage(project, opts), items, skipped)
+
+    def describe(self, opts):
+        return {"against": opts.against}

@@ -12,8 +12,8 @@ engine caches, resumes and prices it like every other stage.
 from __future__ import annotations
 
 from core import itypes
-from core.backends.base import ChatRequest
-from core.jobs.stage import BadOutput, register_stage
+from core.backends.base import GRAMMAR, ChatRequest
+from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
 from core.pipeline.prompts import caption_verify_prompt
 from core.pipeline.risk import refresh_risk
@@ -39,7 +39,7 @@ class CaptionVerifyStage(ModelStage):
             rendered.text, [], max_tokens=kind.caption_verify_max_tokens, temperature=0.0
         )
         grammar = kind.caption_grammar(row.lang)
-        if grammar and supports_grammar(self.opts):
+        if grammar and supports_grammar(self):
             request.extra["grammar"] = grammar
         return request
 
@@ -68,9 +68,9 @@ class CaptionVerifyStage(ModelStage):
             refresh_risk(db, [row.id])
 
 
-def supports_grammar(opts) -> bool:
-    """Whether the backend takes a GBNF grammar (llama.cpp's servers do)."""
-    return opts.backend_kind == "llama_cpp"
+def supports_grammar(stage) -> bool:
+    """Whether the stage's backend enforces a GBNF grammar (its declared capabilities)."""
+    return GRAMMAR in stage.capabilities.constraints
 
 
 def plan_caption_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:
@@ -99,6 +99,3 @@ def plan_caption_verification(project, opts) -> tuple[list[tuple[str, dict]], di
         images.add(row.image_id)
         items.append((str(row.id), {"id": row.id}))
     return items, skipped
-
-
-register_stage("verify_caption", CaptionVerifyStage)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.store.db import Database
+from core.store.meta import read_meta, write_meta  # noqa: F401  (kept here for core.collect)
 
 CARD_KEYS = ("id", "domain", "status", "title", "storage", "path", "width", "height", "bytes",
              "license", "attribution")  # fmt: skip
@@ -81,11 +82,8 @@ def balance_counts(db: Database) -> dict[str, dict]:
     return out
 
 
-def read_meta(db: Database, key: str) -> str | None:
-    return db.scalar("SELECT value FROM meta WHERE key = ?", [key])
-
-
-def write_meta(db: Database, key: str, value: str) -> None:
-    with db.tx() as cur:
-        cur.execute("DELETE FROM meta WHERE key = ?", [key])
-        cur.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+def clip_similarities(db: Database, model_id: int) -> dict[int, float]:
+    """image id -> similarity to its group, from the last embedding grouping of a model."""
+    return dict(
+        db.fetchall("SELECT image_id, similarity FROM clip_groups WHERE model_id = ?", [model_id])
+    )

@@ -9,6 +9,10 @@ from core.store.quality import risk_counts
 DEFAULT_RISK_THRESHOLD = 0.5
 
 
+def image_count(db: Database) -> int:
+    return db.scalar("SELECT count(*) FROM images")
+
+
 def library_stats(db: Database, risk_threshold: float = DEFAULT_RISK_THRESHOLD) -> dict:
     by_domain: dict[str, dict] = {}
     for domain, status, n in db.fetchall(

@@ -43,6 +43,8 @@ STAGE_NAMES = {
     "generate": N_("generate"),
     "check": N_("check"),
     "verify": N_("verify"),
+    "verify_caption": N_("verify against caption"),
+    "blind": N_("blind check"),
     "expand": N_("expand"),
     "rephrase": N_("rephrase"),
     "translate": N_("translate"),

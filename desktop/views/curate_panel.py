@@ -129,10 +129,11 @@ class CuratePanel(QWidget):
     def update_status(self) -> None:
         from core.collect.embed import model_key
         from core.store import embeddings as estore
+        from core.store.stats import image_count
 
         name = self.current_model()
         db = self.project.db
-        total = db.scalar("SELECT count(*) FROM images")
+        total = image_count(db)
         row = estore.get_model(db, model_key(name)) if name else None
         have = row.vectors if row else 0
         self.status.setText(tr("{have:,} of {total:,} images have a vector from {model}",

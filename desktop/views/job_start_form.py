@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import StudioError
 from core.pipeline.common import StageOptions
-from desktop.models.job_plan import STAGE_ORDER, Scope
+from desktop.models.job_plan import Scope, stage_order
 from desktop.strings import N_, tr
 
 STAGE_TITLES = {
@@ -28,6 +28,7 @@ STAGE_TITLES = {
     "generate": N_("Generate instructions"),
     "check": N_("Check (rules, no model)"),
     "verify": N_("Verify answers"),
+    "blind": N_("Blind check (no image, no caption)"),
     "expand": N_("Expand (rephrase / translate)"),
 }
 # scope choice -> its title (current_scope() turns the choice into a Scope)
@@ -55,8 +56,8 @@ class JobStartForm(QWidget):
         self.selection, self.shown = selection, shown
         self.threads: int | None = None  # embedded OCR threads (None: the engine decides)
         self.stage = QComboBox(objectName="jobStage")
-        for name in STAGE_ORDER:
-            self.stage.addItem(tr(STAGE_TITLES[name]), name)
+        for name in stage_order():
+            self.stage.addItem(tr(STAGE_TITLES.get(name, name)), name)
         self.scope = QComboBox(objectName="jobScope")
         for key, title in SCOPES.items():
             self.scope.addItem(tr(title), key)

@@ -41,6 +41,7 @@ from desktop.workers.tasks import TaskRunner
 
 class JobsPanel(QWidget):
     jobFinished = Signal(int)  # a job or direct run changed project data
+    changed = Signal(object)  # core.changes.Changes: which images and instructions
 
     def __init__(self, project, selection=None, shown=None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,6 +99,7 @@ class JobsPanel(QWidget):
         w.directProgress.connect(self._direct_progress)
         w.directEnded.connect(self._direct_ended)
         w.failed.connect(self.say)
+        w.changed.connect(self.changed)
         self.reload_choices()
         self.reload(recover=True)
         self._update_buttons()
@@ -386,7 +388,8 @@ def _factory(window) -> JobsPanel:
         shown=lambda: [int(i) for i in window.model.ids()],
         parent=window,
     )
-    panel.jobFinished.connect(lambda _k: (window.refresh_library(), window.model.refresh()))
+    panel.jobFinished.connect(lambda _k: window.refresh_library())
+    panel.changed.connect(window.show_changes)
     return panel
 
 

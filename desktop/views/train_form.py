@@ -44,9 +44,8 @@ from desktop.models.train_setup import (
 )
 from desktop.strings import N_, tr
 from desktop.workers.trainer_process import EnvCheck, describe_env
+from trainer.config import PRECISIONS, SCHEDULES  # one list each, the trainer's own
 
-SCHEDULES = ("cosine", "linear", "constant", "constant_with_warmup")
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 # The switches under the form: (text, tooltip), in their grid order.
 CHECKS = (

@@ -174,7 +174,7 @@ class TrainingPanel(QWidget):
     def _launch(self, python: str, config: Path, run_dir: Path) -> None:
         self.message.clear()
         self.monitor.follow(run_dir, own=True)
-        self.monitor.append_log([f"$ {python} -m trainer {config}"])
+        self.monitor.append_log([f"$ {self.process.spec(python, config).display()}"])
         self.tabs.setCurrentWidget(self.monitor)
         self.process.start(python, config)
         self._update_buttons()

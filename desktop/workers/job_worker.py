@@ -43,6 +43,7 @@ class JobWorker(QObject):
     directProgress = Signal(str, int, int)  # run key, done, total
     directEnded = Signal(str, object)  # run key, summary dict (with "status")
     failed = Signal(str)  # a message for the user
+    changed = Signal(object)  # core.changes.Changes: the rows a finished job or run touched
 
     def __init__(self, project, parent: QObject | None = None):
         super().__init__(parent)
@@ -83,14 +84,14 @@ class JobWorker(QObject):
         def work(report):
             backend = self._backend(backend_name, stage, opts)
             try:
-                run = plan(project, stage, opts, scope, backend)
+                typed, run = plan(project, stage, opts, scope, backend)
             except BaseException:
                 if backend is not None:
                     backend.close()
                 raise
             if isinstance(run, DirectRun):
                 return ("direct", run, None)
-            params = opts.to_json() | {"scope": scope.to_json(), "requested_stage": stage}
+            params = typed.to_json() | {"scope": scope.to_json(), "requested_stage": stage}
             launched = self._launch(run, backend, params, scope.label(), batch)
             if launched is not None:
                 launched[1].info["requested"] = stage
@@ -115,24 +116,16 @@ class JobWorker(QObject):
         project = self.project
 
         def work(report):
-            from core.jobs import make_stage, start_job
-            from core.pipeline import (  # noqa: F401  (importing registers the stages)
-                stage_caption,
-                stage_expand,
-                stage_generate,
-                stage_ocr,
-                stage_verify,
-            )
+            from core.jobs import start_job
+            from core.pipeline.stages import prepare_resume
             from core.store import jobs as js
 
             job = js.get_job(project.db, job_id)
             if job is None:
                 raise ValueError(tr("job {id} is not in this project", id=job_id))
-            opts = StageOptions.from_json(job["params"])
-            backend = self._backend(backend_name or job["backend"], job["stage"], opts)
+            backend = self._model_backend(backend_name or job["backend"], job["stage"])
             try:
-                opts.backend_kind = backend.kind
-                stage = make_stage(job["stage"], project, opts)
+                job, stage = prepare_resume(project, job_id, backend)
                 if retry:
                     js.retry_failed(project.db, job_id)
                 if new_budget:
@@ -156,6 +149,10 @@ class JobWorker(QObject):
 
         if not uses_model(stage, opts):
             return None
+        return self._model_backend(name, stage)
+
+    @staticmethod
+    def _model_backend(name: str | None, stage: str):
         if not name:
             from core.pipeline.run import PipelineError
 
@@ -239,13 +236,16 @@ class JobWorker(QObject):
                     raise Cancelled()
 
             try:
-                return run.run(progress) | {"status": "done"}
+                summary = run.run(progress) | {"status": "done"}
             except Cancelled:
-                return {"stage": stage, "status": "cancelled"}
+                summary = {"stage": stage, "status": "cancelled"}
+            return summary, run.changes()  # a cancelled run may have touched some of them
 
-        def ended(summary):
+        def ended(result):
+            summary, changes = result
             self._direct_cancel.pop(key, None)
             self.directEnded.emit(key, summary)
+            self.changed.emit(changes)
 
         def broke(exc):
             self._direct_cancel.pop(key, None)
@@ -298,10 +298,17 @@ class JobWorker(QObject):
                 log.error("job %s ended with an error", job_id, exc_info=error)
                 self.failed.emit(tr("job {id} stopped: {error}", id=job_id, error=_message(error)))
             self.jobEnded.emit(job_id, final)
+            self._report_changes(job_id)
             if final is not None and final.status == "done" and live.followup is not None:
                 self._start_followup(live)
         if not self.live:
             self._poll.stop()
+
+    def _report_changes(self, job_id: int) -> None:
+        from core.store.changes import job_changes
+
+        db = self.project.db
+        self.pool.submit(lambda _r: job_changes(db, job_id), self.changed.emit)
 
     def _start_followup(self, live: _Live) -> None:
         backend_name = live.info.get("backend")
@@ -312,7 +319,7 @@ class JobWorker(QObject):
             run = followup()
             if run is None or not run.items:
                 return ("engine", run, None)
-            backend = self._backend(backend_name, "caption", StageOptions())
+            backend = self._model_backend(backend_name, live.info.get("stage") or "")
             launched = self._launch(
                 run, backend, params, live.info.get("scope"), live.info.get("batch")
             )

@@ -7,13 +7,11 @@ environment cleaned of the packaged app's library paths (core.childenv).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from core.childenv import clean_child_env
-from core.frozen import source_dir
+from core.trainer_launch import LaunchSpec, launch_spec, trainer_env
 from desktop.strings import tr
 
 ENV_TAG = "MMSTUDIO_ENV "
@@ -56,18 +54,6 @@ def describe_env(info: dict) -> tuple[bool, str]:
         why = info.get("errors", {}).get(name) or tr("not installed")
         parts.append(tr("{name} missing: {why}", name=name, why=why))
     return not missing and bool(info.get("trainer")), " · ".join(parts)
-
-
-def trainer_env(base: dict | None = None) -> dict:
-    """The child's environment: no bundle paths, unbuffered output, and our plain `core` and
-    `trainer` sources on PYTHONPATH (the checkout, or the bundle's copy) so that any
-    interpreter with torch can run `-m trainer` without installing this project."""
-    env = clean_child_env(dict(os.environ) if base is None else base)
-    env["PYTHONUNBUFFERED"] = "1"
-    root = source_dir()
-    if root:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
-    return env
 
 
 def _qenv(env: dict) -> QProcessEnvironment:
@@ -121,22 +107,28 @@ class TrainerProcess(QObject):
     def pid(self) -> int | None:
         return int(self.proc.processId()) if self.running() else None
 
+    @staticmethod
+    def spec(python: str, config: Path) -> LaunchSpec:
+        """What start() runs (core's launch spec, the same as `mmstudio train --python`)."""
+        return launch_spec(Path(config), python)
+
     def start(self, python: str, config: Path) -> None:
         if self.running():
             raise RuntimeError("a training run is already going")
         self.config = Path(config)
+        spec = self.spec(python, self.config)
         self._split = LineSplitter()
         self._stopping = False
         proc = QProcess(self)
         proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        proc.setProcessEnvironment(_qenv(trainer_env()))
-        proc.setWorkingDirectory(str(self.config.parent))
+        proc.setProcessEnvironment(_qenv(spec.env))
+        proc.setWorkingDirectory(str(spec.cwd))
         proc.readyReadStandardOutput.connect(self._read)
         proc.started.connect(lambda: self.started.emit(int(proc.processId())))
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
         self.proc = proc
-        proc.start(python, ["-m", "trainer", str(self.config)])
+        proc.start(spec.argv[0], spec.argv[1:])
 
     def stop(self) -> None:
         if not self.running():

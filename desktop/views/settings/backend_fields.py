@@ -1,7 +1,12 @@
-"""The fields each backend kind needs, one widget per kind (KIND_FIELDS), so the Backends page
-shows the right form without switching on kind names."""
+"""The fields each backend kind needs, built from the kind's class: `settings_fields` names
+the BackendConfig fields it reads (in form order), `uses_api_key` adds the keyring field and
+`catalog_models` the catalog download rows. Here lives only how each config field is edited
+(FIELDS), so a new kind gets its form with no change to this page."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,107 +26,11 @@ from PySide6.QtWidgets import (
 from core.backends.settings import BackendConfig
 from desktop.strings import N_, tr
 
+_DEFAULTS = BackendConfig(name="-", kind="-")
+
 
 def _text(edit: QLineEdit) -> str | None:
     return edit.text().strip() or None
-
-
-class OpenAIFields(QWidget):
-    """Any OpenAI-compatible server: base URL, model, and a key kept in the OS keyring."""
-
-    def __init__(self, parent=None):
-        from core.backends.presets import PRESETS
-
-        super().__init__(parent)
-        self.preset = QComboBox(objectName="backendPreset")
-        self.preset.addItem(tr("(none: fill in below)"), None)
-        for p in PRESETS.values():
-            self.preset.addItem(p.title, p.name)
-        self.preset_note = QLabel(objectName="presetNote", wordWrap=True)
-        self.api_version = QLineEdit(objectName="apiVersion")
-        self.api_version.setPlaceholderText(tr("Azure only: the REST api-version"))
-        self.base_url = QLineEdit(objectName="baseUrl")
-        self.base_url.setPlaceholderText(tr("https://api.openai.com/v1 (empty: OpenAI)"))
-        self.model = QLineEdit(objectName="modelName")
-        self.model.setPlaceholderText("gpt-4o-mini, Qwen/Qwen2.5-VL-7B-Instruct, …")
-        self.api_key = QLineEdit(objectName="apiKey")
-        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key.setPlaceholderText(tr("saved in the OS keyring, never in a file"))
-        self.api_key_env = QLineEdit(objectName="apiKeyEnv")
-        self.api_key_env.setPlaceholderText(tr("or: the environment variable holding it"))
-        self.detail = QComboBox()
-        for text, value in ((N_("(server default)"), None), (N_("low"), "low"),
-                            (N_("high"), "high"), (N_("auto"), "auto")):  # fmt: skip
-            self.detail.addItem(tr(text), value)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(tr("Preset"), self.preset)
-        form.addRow("", self.preset_note)
-        form.addRow(tr("Base URL"), self.base_url)
-        form.addRow(tr("API version"), self.api_version)
-        form.addRow(tr("Model"), self.model)
-        form.addRow(tr("API key"), self.api_key)
-        form.addRow(tr("Key variable"), self.api_key_env)
-        form.addRow(tr("Image detail"), self.detail)
-        self.preset.activated.connect(self._preset_chosen)
-
-    def _preset_chosen(self) -> None:
-        """Fill in the preset's conventions (the user may still edit them)."""
-        from core.backends.presets import get_preset
-
-        name = self.preset.currentData()
-        self._show_note(name)
-        if name is None:
-            return
-        p = get_preset(name)
-        self.base_url.setText(p.base_url)
-        self.api_key_env.setText(p.api_key_env or "")
-        self.api_version.setText(p.fields.get("api_version", ""))
-
-    def _show_note(self, name: str | None) -> None:
-        from core.backends.presets import get_preset
-
-        if name is None:
-            self.preset_note.clear()
-            return
-        p = get_preset(name)
-        self.preset_note.setText(
-            tr("key: {key} · images: {images} · output constraints: {c}",
-               key=tr("needed") if p.needs_key else tr("not needed"), images=p.images,
-               c=", ".join(p.constraints) or "—")
-            + (f" · {p.notes}" if p.notes else "")
-        )  # fmt: skip
-
-    def load(self, cfg: BackendConfig | None) -> None:
-        preset = cfg.preset if cfg else None
-        self.preset.setCurrentIndex(max(0, self.preset.findData(preset)))
-        self._show_note(preset)
-        self.api_version.setText((cfg.api_version if cfg else None) or "")
-        self.base_url.setText((cfg.base_url if cfg else None) or "")
-        self.model.setText((cfg.model if cfg else None) or "")
-        self.api_key.clear()
-        self.api_key_env.setText((cfg.api_key_env if cfg else None) or "")
-        self.detail.setCurrentIndex(max(0, self.detail.findData(cfg.image_detail if cfg else None)))
-
-    def values(self) -> dict:
-        return {
-            "base_url": _text(self.base_url),
-            "model": _text(self.model),
-            "api_key_env": _text(self.api_key_env),
-            "image_detail": self.detail.currentData(),
-            "preset": self.preset.currentData(),
-            "api_version": _text(self.api_version),
-        }
-
-    def secret(self) -> str | None:
-        return self.api_key.text().strip() or None
-
-    def show_key_state(self, has_key: bool) -> None:
-        self.api_key.setPlaceholderText(
-            tr("a key is saved in the OS keyring (type to replace it)")
-            if has_key
-            else tr("saved in the OS keyring, never in a file")
-        )
 
 
 class PathField(QWidget):
@@ -142,14 +51,163 @@ class PathField(QWidget):
             self.edit.setText(path)
 
 
-class LlamaCppFields(QWidget):
-    """A managed llama.cpp server: a catalog model (downloaded here) or local GGUF files."""
+@dataclass(frozen=True)
+class Field:
+    """How one BackendConfig field is edited: its label, the attribute the widget is kept under
+    (tests and the page reach it by that name) and the widget's make/load/value."""
+
+    attr: str
+    label: str  # shown through tr(); technical words (GGUF) have no table entry on purpose
+    make: Callable[[], QWidget]
+    load: Callable[[QWidget, object], None]
+    value: Callable[[QWidget], object]
+
+
+def _line(object_name: str, placeholder: Callable[[], str]) -> Callable[[], QLineEdit]:
+    def make() -> QLineEdit:
+        edit = QLineEdit(objectName=object_name)
+        edit.setPlaceholderText(placeholder())
+        return edit
+
+    return make
+
+
+def _spin(low: int, high: int, step: int = 1, special=None, name: str = "") -> Callable:
+    def make() -> QSpinBox:
+        box = QSpinBox(objectName=name) if name else QSpinBox()
+        box.setRange(low, high)
+        box.setSingleStep(step)
+        if special:
+            box.setSpecialValueText(special())
+        return box
+
+    return make
+
+
+def _detail() -> QComboBox:
+    box = QComboBox()
+    for text, value in ((N_("(server default)"), None), (N_("low"), "low"),
+                        (N_("high"), "high"), (N_("auto"), "auto")):  # fmt: skip
+        box.addItem(tr(text), value)
+    return box
+
+
+def _text_field(attr, label, make) -> Field:
+    return Field(attr, label, make, lambda w, v: w.setText(v or ""), _text)
+
+
+def _path_field(attr, label, object_name, caption) -> Field:
+    return Field(
+        attr, label, lambda: PathField(object_name, caption()),
+        lambda w, v: w.edit.setText(v or ""), lambda w: _text(w.edit),
+    )  # fmt: skip
+
+
+def _preset_box() -> QComboBox:
+    from core.backends.presets import PRESETS
+
+    box = QComboBox(objectName="backendPreset")
+    box.addItem(tr("(none: fill in below)"), None)
+    for p in PRESETS.values():
+        box.addItem(p.title, p.name)
+    return box
+
+
+# BackendConfig field -> how it is edited. A field a kind names but this table lacks gets a
+# plain line edit (labelled with the field's name), so a new kind is never left without one.
+FIELDS: dict[str, Field] = {
+    "preset": Field(
+        "preset", N_("Preset"), _preset_box,
+        lambda w, v: w.setCurrentIndex(max(0, w.findData(v))), lambda w: w.currentData(),
+    ),
+    "api_version": _text_field(
+        "api_version", N_("API version"),
+        _line("apiVersion", lambda: tr("Azure only: the REST api-version")),
+    ),
+    "base_url": _text_field(
+        "base_url", N_("Base URL"),
+        _line("baseUrl", lambda: tr("https://api.openai.com/v1 (empty: OpenAI)")),
+    ),
+    "model": _text_field(
+        "model", N_("Model"), _line("modelName", lambda: "gpt-4o-mini, Qwen/Qwen2.5-VL-7B-Instruct, …")
+    ),
+    "api_key_env": _text_field(
+        "api_key_env", N_("Key variable"),
+        _line("apiKeyEnv", lambda: tr("or: the environment variable holding it")),
+    ),
+    "image_detail": Field(
+        "detail", N_("Image detail"), _detail,
+        lambda w, v: w.setCurrentIndex(max(0, w.findData(v))), lambda w: w.currentData(),
+    ),
+    "gguf": _path_field("gguf", "GGUF", "ggufPath", lambda: tr("The model GGUF")),
+    "mmproj": _path_field(
+        "mmproj", "mmproj", "mmprojPath", lambda: tr("The vision projector (mmproj) GGUF")
+    ),
+    "chat_format": _text_field(
+        "chat_format", N_("Chat format"),
+        _line("chatFormat", lambda: tr("mtmd (from the GGUF), llava-1-5, qwen2.5-vl, …")),
+    ),
+    "n_ctx": Field(
+        "n_ctx", N_("Context"), _spin(512, 262_144, 1024, name="nCtx"),
+        lambda w, v: w.setValue(v), lambda w: w.value(),
+    ),
+    "n_gpu_layers": Field(
+        "n_gpu_layers", N_("GPU layers"), _spin(-1, 999, special=lambda: tr("all (-1)")),
+        lambda w, v: w.setValue(v), lambda w: w.value(),
+    ),
+    "n_threads": Field(
+        "threads", N_("Threads"), _spin(0, 256, special=lambda: tr("auto")),
+        lambda w, v: w.setValue(v or 0), lambda w: w.value() or None,
+    ),
+}  # fmt: skip
+
+
+def field_for(name: str) -> Field:
+    found = FIELDS.get(name)
+    if found is not None:
+        return found
+    return _text_field(name, name, _line(name, lambda: ""))
+
+
+class KindFields(QWidget):
+    """The form for one backend kind, from its class (see the module docstring)."""
 
     downloadRequested = Signal(object)  # core.backends.catalog.CatalogEntry
 
-    def __init__(self, parent=None):
+    def __init__(self, kind_cls, parent=None):
         super().__init__(parent)
+        self.kind_cls = kind_cls
         self.catalog: dict = {}
+        self.uses_catalog = bool(kind_cls.catalog_models)
+        self._fields = [(name, field_for(name)) for name in kind_cls.settings_fields]
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        if self.uses_catalog:
+            self._catalog_rows(form)
+        self.api_key = None
+        for name, field in self._fields:
+            if name == "api_key_env" and kind_cls.uses_api_key:
+                self._key_row(form)
+            widget = field.make()
+            setattr(self, field.attr, widget)
+            form.addRow(tr(field.label), widget)
+            if name == "preset":
+                self.preset_note = QLabel(objectName="presetNote", wordWrap=True)
+                form.addRow("", self.preset_note)
+                widget.activated.connect(self._preset_chosen)
+        if kind_cls.uses_api_key and self.api_key is None:
+            self._key_row(form)
+        if self.uses_catalog:
+            self.from_catalog.toggled.connect(self._source_changed)
+            self._source_changed()
+
+    def _key_row(self, form: QFormLayout) -> None:
+        self.api_key = QLineEdit(objectName="apiKey")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText(tr("saved in the OS keyring, never in a file"))
+        form.addRow(tr("API key"), self.api_key)
+
+    def _catalog_rows(self, form: QFormLayout) -> None:
         self.from_catalog = QRadioButton(tr("A model from the catalog"), objectName="fromCatalog")
         self.from_files = QRadioButton(tr("Local GGUF files"), objectName="fromFiles")
         self.from_files.setChecked(True)
@@ -159,38 +217,73 @@ class LlamaCppFields(QWidget):
         self.download_bar = QProgressBar(objectName="downloadProgress")
         self.download_bar.setVisible(False)
         self.download_note = QLabel(objectName="downloadNote", wordWrap=True)
-        self.gguf = PathField("ggufPath", tr("The model GGUF"))
-        self.mmproj = PathField("mmprojPath", tr("The vision projector (mmproj) GGUF"))
-        self.chat_format = QLineEdit(objectName="chatFormat")
-        self.chat_format.setPlaceholderText(tr("mtmd (from the GGUF), llava-1-5, qwen2.5-vl, …"))
-        self.n_ctx = QSpinBox(objectName="nCtx")
-        self.n_ctx.setRange(512, 262_144)
-        self.n_ctx.setSingleStep(1024)
-        self.n_gpu_layers = QSpinBox()
-        self.n_gpu_layers.setRange(-1, 999)
-        self.n_gpu_layers.setSpecialValueText(tr("all (-1)"))
-        self.threads = QSpinBox()
-        self.threads.setRange(0, 256)
-        self.threads.setSpecialValueText(tr("auto"))
         pick = QHBoxLayout()
         pick.addWidget(self.catalog_box, 1)
         pick.addWidget(self.download_button)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
         form.addRow(self.from_catalog)
         form.addRow(tr("Model"), pick)
         form.addRow("", self.download_bar)
         form.addRow("", self.download_note)
         form.addRow(self.from_files)
-        form.addRow("GGUF", self.gguf)
-        form.addRow("mmproj", self.mmproj)
-        form.addRow(tr("Chat format"), self.chat_format)
-        form.addRow(tr("Context"), self.n_ctx)
-        form.addRow(tr("GPU layers"), self.n_gpu_layers)
-        form.addRow(tr("Threads"), self.threads)
-        self.from_catalog.toggled.connect(self._source_changed)
-        self._source_changed()
 
+    # values ------------------------------------------------------------------------------
+    def load(self, cfg: BackendConfig | None) -> None:
+        for name, field in self._fields:
+            value = getattr(cfg if cfg is not None else _DEFAULTS, name, None)
+            field.load(getattr(self, field.attr), value)
+        if self.api_key is not None:
+            self.api_key.clear()
+        if self.uses_catalog:
+            self.from_files.setChecked(True)
+            self.download_note.clear()
+        if hasattr(self, "preset"):
+            self._show_note(self.preset.currentData())
+
+    # presets (core.backends.presets): conventions filled in, the user may still edit them ---
+    def _preset_chosen(self) -> None:
+        from core.backends.presets import get_preset
+
+        name = self.preset.currentData()
+        self._show_note(name)
+        if name is None:
+            return
+        p = get_preset(name)
+        for attr, value in (("base_url", p.base_url), ("api_key_env", p.api_key_env),
+                            ("api_version", p.fields.get("api_version"))):  # fmt: skip
+            if hasattr(self, attr):
+                getattr(self, attr).setText(value or "")
+
+    def _show_note(self, name: str | None) -> None:
+        from core.backends.presets import get_preset
+
+        if name is None:
+            self.preset_note.clear()
+            return
+        p = get_preset(name)
+        self.preset_note.setText(
+            tr("key: {key} · images: {images} · output constraints: {c}",
+               key=tr("needed") if p.needs_key else tr("not needed"), images=p.images,
+               c=", ".join(p.constraints) or "—")
+            + (f" · {p.notes}" if p.notes else "")
+        )  # fmt: skip
+
+    def values(self) -> dict:
+        return {name: field.value(getattr(self, field.attr)) for name, field in self._fields}
+
+    def secret(self) -> str | None:
+        # A kind without a key (the managed server gets a random one each start) has none.
+        return (self.api_key.text().strip() or None) if self.api_key is not None else None
+
+    def show_key_state(self, has_key: bool) -> None:
+        if self.api_key is None:
+            return
+        self.api_key.setPlaceholderText(
+            tr("a key is saved in the OS keyring (type to replace it)")
+            if has_key
+            else tr("saved in the OS keyring, never in a file")
+        )
+
+    # catalog downloads -------------------------------------------------------------------
     def set_catalog(self, catalog: dict) -> None:
         self.catalog = catalog
         self.catalog_box.clear()
@@ -237,36 +330,13 @@ class LlamaCppFields(QWidget):
         self.download_bar.setVisible(False)
         self.download_note.setText(message)
 
-    def load(self, cfg: BackendConfig | None) -> None:
-        self.gguf.edit.setText((cfg.gguf if cfg else None) or "")
-        self.mmproj.edit.setText((cfg.mmproj if cfg else None) or "")
-        self.chat_format.setText((cfg.chat_format if cfg else None) or "")
-        self.n_ctx.setValue(cfg.n_ctx if cfg else 4096)
-        self.n_gpu_layers.setValue(cfg.n_gpu_layers if cfg else 0)
-        self.threads.setValue((cfg.n_threads if cfg else None) or 0)
-        self.from_files.setChecked(True)
-        self.download_note.clear()
 
-    def values(self) -> dict:
-        return {
-            "gguf": _text(self.gguf.edit),
-            "mmproj": _text(self.mmproj.edit),
-            "chat_format": _text(self.chat_format),
-            "n_ctx": self.n_ctx.value(),
-            "n_gpu_layers": self.n_gpu_layers.value(),
-            "n_threads": self.threads.value() or None,
-        }
-
-    def secret(self) -> str | None:
-        return None  # the managed server gets a random key of its own each start
-
-    def show_key_state(self, has_key: bool) -> None:
-        return None
-
-
-# kind -> its fields widget (core.backends.registry.KIND_MODULES lists the kinds)
-KIND_FIELDS: dict[str, type[QWidget]] = {"openai": OpenAIFields, "llama_cpp": LlamaCppFields}
+# Titles of the built-in kinds, translated; another kind shows its class's own title.
 KIND_TITLES = {
     "openai": N_("OpenAI-compatible server (OpenAI, vLLM, Ollama, LM Studio, …)"),
     "llama_cpp": N_("Local model on a managed llama.cpp server"),
 }
+
+
+def kind_title(kind: str, kind_cls) -> str:
+    return tr(KIND_TITLES.get(kind, kind_cls.title or kind))

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from core.backends.settings import BackendConfig
 from core.errors import StudioError
 from desktop.strings import tr
-from desktop.views.settings.backend_fields import KIND_FIELDS, KIND_TITLES
+from desktop.views.settings.backend_fields import KindFields, kind_title
 from desktop.workers.backend_worker import BackendWorker, describe_test
 
 
@@ -48,18 +48,23 @@ class BackendsPage(QWidget):
         self.kind = QComboBox(objectName="backendKind")
         self.fields: dict[str, QWidget] = {}
         self.boxes: dict[str, QGroupBox] = {}
-        for kind, cls in KIND_FIELDS.items():
-            title = tr(KIND_TITLES.get(kind, kind))
+        from core.backends.registry import KIND_MODULES, kind_class
+
+        for kind in KIND_MODULES:
+            cls = kind_class(kind)
+            title = kind_title(kind, cls)
             self.kind.addItem(title, kind)
-            self.fields[kind] = cls(self)
+            self.fields[kind] = KindFields(cls, self)
             box = self.boxes[kind] = QGroupBox(title)
             QVBoxLayout(box).addWidget(self.fields[kind])
-        llama = self.fields.get("llama_cpp")
-        if llama is not None:
-            llama.downloadRequested.connect(self._download)
-            self.worker.progress.connect(llama.download_progress)
+        # The kind whose form downloads catalog models (at most one: downloads land in it).
+        self.catalog_kind = next((k for k, f in self.fields.items() if f.uses_catalog), None)
+        if self.catalog_kind is not None:
+            catalog = self.fields[self.catalog_kind]
+            catalog.downloadRequested.connect(self._download)
+            self.worker.progress.connect(catalog.download_progress)
             self.worker.downloaded.connect(self._downloaded)
-            self.worker.downloadFailed.connect(llama.download_failed)
+            self.worker.downloadFailed.connect(catalog.download_failed)
         self.concurrency = QSpinBox(objectName="maxConcurrency")
         self.concurrency.setRange(1, 1024)
         self.rpm = QSpinBox(objectName="rpm")
@@ -118,8 +123,8 @@ class BackendsPage(QWidget):
         except StudioError as exc:
             self.configs = {}
             self._show_result(str(exc), False)
-        if llama := self.fields.get("llama_cpp"):
-            self._load_catalog(llama)
+        if self.catalog_kind is not None:
+            self._load_catalog(self.fields[self.catalog_kind])
         self.list.blockSignals(True)
         self.list.clear()
         for cfg in self.configs.values():
@@ -153,7 +158,7 @@ class BackendsPage(QWidget):
     def show_config(self, cfg: BackendConfig | None) -> None:
         self.editing = cfg.name if cfg else None
         self.name.setText(cfg.name if cfg else "")
-        kind = cfg.kind if cfg else "openai"
+        kind = cfg.kind if cfg else self.kind.itemData(0)
         self.kind.blockSignals(True)
         self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
         self.kind.blockSignals(False)
@@ -291,17 +296,17 @@ class BackendsPage(QWidget):
         try:
             self.worker.download(entry)
         except RuntimeError as exc:
-            self.fields["llama_cpp"].download_failed(str(exc))
+            self.fields[self.catalog_kind].download_failed(str(exc))
             return
         if not self.name.text().strip():
             self.name.setText(entry.id)
-        self.fields["llama_cpp"].download_note.setText(
+        self.fields[self.catalog_kind].download_note.setText(
             tr("Downloading {title}…", title=entry.title)
         )
 
     def _downloaded(self, entry, model, mmproj) -> None:
-        self.fields["llama_cpp"].download_done(entry, model, mmproj)
-        self.concurrency.setValue(1)  # one llama.cpp context answers one request at a time
+        self.fields[self.catalog_kind].download_done(entry, model, mmproj)
+        self.concurrency.setValue(self._default_concurrency(self.catalog_kind))
 
     def _show_result(self, text: str, ok: bool) -> None:
         if not ok:

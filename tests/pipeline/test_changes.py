@@ -1,0 +1,47 @@
+"""Runs report the rows they touched (core.changes.Changes), so the GUI re-reads only those."""
+
+from __future__ import annotations
+
+from core.changes import Changes
+from core.pipeline import stages
+from core.pipeline.common import StageOptions
+from core.pipeline.run import run_stage
+from core.store.changes import job_changes
+from core.store.pipeline import select_images, select_instructions
+from tests.pipeline.scripted import reply
+
+
+def test_jobs_direct_runs_and_imports_name_what_they_changed(demo_project, loopback, lb_backend):
+    loopback.reply = reply
+    ocr = [img.id for img in select_images(demo_project.db, "ocr")]
+    opts = StageOptions(domain="ocr", itypes=["judgement"])
+    cap = run_stage(demo_project, "caption", opts, lb_backend)
+    assert job_changes(demo_project.db, cap["job_id"]) == Changes.of(ocr)
+
+    gen = run_stage(demo_project, "generate", opts, lb_backend)
+    made = select_instructions(demo_project.db, domain="ocr")
+    assert len(made) == 8
+    assert job_changes(demo_project.db, gen["job_id"]) == Changes.of(ocr, [r.id for r in made])
+
+    typed = stages.prepare(demo_project, "check", StageOptions(image_ids=ocr[:1]))
+    check = stages.plan(demo_project, "check", typed)
+    check.run(None)
+    first = [r.id for r in made if r.image_id == ocr[0]]
+    assert check.changes() == Changes.of(ocr[:1], first) and len(first) == 4
+
+
+def test_an_import_names_its_new_images(project, tmp_path):
+    from PIL import Image
+
+    from core.library.importer import import_paths
+
+    paths = []
+    for i, colour in enumerate(("red", "blue")):
+        paths.append(tmp_path / f"{i}.png")
+        Image.new("RGB", (64, 48), colour).save(paths[-1])
+    summary = import_paths(project, paths, workers=0)
+    assert summary.changes() == Changes.of(
+        [img.id for img in select_images(project.db)], added=True
+    )
+    again = import_paths(project, paths, workers=0)  # exact duplicates: nothing new
+    assert not again.changes() and not again.changes().added_images
