@@ -240,28 +240,6 @@ def describe(result: dict) -> str:
             else "estimated cost: unknown (no backend given, or its model is not in the price table)"
         )  # fmt: skip
         return "\n".join(lines)
-    if stage == "check":
-        flags = ", ".join(f"{k} {v}" for k, v in result["flags"].items()) or "none"
-        return f"check: {result['checked']} items, {result['passed']} passed, {result['flagged']} flagged ({flags})"
-    if "engine" in result:
-        return f"ocr ({result['engine']}): {result['images']} images read, {result['with_text']} with text, {result['skipped']} skipped"
-    if "import" in result:
-        imp = result["import"]
-        return f"expand import: {imp['instructions']} items from {imp['records']} {imp['format']} records"
-    text = (
-        f"{stage}: {result['done']} done, {result['failed']} failed, {result['cached']} from cache, "
-        f"${result['cost_usd']:.4f}"
-    )
-    if result.get("skipped"):
-        text += " (skipped: " + ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) + ")"
-    b = result.get("batch")
-    if b:
-        text += f"\n  batch API: {b['batches']} batch(es), {b['requests']} answers, ${b['cost_usd']:.4f}"
-        if b["open"]:
-            text += (f"; {b['open']} still running ({b['in_batch']} requests): collect with "
-                     f"`mmstudio run PROJECT --resume {result['job_id']}`")  # fmt: skip
-    for f in result.get("failures", [])[:5]:
-        text += f"\n  failed {f['key']}: {f['reason']}: {f['error']}"
-    if result.get("retry", {}).get("items"):
-        text += f"\n  {result['retry']['items']} short caption(s) asked again"
-    return text
+    from core.pipeline import stages
+
+    return stages.get(stage).summary_text(result)  # each stage words its own summary

@@ -126,6 +126,12 @@ class Caption(StageSpec):
     sends_images = True
     engine_stages = {"caption": CaptionStage, "caption_retry": CaptionRetryStage}
 
+    def summary_text(self, result):
+        text = super().summary_text(result)
+        if result.get("retry", {}).get("items"):
+            text += f"\n  {result['retry']['items']} short caption(s) asked again"
+        return text
+
     def plan(self, project, opts, backend):
         items, skipped = plan_captions(project, opts)
 

@@ -70,6 +70,13 @@ class Check(StageSpec):
     def needs_model(self, opts):
         return False
 
+    def summary_text(self, result):
+        flags = ", ".join(f"{k} {v}" for k, v in result["flags"].items()) or "none"
+        return (
+            f"check: {result['checked']} items, {result['passed']} passed, "
+            f"{result['flagged']} flagged ({flags})"
+        )
+
     def plan(self, project, opts, backend):
         return DirectRun(
             lambda progress: run_check_stage(project, opts, progress=progress),

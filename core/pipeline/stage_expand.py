@@ -175,3 +175,12 @@ class Expand(StageSpec):
 
     def describe(self, opts):
         return {"mode": opts.mode}
+
+    def summary_text(self, result):
+        if result.get("mode") != "import":
+            return super().summary_text(result)
+        imp = result["import"]
+        return (
+            f"expand import: {imp['instructions']} items from {imp['records']} "
+            f"{imp['format']} records"
+        )

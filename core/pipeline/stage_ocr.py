@@ -88,6 +88,14 @@ class Ocr(StageSpec):
     def needs_model(self, opts):
         return opts.ocr_engine == "vlm"
 
+    def summary_text(self, result):
+        if "job_id" in result:  # the vlm engine ran as a job
+            return super().summary_text(result)
+        return (
+            f"ocr ({result['engine']}): {result['images']} images read, "
+            f"{result['with_text']} with text, {result['skipped']} skipped"
+        )
+
     def plan(self, project, opts, backend):
         if not self.needs_model(opts):
             return DirectRun(

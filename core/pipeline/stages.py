@@ -80,6 +80,20 @@ class StageSpec:
         """Keys this stage adds to its run summary besides the common ones."""
         return {}
 
+    def summary_text(self, result: dict) -> str:
+        """One run's summary (the `mmstudio run --json` document) for people."""
+        text = (
+            f"{self.name}: {result['done']} done, {result['failed']} failed, "
+            f"{result['cached']} from cache, ${result['cost_usd']:.4f}"
+        )
+        if result.get("skipped"):
+            text += (
+                " (skipped: " + ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) + ")"
+            )
+        for f in result.get("failures", [])[:5]:
+            text += f"\n  failed {f['key']}: {f['reason']}: {f['error']}"
+        return text
+
 
 _SPECS: dict[str, StageSpec] = {}
 _loaded = False

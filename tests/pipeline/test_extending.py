@@ -171,3 +171,23 @@ def test_registries_refuse_a_name_twice(counting):
         stages.register(Title)
     with pytest.raises(PipelineError, match="unknown option"):
         stages.get("title").options.from_json({"lang": "en", "lnag": "zh"})
+
+
+def test_each_stage_words_its_own_summary():
+    from core.cli.run_cmds import describe
+
+    engine = {"done": 3, "failed": 1, "cached": 0, "cost_usd": 0.5, "skipped": {"x": 2},
+              "failures": [{"key": "k", "reason": "bad_output", "error": "e"}]}  # fmt: skip
+    assert describe({"stage": "verify", **engine}) == (
+        "verify: 3 done, 1 failed, 0 from cache, $0.5000 (skipped: x 2)\n  failed k: bad_output: e"
+    )
+    caption = describe({"stage": "caption", **engine, "retry": {"items": 2}})
+    assert caption.endswith("\n  2 short caption(s) asked again")
+    check = {"stage": "check", "checked": 5, "passed": 4, "flagged": 1, "flags": {"leakage": 1}}
+    assert describe(check) == "check: 5 items, 4 passed, 1 flagged (leakage 1)"
+    ocr = {"stage": "ocr", "engine": "rapidocr", "images": 2, "with_text": 1, "skipped": 0}
+    assert describe(ocr) == "ocr (rapidocr): 2 images read, 1 with text, 0 skipped"
+    assert describe({"stage": "ocr", "job_id": 4, **engine}).startswith("ocr: 3 done")
+    imp = {"stage": "expand", "mode": "import",
+           "import": {"instructions": 9, "records": 3, "format": "llava"}}  # fmt: skip
+    assert describe(imp) == "expand import: 9 items from 3 llava records"
