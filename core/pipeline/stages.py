@@ -90,6 +90,13 @@ class StageSpec:
             text += (
                 " (skipped: " + ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) + ")"
             )
+        b = result.get("batch")
+        if b:
+            text += (f"\n  batch API: {b['batches']} batch(es), {b['requests']} answers, "
+                     f"${b['cost_usd']:.4f}")  # fmt: skip
+            if b["open"]:
+                text += (f"; {b['open']} still running ({b['in_batch']} requests): collect with "
+                         f"`mmstudio run PROJECT --resume {result['job_id']}`")  # fmt: skip
         for f in result.get("failures", [])[:5]:
             text += f"\n  failed {f['key']}: {f['reason']}: {f['error']}"
         return text
