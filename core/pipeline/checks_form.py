@@ -74,6 +74,7 @@ _META_ANSWER = re.compile(
     r"^\W*(?:this\s+question\b|the\s+answer\s+to\s+(?:this|the|your)\s+question\b|to\s+answer\s+"
     r"(?:this|the)\s+question\b|(?:as|i\s+am|i'm)\s+an\s+ai\b|(?:here\s+(?:is|are)\s+(?:the|my|some)\s+)"
     r"(?:answer|question|description)s?\b|(?:short|long)\s+answer\W*$|answer\W*$)"
+    r"|^\W*(?:question|问题)\s*\d*\s*[:：]"  # a label, then (usually) the question again
     r"|\byou(?:'re|\s+are)\s+an\s+ai\s+assistant\b"
     r"|^\W*(?:这个问题|这道题|要回答这个问题|作为(?:一个)?(?:AI|人工智能))",
     re.I,
@@ -85,18 +86,25 @@ def _meta_answer(item: Item, cfg: CheckConfig) -> str | None:
     if itypes.get(item.itype).answer_kind == "fixed":
         return None
     m = _META_ANSWER.search(item.answer)
-    return f"it says {m.group(0).strip()[:40]!r}" if m else None
+    if m:
+        return f"it says {m.group(0).strip()[:40]!r}"
+    question = squash(item.question)
+    if length_units(item.question, item.lang) >= 4 and squash(item.answer) == question:
+        return "the answer repeats the question"
+    return None
 
 
 # Statements ------------------------------------------------------------------------------
 
 _LETTER_PREFIX = re.compile(
     r"^\s*(?:[(（]\s*[A-Da-dＡ-Ｄ]\s*[)）]|[A-DＡ-Ｄ]\s*[.．:：)）、])\s*(?=\S)"
+    # an item number: "1. Is ...", "2) ...", "２．..." (not "3.5 m": a space must follow)
+    r"|^\s*[0-9０-９]{1,2}\s*[.．)）、](?:\s+|(?=[\u4e00-\u9fff]))(?=\S)"
 )
 _SENTENCES = re.compile(r"[^.!?。！？]+[.!?。！？]?")
 
 
-@rule("letter_prefix", "An option letter stands in front of the question")
+@rule("letter_prefix", "An option letter or an item number stands in front of the question")
 def _letter_prefix(item: Item, cfg: CheckConfig) -> str | None:
     m = _LETTER_PREFIX.match(item.question)
     return f"it starts with {m.group(0).strip()!r}" if m else None
@@ -127,6 +135,22 @@ def _caption_sentence(text: str, caption: str | None) -> str | None:
         if len(s) >= 12 and (flat == s or flat in s or char_ratio(flat, s) >= 0.85):
             return sentence.strip()
     return None
+
+
+_WH_EN = re.compile(r"^\W*(what|which|who|whom|whose|where|when|why|how)\b", re.I)
+_WH_ZH = re.compile(r"什么|哪|几|多少|怎么|怎样|如何|为什么|为何|谁")
+_YESNO_ZH = re.compile(r"[吗么][\W]*$|是否|是不是|有没有|能否|可否|会不会|对不对")
+
+
+@rule("judgement_form", "A judgement item needs a yes/no question", ("judgement",))
+def _judgement_form(item: Item, cfg: CheckConfig) -> str | None:
+    text = _LETTER_PREFIX.sub("", item.question).strip()
+    if is_zh(item.lang, text):
+        if _WH_ZH.search(text) and not _YESNO_ZH.search(text):
+            return f"{text[:40]!r} asks for more than 是/否"
+        return None
+    m = _WH_EN.match(text)
+    return f"a {m.group(1).lower()}-question cannot be answered yes or no" if m else None
 
 
 # Options ---------------------------------------------------------------------------------

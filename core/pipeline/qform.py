@@ -35,14 +35,15 @@ _IMPERATIVE_ZH = re.compile(
 )
 
 # A question with its question mark still ends on one of these: the words that cannot close an
-# English question (a preposition can: "What is it made of?").
+# English question (a preposition, a demonstrative or "more" can: "What is it made of?", "What
+# animal is this?", "Which has more?").
 _NEVER_LAST_EN = (
-    "a an the this these those each every some any no my your his her our their its another "
-    "either neither such very really exactly noticeably quite too rather fairly somewhat "
-    "clearly visibly particularly especially almost nearly more most less least and or but nor"
+    "a an the every my your our their its another such very really exactly noticeably quite "
+    "rather fairly somewhat clearly visibly particularly especially almost nearly and or but nor"
 )
 # Without a question mark, also the prepositions, conjunctions and auxiliaries.
 _DANGLING_EN = _NEVER_LAST_EN + (
+    " this these those each some any no his her either neither too more most less least"
     " of to with for in on at by from into onto about over under near between behind above "
     "below across through like without within than that if whether while because so as is "
     "are was were be been being do does did has have had can could will would should may "
