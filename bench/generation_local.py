@@ -44,7 +44,7 @@ def _config(name: str, gguf: Path, server: str, binary: str | None, threads: int
     slots = max(LEVELS) if server == "native" else 1
     return BackendConfig(
         name=name, kind="llama_cpp", gguf=str(gguf), n_ctx=n_ctx, n_threads=threads,
-        server=server, server_path=binary, parallel=slots, max_concurrency=slots, timeout_s=600,
+        server=server, server_path=binary if server == "native" else None, parallel=slots, max_concurrency=slots, timeout_s=600,
     )  # fmt: skip
 
 

@@ -35,7 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--val-fraction", type=float, default=0.0, help="share of images per domain in val"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the train/val split")
-    p.add_argument("--images", default="copy", choices=("copy", "hardlink", "symlink"))
+    p.add_argument(
+        "--images",
+        default="hardlink",
+        choices=("hardlink", "copy", "symlink"),
+        help="how image files reach the export (default hardlink, a copy where impossible)",
+    )
     p.add_argument(
         "--multi-turn", action="store_true", help="one record per image with all its QAs"
     )

@@ -17,7 +17,7 @@ from core.export.errors import ExportError
 BUF = 1 << 20
 
 
-def _copy(src: Path, dest: Path) -> str:
+def _copy(src: Path, dest: Path, known: str | None = None) -> str:
     h = hashlib.sha256()
     with open(src, "rb") as fi, open(dest, "wb") as fo:
         while chunk := fi.read(BUF):
@@ -34,7 +34,7 @@ def _hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _hardlink(src: Path, dest: Path) -> str:
+def _hardlink(src: Path, dest: Path, known: str | None = None) -> str:
     try:
         os.link(src, dest)
     except OSError as exc:
@@ -42,10 +42,10 @@ def _hardlink(src: Path, dest: Path) -> str:
         if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
             return _copy(src, dest)
         raise
-    return _hash(dest)
+    return known or _hash(dest)
 
 
-def _symlink(src: Path, dest: Path) -> str:
+def _symlink(src: Path, dest: Path, known: str | None = None) -> str:
     try:
         target = os.path.relpath(src, dest.parent)
     except ValueError:  # another drive on Windows: no relative path exists
@@ -54,22 +54,25 @@ def _symlink(src: Path, dest: Path) -> str:
             "use --images copy or hardlink"
         ) from None
     os.symlink(target, dest)
-    return _hash(dest)
+    return known or _hash(dest)
 
 
-# name -> function(src, dest) returning the sha256 of what dest holds
-PLACERS: dict[str, Callable[[Path, Path], str]] = {
+# name -> function(src, dest, known) returning the sha256 of what dest holds. `known` is the
+# content address of a file the project itself wrote under its sha256 (media/ copies, checked
+# at import and by `mmstudio doctor`): a link to it needs no read, so a linked image folder
+# costs metadata, not bytes. Referenced files outside the project are always hashed.
+PLACERS: dict[str, Callable[[Path, Path, str | None], str]] = {
     "copy": _copy,
     "hardlink": _hardlink,
     "symlink": _symlink,
 }
 
 
-def place_image(mode: str, src: Path, dest: Path) -> str:
+def place_image(mode: str, src: Path, dest: Path, known: str | None = None) -> str:
     """Put src at dest (whose folder exists); the sha256 of what dest holds."""
     if mode not in PLACERS:
         raise ExportError(f"unknown image mode {mode!r}; expected one of {', '.join(PLACERS)}")
-    return PLACERS[mode](src, dest)
+    return PLACERS[mode](src, dest, known)
 
 
 def write_bytes(dest: Path, data: bytes) -> str:

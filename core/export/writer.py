@@ -13,6 +13,7 @@ import duckdb
 
 from core import __version__
 from core.export import suffix as suffixes
+from core.export.dbtune import export_settings
 from core.export.errors import ExportError
 from core.export.formats import FORMATS, Format
 from core.export.images import PLACERS, place_image, read_bytes, write_bytes
@@ -37,7 +38,9 @@ class ExportOptions:
     langs: list[str] | None = None
     val_fraction: float = 0.0
     seed: int = 0
-    images: str = "copy"  # copy | hardlink | symlink (ignored by formats that embed images)
+    # hardlink (copy where links are impossible) | copy | symlink; ignored by formats that
+    # embed images
+    images: str = "hardlink"
     multi_turn: bool = False
     suffix: object = suffixes.AUTO  # AUTO, None, or a function (itype, lang, item_key) -> str
     unsafe_text: str = "escape"  # escape | skip | fail: chat-template tokens in the text
@@ -156,6 +159,11 @@ def export_project(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     cur = project.db.cursor()
+    with export_settings(cur, project.settings()["duckdb_memory_limit_mb"]):
+        return _export(project, out, options, fmt, staging, cur, on_progress)
+
+
+def _export(project, out, options, fmt, staging, cur, on_progress) -> ExportResult:
     try:
         suffix_fn = suffixes.resolve(options.suffix, project.db)
         n = store.build_selection(
@@ -237,7 +245,8 @@ def _place_images(job: ExportJob, sums: Checksums) -> None:
             try:
                 data = job.normalized(sha, storage, path)
                 if data is None:
-                    digest = place_image(mode, job.source(storage, path), job.staging / rel)
+                    own = sha if storage == "copy" else None  # the project's own media file
+                    digest = place_image(mode, job.source(storage, path), job.staging / rel, own)
                 else:
                     digest = write_bytes(job.staging / rel, data)
             except FileNotFoundError:

@@ -20,7 +20,7 @@ SPLITS = ("train", "val")
 MAX_OPTIONS = 8
 # Records are written in parts of about this many instructions (whole images per part), so
 # DuckDB sorts and buffers one part at a time and memory does not grow with the export.
-PART_ROWS = 200_000
+PART_ROWS = 50_000
 COPY_BLOCK = 1 << 20  # bytes of a part file held at a time while appending it
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 

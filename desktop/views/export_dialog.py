@@ -35,9 +35,9 @@ UNSAFE_MODES = [
     (N_("Leave those records out"), "skip"),
     (N_("Stop the export"), "fail"),
 ]
-IMAGE_MODES = [
-    (N_("Copy images"), "copy"),
+IMAGE_MODES = [  # the first is the default, as in `mmstudio export`
     (N_("Hard-link images"), "hardlink"),
+    (N_("Copy images"), "copy"),
     (N_("Symlink images"), "symlink"),
 ]
 

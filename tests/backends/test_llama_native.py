@@ -157,3 +157,35 @@ def test_cli_adds_a_native_backend_with_a_slot_per_request(capsys, gguf, fake_ex
     assert added["parallel"] == 4 and added["max_concurrency"] == 4
     assert main(["backend", "test", "nat", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["text"]["ok"] is True
+
+
+def _real_binary():
+    try:
+        from core.backends.llama_native import find_llama_server
+
+        return find_llama_server()
+    except BackendUnavailable:
+        return None
+
+
+@pytest.mark.llama
+@pytest.mark.skipif(
+    _real_binary() is None, reason="no llama-server on PATH or in $MMSTUDIO_LLAMA_SERVER"
+)
+def test_a_real_llama_server_answers_with_parallel_slots(smollm2_file, studio_home):
+    backend = make_backend(BackendConfig(
+        name="real", kind="llama_cpp", gguf=str(smollm2_file), server="native", parallel=2,
+        max_concurrency=2, n_ctx=512, n_threads=1,
+    ))  # fmt: skip
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    try:
+        reply = backend.chat_sync(ChatRequest.user("Capital of France?", max_tokens=8))
+        assert reply.text.strip() and reply.usage.completion_tokens <= 8
+        shaped = backend.chat_sync(
+            ChatRequest.user("Name a city in France as JSON.", max_tokens=40, json_schema=schema)
+        )
+        assert isinstance(json.loads(shaped.text)["city"], str)
+    finally:
+        backend.close()
+    log = (studio_home / "logs" / "llama-server-real.log").read_text()
+    assert "n_slots = 2, n_ctx_slot = 512" in log  # two slots, each with the backend's n_ctx
