@@ -58,7 +58,9 @@ class LlamaCppBackend(OpenAIBackend):
     schema_prefix_items = True
     uses_api_key = False  # the managed server gets a random key of its own
     title = "Local model on a managed llama.cpp server"
-    settings_fields = ("gguf", "mmproj", "chat_format", "n_ctx", "n_gpu_layers", "n_threads")
+    # Both servers (python llama_cpp.server, native llama-server) take GBNF and JSON schema.
+    settings_fields = ("gguf", "mmproj", "chat_format", "n_ctx", "n_gpu_layers", "n_threads",
+                       "server", "server_path", "parallel")  # fmt: skip
     catalog_models = True
 
     batch_api = False  # the managed server has no Files / Batches endpoints

@@ -92,6 +92,13 @@ def _detail() -> QComboBox:
     return box
 
 
+def _server_box() -> QComboBox:
+    box = QComboBox(objectName="llamaServer")
+    box.addItem(tr("llama_cpp.server (one request at a time)"), "python")
+    box.addItem(tr("llama-server (parallel slots)"), "native")
+    return box
+
+
 def _text_field(attr, label, make) -> Field:
     return Field(attr, label, make, lambda w, v: w.setText(v or ""), _text)
 
@@ -158,6 +165,18 @@ FIELDS: dict[str, Field] = {
     "n_threads": Field(
         "threads", N_("Threads"), _spin(0, 256, special=lambda: tr("auto")),
         lambda w, v: w.setValue(v or 0), lambda w: w.value() or None,
+    ),
+    "server": Field(
+        "server", N_("Server"), _server_box,
+        lambda w, v: w.setCurrentIndex(max(0, w.findData(v))), lambda w: w.currentData(),
+    ),
+    "server_path": _text_field(
+        "server_path", N_("llama-server file"),
+        _line("serverPath", lambda: tr("empty: $MMSTUDIO_LLAMA_SERVER or PATH")),
+    ),
+    "parallel": Field(
+        "parallel", N_("Slots"), _spin(1, 64, name="parallelSlots"),
+        lambda w, v: w.setValue(v or 1), lambda w: w.value(),
     ),
 }  # fmt: skip
 
