@@ -59,3 +59,22 @@ def test_bad_arguments_are_clear_errors(cli_project, capsys):
     assert "--backend" in capsys.readouterr().err
     assert main(["run", cli_project, "--stage", "expand", "--mode", "import"]) == 1
     assert "--source" in capsys.readouterr().err
+
+
+def test_caption_verify_and_blind_from_the_command_line(cli_project, capsys):
+    for stage in ("caption", "generate"):
+        argv = ["run", cli_project, "--stage", stage, "--backend", "lb", "--domain", "posters"]
+        assert main([*argv, "--json"]) == 0
+    capsys.readouterr()
+    ver = _json(capsys, ["run", cli_project, "--stage", "verify", "--against", "caption",
+                         "--backend", "lb", "--domain", "posters", "--json"])  # fmt: skip
+    assert ver["against"] == "caption" and ver["items"] == 13 and ver["failed"] == 0
+    blind = _json(capsys, ["run", cli_project, "--stage", "blind", "--blind-trials", "2",
+                           "--backend", "lb", "--domain", "posters", "--json"])  # fmt: skip
+    assert blind["items"] == (4 + 3) * 2 and blind["skipped"] == {"already_scored": 0}
+    stats = _json(capsys, ["stats", cli_project, "--json", "--risk-threshold", "0.3"])
+    posters = stats["risk"]["by_domain"]["posters"]
+    assert posters["judgement"]["scored"] == 4 and sum(t["above"] for t in posters.values()) > 0
+    assert main(["run", cli_project, "--stage", "blind", "--blind-trials", "50",
+                 "--backend", "lb"]) == 1  # fmt: skip
+    assert "blind trials must be 1 to 20" in capsys.readouterr().err
