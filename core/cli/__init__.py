@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "core.cli.gui_cmds",
     "core.cli.backend_cmds",
     "core.cli.run_cmds",
+    "core.cli.bulk_cmds",
     "core.cli.collect_cmds",
     "core.cli.backup_cmds",
     "core.cli.doctor_cmds",

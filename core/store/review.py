@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -120,7 +120,14 @@ _FIELDS: dict[tuple[str, str], _Field] = {
 
 
 # Plain text columns a bulk action sets on many rows at once (accept 100k items).
-_BATCHABLE = {("instructions", "status"): True, ("images", "status"): False}
+# The value says whether the row's updated_at is stamped.
+_BATCHABLE = {
+    ("instructions", "status"): True,
+    ("instructions", "question"): True,
+    ("instructions", "answer"): True,
+    ("images", "status"): False,
+    ("images", "domain"): False,
+}
 _BATCH_MIN = 64
 
 
@@ -163,14 +170,41 @@ def _apply_batch(cur: Cursor, table: str, field: str, changes: list[Change], aut
         cur.unregister("review_batch")
 
 
+def _runs(changes: list[Change]) -> Iterator[list[Change]]:
+    """Consecutive changes of one table and field (order kept, so undo replays right)."""
+    start = 0
+    for k in range(1, len(changes) + 1):
+        if k == len(changes) or (changes[k].table, changes[k].field) != (
+            changes[start].table,
+            changes[start].field,
+        ):
+            yield changes[start:k]
+            start = k
+
+
+def _batchable(run: list[Change]) -> bool:
+    first = run[0]
+    return (
+        len(run) >= _BATCH_MIN
+        and (first.table, first.field) in _BATCHABLE
+        and all(isinstance(v, str | None) for c in run for v in (c.old, c.new))
+    )
+
+
 def _apply(cur: Cursor, changes: Iterable[Change], author: str) -> None:
-    changes = list(changes)
-    kinds = {(c.table, c.field) for c in changes}
-    if len(changes) >= _BATCH_MIN and len(kinds) == 1 and next(iter(kinds)) in _BATCHABLE:
-        table, field = next(iter(kinds))
-        if all(isinstance(c.old, str) and isinstance(c.new, str) for c in changes):
-            _apply_batch(cur, table, field, changes, author)
-            return
+    for run in _runs(list(changes)):
+        if _batchable(run):
+            _apply_batch(cur, run[0].table, run[0].field, run, author)
+        else:
+            _apply_each(cur, run, author)
+
+
+def apply_in(cur: Cursor, changes: Sequence[Change], author: str | None = None) -> None:
+    """Apply `changes` inside the caller's transaction (bulk edits in core.store.bulk)."""
+    _apply(cur, changes, author or default_author())
+
+
+def _apply_each(cur: Cursor, changes: list[Change], author: str) -> None:
     for ch in changes:
         spec = _FIELDS.get((ch.table, ch.field))
         if spec is None:
@@ -262,6 +296,15 @@ _VALIDATORS: dict[str, Callable[[Any, dict], Any]] = {
     "answer": _answer,
     "options": _options,
 }
+
+
+def validate_value(field: str, value: Any, itype: str) -> Any:
+    """The stored form of an instruction's new question, options or answer (a ReviewError
+    says why it is refused): the rules a single edit follows, for bulk edits."""
+    validate = _VALIDATORS.get(field)
+    if validate is None:
+        raise ReviewError(f"cannot edit {field!r}")
+    return validate(value, {"itype": itype})
 
 
 def _instruction(cur: Cursor, instruction_id: int) -> dict:
