@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
         self._build_panels()
         self._connect()
+        self._attach_bulk()
         self.refresh_library()
         self.model.set_query(self.filters.query, wait=True)
         self.resize(1440, 900)
@@ -175,6 +176,20 @@ class MainWindow(QMainWindow):
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
 
+    def _attach_bulk(self) -> None:
+        """Multi-selection, the grid's and the sidebar's context menus (their own modules)."""
+        from desktop.views.bulk_actions import BulkActions
+        from desktop.views.domain_actions import DomainActions
+
+        self.bulk = BulkActions(self)
+        self.domain_actions = DomainActions(self)
+        for source in (self.bulk, self.domain_actions):
+            source.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+
+    def selected_image_ids(self) -> list[int]:
+        """The grid's selection (the Jobs panel runs a stage on it)."""
+        return self.bulk.selection.ids().tolist()
+
     def show_changes(self, changes) -> None:
         """Re-read only the grid rows (and the open image) a job or an import touched
         (core.changes.Changes); new images need the grid's query run again."""
@@ -202,9 +217,9 @@ class MainWindow(QMainWindow):
     def _history_changed(self, images, replay: bool) -> None:
         self.model.invalidate(images)
         if replay and self.review.image_id not in images:
-            rows = [r for r in (self.model.row_of(i) for i in images) if r is not None]
-            if rows:  # undo/redo elsewhere: show what changed
-                self.grid.select_row(min(rows))
+            row = self.model.first_row_of(images)
+            if row is not None:  # undo/redo elsewhere: show what changed
+                self.grid.select_row(row)
 
     # commands (named after desktop.views.shortcuts.SHORTCUTS) -------------------------
     def on_next_image(self) -> None:
@@ -304,12 +319,14 @@ class MainWindow(QMainWindow):
             self.model.busy()
             or self.review.busy()
             or self.background.busy()
+            or self.bulk.busy()
             or self.thumbs.pending()
         )
 
     def shutdown(self) -> None:
         """Save the field being typed in and stop the worker threads; idempotent."""
         self.review.shutdown()
+        self.bulk.runner.wait()
         self.model.shutdown()
         self.thumbs.shutdown()
         self.background.wait()

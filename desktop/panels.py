@@ -46,6 +46,8 @@ PANEL_MODULES: list[str] = [
     "desktop.views.caption_import",
     "desktop.views.curate_panel",
     "desktop.views.balance_panel",
+    "desktop.views.bulk_actions",
+    "desktop.views.domain_actions",
 ]
 
 

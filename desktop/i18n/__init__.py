@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from desktop.i18n.zh_backups import ZH_BACKUPS
 from desktop.i18n.zh_browse import ZH_BROWSE
+from desktop.i18n.zh_bulk import ZH_BULK
 from desktop.i18n.zh_collect import ZH_COLLECT
 from desktop.i18n.zh_jobs import ZH_JOBS
 from desktop.i18n.zh_settings import ZH_SETTINGS
@@ -13,6 +14,7 @@ from desktop.i18n.zh_training import ZH_TRAINING
 ZH: dict[str, str] = {
     **ZH_BACKUPS,
     **ZH_BROWSE,
+    **ZH_BULK,
     **ZH_COLLECT,
     **ZH_JOBS,
     **ZH_SETTINGS,

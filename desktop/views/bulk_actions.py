@@ -1,0 +1,251 @@
+"""What the grid's context menu does to a selection: decide, move to a domain, delete to the
+trash, run a stage, find and replace. Core does the work (core.store.bulk, core.trash) on a
+worker thread; each action is one step on the window's undo stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand
+from PySide6.QtWidgets import QMenu
+
+from core import trash
+from core.errors import StudioError
+from core.store import browse, bulk
+from desktop.models.job_plan import stage_order
+from desktop.panels import MenuAction, register_action
+from desktop.strings import N_, domain_label, label, tr, trn
+from desktop.views.grid_selection import GridSelection
+from desktop.workers.tasks import TaskRunner
+
+DECISIONS = (
+    ("accepted", N_("Accept")),
+    ("rejected", N_("Reject")),
+    ("needs_fix", N_("Needs fix")),
+)
+
+
+@dataclass(frozen=True)
+class BulkEntry:
+    """One plain entry of the context menu; submenus (domains, stages) are built each time."""
+
+    name: str
+    text: str
+    run: str  # method of BulkActions
+
+
+ENTRIES = (
+    BulkEntry("replace", N_("Find and replace in the selection…"), "open_replace"),
+    BulkEntry("delete", N_("Delete (to the trash)"), "delete"),
+    BulkEntry("select_all", N_("Select all matching the filter"), "select_all"),
+)
+
+
+class _TrashCommand(QUndoCommand):
+    """A delete on the undo stack: undo restores the trash entry, redo deletes again."""
+
+    def __init__(self, actions: BulkActions, text: str, batch: trash.TrashBatch, ids):
+        super().__init__(text)
+        self.actions, self.batch, self.ids = actions, batch, np.asarray(ids, dtype=np.int64)
+        self._fresh = True
+
+    def redo(self) -> None:
+        if self._fresh:
+            self._fresh = False
+            return
+        self._run(lambda: self._delete_again())
+
+    def undo(self) -> None:
+        self._run(lambda: trash.restore(self.actions.project, self.batch.id))
+
+    def _delete_again(self) -> None:
+        author = self.actions.window.history.author
+        self.batch = trash.delete_images(self.actions.project, self.ids, author=author,
+                                         backup=False)  # fmt: skip
+
+    def _run(self, work) -> None:
+        try:
+            work()
+        except StudioError as exc:
+            self.setObsolete(True)
+            self.actions.window.history.failed.emit(str(exc))
+            return
+        self.actions.rows_changed()
+
+
+class BulkActions(QObject):
+    message = Signal(str)
+    done = Signal(str)  # the name of the action that finished (tests wait on it)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.project = window.project
+        self.grid = window.grid
+        self.selection = GridSelection(self.grid)
+        self.runner = TaskRunner(self, threads=1)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self.show_menu)
+        self.delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.grid)
+        self.delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.delete_key.activated.connect(self.delete)
+        self.menu: QMenu | None = None
+        self.replace_dialog = None
+
+    # the menu ------------------------------------------------------------------------
+    def build_menu(self) -> QMenu:
+        n = self.selection.count()
+        menu = QMenu(self.grid)
+        menu.setObjectName("gridMenu")
+        head = menu.addAction(trn("{n:,} image selected", "{n:,} images selected", n))
+        head.setEnabled(False)
+        for status, text in DECISIONS:
+            self._add(menu, f"decide_{status}", tr(text), lambda s=status: self.decide(s), n)
+        move = menu.addMenu(tr("Move to domain"))
+        move.setObjectName("moveMenu")
+        for name, title, _count in browse.domain_entries(self.project.db):
+            if name:
+                self._add(move, f"move_{name}", title or domain_label(name),
+                          lambda d=name: self.move(d), n)  # fmt: skip
+        stages = menu.addMenu(tr("Run a stage on the selection"))
+        stages.setObjectName("stageMenu")
+        from desktop.views.job_start_form import STAGE_TITLES
+
+        for stage in stage_order():
+            self._add(stages, f"stage_{stage}", tr(STAGE_TITLES.get(stage, stage)),
+                      lambda s=stage: self.run_stage(s), n)  # fmt: skip
+        menu.addSeparator()
+        for entry in ENTRIES:
+            self._add(menu, entry.name, tr(entry.text), getattr(self, entry.run),
+                      n if entry.name != "select_all" else 1)  # fmt: skip
+        return menu
+
+    def _add(self, menu: QMenu, name: str, text: str, run, n: int) -> QAction:
+        action = menu.addAction(text)
+        action.setObjectName(name)
+        action.setEnabled(n > 0)
+        action.triggered.connect(lambda _checked=False: run())
+        return action
+
+    def show_menu(self, pos: QPoint) -> None:
+        index = self.grid.indexAt(pos)
+        if index.isValid() and not self.grid.selectionModel().isSelected(index):
+            self.grid.setCurrentIndex(index)  # right-click outside the selection picks that tile
+        self.menu = self.build_menu()
+        self.menu.popup(self.grid.viewport().mapToGlobal(pos))
+
+    # actions -------------------------------------------------------------------------
+    def _selected(self) -> np.ndarray | None:
+        ids = self.selection.ids()
+        if not len(ids):
+            self.message.emit(tr("Select images in the grid first"))
+            return None
+        return ids.copy()
+
+    def _in_background(self, name: str, work, landed) -> None:
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, StudioError):
+                raise exc
+            self.message.emit(str(exc))
+            self.done.emit(name)
+
+        def ok(result) -> None:
+            landed(result)
+            self.done.emit(name)
+
+        self.runner.submit(lambda _report: work(), ok, failed)
+
+    def decide(self, status: str) -> None:
+        ids = self._selected()
+        if ids is None:
+            return
+        db, author = self.project.db, self.window.history.author
+        text = tr("{status}: {n:,} images", status=label("status", status), n=len(ids))
+
+        def landed(changes) -> None:
+            self.window.history.record(text, ids.tolist(), changes)
+            self.message.emit(text)
+
+        self._in_background(f"decide_{status}", lambda: bulk.decide_images(db, ids, status,
+                                                                           author), landed)  # fmt: skip
+
+    def move(self, domain: str) -> None:
+        ids = self._selected()
+        if ids is None:
+            return
+        db, author = self.project.db, self.window.history.author
+        text = tr("Move {n:,} images to {domain}", n=len(ids), domain=domain_label(domain))
+
+        def landed(changes) -> None:
+            self.window.history.record(text, ids.tolist(), changes)
+            self.window.refresh_library()
+            self.message.emit(text)
+
+        self._in_background("move", lambda: bulk.move_images(db, ids, domain, author), landed)
+
+    def delete(self) -> None:
+        ids = self._selected()
+        if ids is None:
+            return
+        project, author = self.project, self.window.history.author
+        text = tr("Delete {n:,} images", n=len(ids))
+
+        def landed(batch) -> None:
+            self.window.history.stack.push(_TrashCommand(self, text, batch, ids))
+            self.rows_changed()
+            self.message.emit(
+                tr("Moved {n:,} images to the trash; Ctrl+Z brings them back", n=batch.n_images)
+            )
+
+        self._in_background(
+            "delete", lambda: trash.delete_images(project, ids, author=author), landed
+        )
+
+    def rows_changed(self) -> None:
+        """Images came or went: the grid's query runs again, the domain counts too."""
+        self.window.model.refresh()
+        self.window.refresh_library()
+
+    def run_stage(self, stage: str) -> None:
+        """The Jobs tab, set to run `stage` again on the selection: the panel plans it with
+        the stage registry, as any run; the user checks the options and presses Start."""
+        if self._selected() is None:
+            return
+        self.window.show_panel("jobs")
+        panel = self.window.panels["jobs"]
+        panel.form.choose(stage=stage, scope="selection", force=True)
+        n = self.selection.count()
+        panel.say(tr("Ready to run on {n:,} selected images: check the options, then Start", n=n))
+
+    def open_replace(self, selection_first: bool = True) -> None:
+        from desktop.views.replace_dialog import ReplaceDialog
+
+        self.replace_dialog = ReplaceDialog(self.window, selection_first=selection_first)
+        self.replace_dialog.open()
+
+    def select_all(self) -> None:
+        self.selection.select_all()
+        self.message.emit(
+            trn("{n:,} image selected", "{n:,} images selected", self.selection.count())
+        )
+
+    def busy(self) -> bool:
+        return self.runner.busy()
+
+
+# the Edit menu ---------------------------------------------------------------------------
+def _replace(window) -> None:
+    window.bulk.open_replace(selection_first=False)
+
+
+def _select_all(window) -> None:
+    window.on_focus_grid()
+    window.bulk.select_all()
+
+
+register_action(MenuAction("Edit", N_("Find and replace…"), _replace, shortcut="Ctrl+H", order=20))
+register_action(MenuAction("Edit", N_("Select all matching the filter"), _select_all,
+                           shortcut="Ctrl+Shift+A", order=21))  # fmt: skip
