@@ -172,6 +172,8 @@ class LineChart(QWidget):
 
     @staticmethod
     def _line(p: QPainter, pts: list[QPointF], color: QColor, width: float) -> None:
+        if not pts:
+            return  # a run that failed before its first step has no loss yet
         p.setPen(QPen(color, 1.6))
         if len(pts) == 1:
             p.setBrush(color)

@@ -113,3 +113,30 @@ def test_line_chart_keeps_a_spike_of_a_long_series(qtbot):
     row = LineChart.MARGIN_T + 10  # near the top of the plot: only the spike reaches it
     colours = [image.pixelColor(x, row) for x in range(LineChart.MARGIN_L + 2, image.width() - 14)]
     assert any(c.red() - c.green() > 100 for c in colours), "the spike was decimated away"
+
+
+def test_compare_overlays_a_run_that_failed_before_step_1(qtbot, tmp_path):
+    """One run with a loss curve and one that failed before its first step: the table lists
+    both, the chart draws the one curve (it used to raise IndexError painting the empty one)."""
+    from desktop.views.run_compare import RunCompare
+
+    good, failed = tmp_path / "run-good", tmp_path / "run-failed"
+    for folder in (good, failed):
+        folder.mkdir()
+    (good / "status.json").write_text(json.dumps({"state": "done"}))
+    (good / "metrics.jsonl").write_text(
+        "".join(
+            json.dumps({"event": "train", "step": s, "loss": 2.0 / s}) + "\n" for s in (1, 2, 3)
+        )
+    )
+    (failed / "status.json").write_text(json.dumps({"state": "failed", "error": "out of memory"}))
+    compare = RunCompare(tmp_path)
+    qtbot.addWidget(compare)
+    compare.resize(600, 400)
+    compare.show()
+    compare.refresh()
+    qtbot.waitUntil(lambda: compare.table.rowCount() == 2 and not compare.busy(), timeout=10_000)
+    compare.select(compare.runs)
+    assert {r.name for r in compare.selected_runs()} == {"run-good", "run-failed"}
+    assert compare.chart.point_count() == 3
+    compare.chart.grab()  # paints both series
