@@ -1,7 +1,8 @@
 """Pictures of the main states, saved to tests/screenshots/ for a person to look at.
 
-Each test also checks the picture holds what the state is about (size, colours present), so a
-blank or clipped window fails here rather than only in someone's eyes.
+Each test also checks the picture holds what the state is about (colours present), so a blank
+window fails here rather than only in someone's eyes. No check reads a size in pixels: those
+follow the machine's fonts and window manager.
 """
 
 from pathlib import Path
@@ -23,8 +24,7 @@ def save(widget, name: str) -> QImage:
     widget.repaint()
     image = widget.grab().toImage()
     path = OUT / f"{name}.png"
-    assert image.save(str(path)), path
-    assert image.width() > 200 and image.height() > 150
+    assert not image.isNull() and image.save(str(path)), path
     colours = {
         image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
     }
@@ -191,7 +191,7 @@ def test_locked_project_message(qtbot, holder, monkeypatch):
     path, _proc = holder
     assert run(path) == 2
     image = QImage(str(shot))
-    assert image.width() > 200
+    assert not image.isNull()
 
 
 def test_cost_points_start_at_zero_and_label_their_buckets():
