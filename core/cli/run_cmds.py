@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", help="backend name (see `mmstudio backend list`)")
     p.add_argument("--domain", help="only images of this domain")
     p.add_argument("--images", help="only these images: comma-separated ids, e.g. 1,2,3")
+    p.add_argument("--items", help="verify, blind: only these instructions: ids, e.g. 4,9")
+    p.add_argument("--statuses", help="verify, blind, expand: only items of these statuses, "
+                   "e.g. new,needs_review (default: the stage's own)")  # fmt: skip
     p.add_argument("--limit", type=int, help="at most this many images (items for expand)")
     p.add_argument("--lang", default="en", choices=LANGS, help="output language")
     p.add_argument(
@@ -85,15 +88,18 @@ def _options(args):
                 f"unknown type(s) {', '.join(unknown)}; expected {', '.join(known)}"
             )
     return StageOptions(
-        lang=args.lang, domain=args.domain, image_ids=_image_ids(args.images), limit=args.limit,
+        lang=args.lang, domain=args.domain, image_ids=_ids(args.images, "--images", "image"),
+        limit=args.limit,
         itypes=itypes, seeds_k=args.seeds, fmt=args.fmt, attach_image=args.with_image,
         force=args.force, ocr_engine=args.ocr_engine, mode=args.mode, source=args.source,
         source_format=args.source_format, budget_usd=args.budget, against=args.against,
         blind_trials=args.blind_trials, blind_threshold=args.blind_threshold,
+        instruction_ids=_ids(args.items, "--items", "instruction"),
+        statuses=[s.strip() for s in args.statuses.split(",") if s.strip()] if args.statuses else None,
     )  # fmt: skip
 
 
-def _image_ids(text: str | None) -> list[int] | None:
+def _ids(text: str | None, flag: str, what: str) -> list[int] | None:
     from core.pipeline.run import PipelineError
 
     if text is None:
@@ -106,10 +112,10 @@ def _image_ids(text: str | None) -> list[int] | None:
             ids.append(int(part))
         except ValueError:
             raise PipelineError(
-                f"--images: {part!r} is not an image id; expected numbers like 1,2,3"
+                f"{flag}: {part!r} is not an {what} id; expected numbers like 1,2,3"
             ) from None
     if not ids:
-        raise PipelineError("--images: no image id given; expected numbers like 1,2,3")
+        raise PipelineError(f"{flag}: no {what} id given; expected numbers like 1,2,3")
     return sorted(set(ids))
 
 

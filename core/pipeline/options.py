@@ -105,6 +105,7 @@ VERIFY_AGAINST = ("image", "caption")
 @dataclass
 class VerifyOptions(RunOptions):
     statuses: list[str] | None = None  # which instructions (None: the undecided ones)
+    instruction_ids: list[int] | None = None  # only these (any status; core/pipeline/selection)
     similarity: float = 0.5  # short answers agree at or above this
     against: str = "image"  # image (the VLM sees the image) | caption (a text model)
 
@@ -117,6 +118,7 @@ class VerifyOptions(RunOptions):
 @dataclass
 class BlindOptions(RunOptions):
     statuses: list[str] | None = None  # which instructions (None: the undecided ones)
+    instruction_ids: list[int] | None = None  # only these (any status; core/pipeline/selection)
     blind_trials: int = 3  # times each item is asked
     blind_threshold: float = 1.0  # flag at or above this score
 

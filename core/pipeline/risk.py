@@ -50,26 +50,37 @@ ODD_LENGTH_WEIGHT = 0.25
 QUESTION_UNITS = {"en": (4, 60), "zh": (5, 90)}  # shorter or longer questions are odd
 
 
-def risk_score(row: store.RiskInputs) -> float:
-    chances = [
-        RULE_WEIGHTS.get(name, DEFAULT_WEIGHT)
+def risk_parts(row: store.RiskInputs) -> list[tuple[str, float]]:
+    """Each signal that raises this item's risk with its chance, (signal, weight), rounded
+    for display: a check rule's name, `verify_disagree`, `caption_disagree`,
+    `caption_untellable`, `blind` or `odd_length`. The review pane shows them."""
+    return [(name, round(w, 3)) for name, w in _signals(row)]
+
+
+def _signals(row: store.RiskInputs) -> list[tuple[str, float]]:
+    parts = [
+        (name, RULE_WEIGHTS.get(name, DEFAULT_WEIGHT))
         for name in row.check_flags
         if name not in MODEL_WEIGHTS and name != BLIND_FLAG
     ]
     if row.verify_agree is False:
-        chances.append(MODEL_WEIGHTS[VERIFY_FLAG] * _apart(row.verify_score))
+        parts.append((VERIFY_FLAG, MODEL_WEIGHTS[VERIFY_FLAG] * _apart(row.verify_score)))
     if row.caption_untellable:
-        chances.append(MODEL_WEIGHTS[UNTELLABLE_FLAG])
+        parts.append((UNTELLABLE_FLAG, MODEL_WEIGHTS[UNTELLABLE_FLAG]))
     elif row.caption_agree is False:
-        chances.append(MODEL_WEIGHTS[CAPTION_FLAG])
+        parts.append((CAPTION_FLAG, MODEL_WEIGHTS[CAPTION_FLAG]))
     if row.blind_score:
-        chances.append(BLIND_WEIGHT * row.blind_score)
+        parts.append(("blind", BLIND_WEIGHT * row.blind_score))
     low, high = QUESTION_UNITS.get(row.lang, QUESTION_UNITS["en"])
     if not low <= length_units(row.question, row.lang) <= high:
-        chances.append(ODD_LENGTH_WEIGHT)
+        parts.append(("odd_length", ODD_LENGTH_WEIGHT))
+    return [(name, min(max(w, 0.0), 1.0)) for name, w in parts]
+
+
+def risk_score(row: store.RiskInputs) -> float:
     keep = 1.0
-    for w in chances:
-        keep *= 1.0 - min(max(w, 0.0), 1.0)
+    for _name, w in _signals(row):
+        keep *= 1.0 - w
     return round(1.0 - keep, 3)
 
 

@@ -20,11 +20,12 @@ from core.pipeline.common import ModelStage
 from core.pipeline.options import BlindOptions
 from core.pipeline.prompts import blind_prompt
 from core.pipeline.risk import refresh_risk
+from core.pipeline.selection import item_statuses
 from core.pipeline.stage_verify_caption import supports_grammar
 from core.pipeline.stages import EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.store import quality
-from core.vocab import LETTERS, MACHINE_STATUSES
+from core.vocab import LETTERS
 
 
 def rotate(options: list[str], trial: int) -> list[str]:
@@ -105,8 +106,9 @@ def plan_blind(project, opts) -> tuple[list[tuple[str, dict]], dict]:
         project.db,
         domain=opts.domain,
         image_ids=opts.image_ids,
-        statuses=opts.statuses or list(MACHINE_STATUSES),
+        statuses=item_statuses(opts),
         itypes=[t.name for t in itypes.all_types() if t.blind_chance],
+        ids=opts.instruction_ids,
     )
     items, skipped = [], {"already_scored": 0}
     images: set[int] = set()

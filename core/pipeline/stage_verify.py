@@ -15,10 +15,10 @@ from core.pipeline.grammar import verify_constraint
 from core.pipeline.options import VerifyOptions
 from core.pipeline.prompts import verify_prompt
 from core.pipeline.risk import refresh_risk
+from core.pipeline.selection import item_statuses
 from core.pipeline.stage_verify_caption import CaptionVerifyStage, plan_caption_verification
 from core.pipeline.stages import EngineRun, StageSpec, register
 from core.store import pipeline as store
-from core.vocab import MACHINE_STATUSES
 
 
 def judge(itype: str, lang: str, stored: str, options, reply: str, threshold: float):
@@ -72,14 +72,14 @@ class VerifyStage(ModelStage):
 
 
 def plan_verification(project, opts) -> tuple[list[tuple[str, dict]], dict]:
-    statuses = opts.statuses or list(MACHINE_STATUSES)
     rows = store.select_instructions(
         project.db,
         domain=opts.domain,
         image_ids=opts.image_ids,
-        statuses=statuses,
+        statuses=item_statuses(opts),
         itypes=itypes.verifiable(),
         lang=None,
+        ids=opts.instruction_ids,
     )
     items, skipped = [], {"already_verified": 0}
     image_ids: set[int] = set()

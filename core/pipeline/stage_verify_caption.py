@@ -17,9 +17,9 @@ from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
 from core.pipeline.prompts import caption_verify_prompt
 from core.pipeline.risk import refresh_risk
+from core.pipeline.selection import item_statuses
 from core.store import pipeline as store
 from core.store import quality
-from core.vocab import MACHINE_STATUSES
 
 
 class CaptionVerifyStage(ModelStage):
@@ -78,7 +78,8 @@ def plan_caption_verification(project, opts) -> tuple[list[tuple[str, dict]], di
         project.db,
         domain=opts.domain,
         image_ids=opts.image_ids,
-        statuses=opts.statuses or list(MACHINE_STATUSES),
+        statuses=item_statuses(opts),
+        ids=opts.instruction_ids,
     )
     items, skipped = [], {"already_verified": 0, "no_caption": 0}
     images: set[int] = set()

@@ -18,6 +18,7 @@ from typing import ClassVar
 from core.changes import Changes
 from core.jobs.stage import Stage, register_stage
 from core.pipeline.options import PipelineError, RunOptions, register_options
+from core.pipeline.selection import check_items
 
 # The built-in stages in pipeline order; each module registers its spec when imported.
 BUILTIN_MODULES = (
@@ -171,6 +172,7 @@ def prepare(project, name: str, opts) -> RunOptions:
     typed = spec.options.take(opts)
     typed.validate()
     _check_selection(project, typed)
+    check_items(project.db, typed)
     return typed
 
 

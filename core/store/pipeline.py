@@ -115,6 +115,18 @@ def missing_image_ids(db: Database, ids: Sequence[int]) -> list[int]:
     return [r[0] for r in rows]
 
 
+def missing_instruction_ids(db: Database, ids: Sequence[int]) -> list[int]:
+    """The ids among `ids` that name no instruction of the project, sorted."""
+    if not ids:
+        return []
+    rows = db.fetchall(
+        "SELECT DISTINCT w.id FROM (SELECT unnest(?::BIGINT[]) AS id) w "
+        "ANTI JOIN instructions n ON n.id = w.id ORDER BY w.id",
+        [list(ids)],
+    )
+    return [r[0] for r in rows]
+
+
 # OCR ---------------------------------------------------------------------------------------
 
 

@@ -129,19 +129,29 @@ def risk_of(db: Database, ids: Sequence[int]) -> dict[int, float | None]:
 
 
 def quality_detail(db: Database, row_id: int) -> dict | None:
-    """What the review pane shows next to an item: both verifiers' answers, blind answers, risk."""
+    """What the review pane shows next to an item (docs/pipeline.md, "What the review pane
+    reads"): the image verifier's answer, the caption verifier's answer, the blind answers and
+    score, the stored risk and the parts it is made of, and every flag with its message."""
     row = db.fetchone(
         "SELECT verify_answer, verify_agree, verify_score, caption_verify_answer, "
         "caption_verify_agree, caption_verify_score, caption_untellable, blind_answers, "
-        "blind_score, risk FROM instructions WHERE id = ?",
+        "blind_score, risk, coalesce(check_flags, []), coalesce(check_messages, []) "
+        "FROM instructions WHERE id = ?",
         [row_id],
     )
     if row is None:
         return None
     keys = ("image_answer", "image_agree", "image_score", "caption_answer", "caption_agree",
             "caption_score", "caption_untellable", "blind_answers", "blind_score", "risk")  # fmt: skip
-    out = dict(zip(keys, row, strict=True))
+    out = dict(zip(keys, row[:10], strict=True))
     out["blind_answers"] = list(out["blind_answers"]) if out["blind_answers"] is not None else None
+    out["flags"] = [{"name": f, "message": m} for f, m in zip(row[10], row[11], strict=False)]
+    # The parts are recomputed from the stored inputs by the one risk formula (a store module
+    # reaching up into the pipeline only here, lazily: the formula is not SQL).
+    from core.pipeline.risk import risk_parts
+
+    (inputs,) = risk_inputs(db, [row_id])
+    out["risk_parts"] = [{"signal": s, "weight": w} for s, w in risk_parts(inputs)]
     return out
 
 
