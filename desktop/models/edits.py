@@ -68,13 +68,6 @@ class EditHistory(QObject):
             self.changed.emit(images, False)
         return True
 
-    def record(self, text: str, images: Iterable[int], changes: Sequence[Change]) -> None:
-        """Record an edit already saved elsewhere (a bulk edit run off the GUI thread)."""
-        if changes:
-            images = frozenset(int(i) for i in images)
-            self.stack.push(_EditCommand(self, text, changes, images))
-            self.changed.emit(images, False)
-
     def undo(self) -> None:
         self.stack.undo()
 

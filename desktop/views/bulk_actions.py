@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMenu
 
 from core import trash
 from core.errors import StudioError
 from core.store import browse, bulk
+from desktop.models.bulk_history import AsyncCommand, push_changes
 from desktop.models.job_plan import stage_order
 from desktop.panels import MenuAction, register_action
 from desktop.strings import N_, domain_label, label, tr, trn
@@ -44,36 +45,21 @@ ENTRIES = (
 )
 
 
-class _TrashCommand(QUndoCommand):
-    """A delete on the undo stack: undo restores the trash entry, redo deletes again."""
+def _trash_command(actions: BulkActions, text: str, batch: trash.TrashBatch, ids):
+    """A delete as an undo step: undo restores the trash entry, redo deletes again (without
+    a second backup: the trash is its way back)."""
+    project, author = actions.project, actions.window.history.author
+    ids = np.asarray(ids, dtype=np.int64)
+    state = {"batch": batch}
 
-    def __init__(self, actions: BulkActions, text: str, batch: trash.TrashBatch, ids):
-        super().__init__(text)
-        self.actions, self.batch, self.ids = actions, batch, np.asarray(ids, dtype=np.int64)
-        self._fresh = True
+    def undo() -> None:
+        trash.restore(project, state["batch"].id)
 
-    def redo(self) -> None:
-        if self._fresh:
-            self._fresh = False
-            return
-        self._run(lambda: self._delete_again())
+    def redo() -> None:
+        state["batch"] = trash.delete_images(project, ids, author=author, backup=False)
 
-    def undo(self) -> None:
-        self._run(lambda: trash.restore(self.actions.project, self.batch.id))
-
-    def _delete_again(self) -> None:
-        author = self.actions.window.history.author
-        self.batch = trash.delete_images(self.actions.project, self.ids, author=author,
-                                         backup=False)  # fmt: skip
-
-    def _run(self, work) -> None:
-        try:
-            work()
-        except StudioError as exc:
-            self.setObsolete(True)
-            self.actions.window.history.failed.emit(str(exc))
-            return
-        self.actions.rows_changed()
+    return AsyncCommand(actions.window.history, actions.runner, text, undo, redo,
+                        actions.rows_changed)  # fmt: skip
 
 
 class BulkActions(QObject):
@@ -166,7 +152,7 @@ class BulkActions(QObject):
         text = tr("{status}: {n:,} images", status=label("status", status), n=len(ids))
 
         def landed(changes) -> None:
-            self.window.history.record(text, ids.tolist(), changes)
+            push_changes(self.window.history, self.runner, text, ids.tolist(), changes)
             self.message.emit(text)
 
         self._in_background(f"decide_{status}", lambda: bulk.decide_images(db, ids, status,
@@ -180,7 +166,7 @@ class BulkActions(QObject):
         text = tr("Move {n:,} images to {domain}", n=len(ids), domain=domain_label(domain))
 
         def landed(changes) -> None:
-            self.window.history.record(text, ids.tolist(), changes)
+            push_changes(self.window.history, self.runner, text, ids.tolist(), changes)
             self.window.refresh_library()
             self.message.emit(text)
 
@@ -194,7 +180,7 @@ class BulkActions(QObject):
         text = tr("Delete {n:,} images", n=len(ids))
 
         def landed(batch) -> None:
-            self.window.history.stack.push(_TrashCommand(self, text, batch, ids))
+            self.window.history.stack.push(_trash_command(self, text, batch, ids))
             self.rows_changed()
             self.message.emit(
                 tr("Moved {n:,} images to the trash; Ctrl+Z brings them back", n=batch.n_images)

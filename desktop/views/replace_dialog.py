@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core import replace
 from core.errors import StudioError
+from desktop.models.bulk_history import push_changes
 from desktop.strings import N_, tr
 from desktop.workers.tasks import TaskRunner
 
@@ -219,7 +220,7 @@ class ReplaceDialog(QDialog):
         def landed(changes) -> None:
             text = tr("Replace “{find}” with “{repl}” ({n:,} changes)", find=plan.find,
                       repl=plan.replace, n=len(plan.valid))  # fmt: skip
-            window.history.record(text, plan.images(), changes)
+            push_changes(window.history, window.bulk.runner, text, plan.images(), changes)
             self.plan = None
             self.summary.setText(
                 tr(

@@ -105,6 +105,7 @@ def test_bulk_reject_then_one_undo(qtbot, window):
     assert set(_statuses(window, ids).values()) == {"rejected"}
     assert window.history.stack.count() == 1
     qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
+    qtbot.waitUntil(window.is_idle, timeout=10000)  # undo runs on the bulk worker
     assert _statuses(window, ids) == before
     assert window.project.db.fetchall("SELECT id, status FROM instructions ORDER BY id") == (
         items_before
@@ -122,6 +123,7 @@ def test_move_to_domain_from_the_menu(qtbot, window):
     )
     assert domains == [("street",)]
     window.on_undo()
+    qtbot.waitUntil(window.is_idle, timeout=10000)
     assert db.scalar("SELECT count(*) FROM images WHERE domain = 'street'") == 4 - 1  # as before
 
 
@@ -137,10 +139,12 @@ def test_delete_to_trash_undo_redo(qtbot, window):
     [batch] = store_trash.list_trash(db)
     assert sorted(store_trash.trashed_image_ids(db, batch.id)) == ids
     window.on_undo()
+    qtbot.waitUntil(window.is_idle, timeout=10000)
     assert db.scalar("SELECT count(*) FROM images") == n
     assert store_trash.list_trash(db) == []
     qtbot.waitUntil(lambda: window.model.rowCount() == n, timeout=5000)
     window.on_redo()
+    qtbot.waitUntil(window.is_idle, timeout=10000)
     assert db.scalar("SELECT count(*) FROM images") == n - 2
     assert len(store_trash.list_trash(db)) == 1
 

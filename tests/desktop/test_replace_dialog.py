@@ -60,8 +60,10 @@ def test_preview_lists_every_change_then_one_undo(qtbot, window):
     qtbot.waitUntil(window.isActiveWindow, timeout=3000)
     window.grid.setFocus()
     qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
+    qtbot.waitUntil(window.is_idle, timeout=10000)  # undo runs on the bulk worker
     assert _texts(db) == before
     window.on_redo()
+    qtbot.waitUntil(window.is_idle, timeout=10000)
     assert db.scalar("SELECT count(*) FROM instructions WHERE contains(question, 'circle')") > 0
 
 
