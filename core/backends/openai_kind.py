@@ -12,11 +12,13 @@ import json
 import time
 
 from core.backends.base import (
+    GRAMMAR,
     JSON_SCHEMA,
     AuthFailed,
     Backend,
     BackendConfigError,
     BadResponse,
+    Capabilities,
     ChatRequest,
     ChatResponse,
     ConnectionFailed,
@@ -64,9 +66,13 @@ def retry_after_seconds(headers) -> float | None:
 
 
 def build_payload(
-    request: ChatRequest, max_side: int | None, detail: str | None
+    request: ChatRequest,
+    max_side: int | None,
+    detail: str | None,
+    grammar_field: tuple[str, ...] = (GRAMMAR,),
 ) -> tuple[dict, int, int]:
-    """(body without model, number of images, estimated prompt tokens)."""
+    """(body without model, number of images, estimated prompt tokens). A stage's grammar
+    (`extra["grammar"]`) goes where the server reads it (`grammar_field`, a path)."""
     messages, n_images, chars = [], 0, 0
     for msg in request.messages:
         if isinstance(msg.content, str):
@@ -97,7 +103,14 @@ def build_payload(
             "type": "json_schema",
             "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True},
         }
-    body.update(request.extra)
+    extra = dict(request.extra)
+    grammar = extra.pop(GRAMMAR, None)
+    body.update(extra)
+    if grammar is not None:
+        where = body
+        for key in grammar_field[:-1]:
+            where = where.setdefault(key, {})
+        where[grammar_field[-1]] = grammar
     return body, n_images, chars // 4 + 8 * len(messages)
 
 
@@ -189,6 +202,22 @@ class OpenAIBackend(Backend):
             self._clients[id(loop)] = client
         return client
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """A preset's declared capabilities (docs/backends.md); without one, the kind's."""
+        preset = self._preset()
+        if preset is None:
+            return super().capabilities
+        caps = preset.capabilities()
+        return Capabilities(caps.constraints, caps.schema_prefix_items, caps.images,
+                            self.supports_batch)  # fmt: skip
+
+    def _grammar_field(self) -> tuple[str, ...] | None:
+        preset = self._preset()
+        if preset is not None:
+            return preset.grammar_field
+        return (GRAMMAR,) if GRAMMAR in self.output_constraints else None
+
     def _preset(self):
         if not self.config.preset:
             return None
@@ -204,8 +233,12 @@ class OpenAIBackend(Backend):
 
     # calls -----------------------------------------------------------------------------
     def prepare(self, request: ChatRequest) -> Prepared:
+        field = self._grammar_field()
+        if GRAMMAR in request.extra and field is None:
+            # a stage asks capabilities first; sending one anyway would be rejected or ignored
+            raise RequestRejected(f"backend {self.name!r} enforces no grammar")
         body, n_images, est = build_payload(
-            request, self.config.image_max_side, self.config.image_detail
+            request, self.config.image_max_side, self.config.image_detail, field or (GRAMMAR,)
         )
         return Prepared(body, prompt_hash(body), n_images, est, request.max_tokens or 512)
 

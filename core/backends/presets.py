@@ -4,14 +4,16 @@ OpenAI-compatible server lives, how it wants its key, and what it can do.
 A preset fills the settings a user would otherwise look up (base URL, key variable, the
 Azure fields) and says, for the Settings page and docs/backends.md, whether images are
 accepted, whether a key is needed, and which output constraints the server enforces
-(`json_schema`: OpenAI's response_format; `grammar`: a GBNF/EBNF grammar in the request).
+(`json_schema`: OpenAI's response_format; `grammar`: a GBNF grammar, in the request field that
+server reads). A backend made from a preset declares exactly these as its capabilities, so
+the stages constrain what that server enforces and nothing it would reject or ignore.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.backends.base import BackendConfigError
+from core.backends.base import GRAMMAR, JSON_SCHEMA, BackendConfigError, Capabilities
 
 AZURE_API_VERSION = "2024-10-21"
 
@@ -30,11 +32,28 @@ class Preset:
     client: str = "openai"  # the SDK client: openai | azure (AsyncAzureOpenAI)
     notes: str = ""
     fields: dict = field(default_factory=dict)  # extra settings it fills
+    # Where a GBNF grammar goes in the request body (a path: vLLM nests it); None: no grammar.
+    grammar_field: tuple[str, ...] | None = None
+    schema_prefix_items: bool = False  # its JSON-schema mode honours prefixItems
+
+    def __post_init__(self):
+        if (GRAMMAR in self.constraints) != (self.grammar_field is not None):
+            raise ValueError(f"preset {self.name}: a grammar constraint needs its grammar_field")
+        if not set(self.constraints) <= {GRAMMAR, JSON_SCHEMA}:
+            raise ValueError(f"preset {self.name}: unknown constraints {self.constraints}")
+
+    def capabilities(self) -> Capabilities:
+        """What a backend of this preset can do; the stages ask this, not the preset's name.
+        Images: the served model decides ("vision models"), so a request with images is sent
+        and a text-only model's refusal comes back as the item's error."""
+        return Capabilities(frozenset(self.constraints), self.schema_prefix_items,
+                            images=True, batch=self.batch_api)  # fmt: skip
 
     def to_json(self) -> dict:
         return {"name": self.name, "title": self.title, "base_url": self.base_url,
                 "needs_key": self.needs_key, "api_key_env": self.api_key_env,
                 "images": self.images, "constraints": list(self.constraints),
+                "grammar_field": ".".join(self.grammar_field or ()) or None,
                 "batch_api": self.batch_api, "auth": self.auth, "notes": self.notes}  # fmt: skip
 
 
@@ -61,13 +80,17 @@ for _p in (
            ("json_schema",), notes="any key is accepted; `ollama pull MODEL` first"),
     Preset("lmstudio", "LM Studio", "http://localhost:1234/v1", False, None, "vision models",
            ("json_schema",), notes="start the local server in the Developer tab"),
+    # vLLM 0.12 removed guided_grammar: the grammar goes in structured_outputs.grammar
     Preset("vllm", "vLLM", "http://localhost:8000/v1", False, None, "vision models",
-           ("json_schema", "grammar"),
-           notes="a key only if started with --api-key; grammar via guided_grammar"),
+           ("json_schema", "grammar"), grammar_field=("structured_outputs", "grammar"),
+           notes="a key only if started with --api-key; grammar via structured_outputs.grammar"),
+    # SGLang's default grammar backend (XGrammar) reads GGML BNF, the same GBNF we write
     Preset("sglang", "SGLang", "http://localhost:30000/v1", False, None, "vision models",
-           ("json_schema", "grammar"), notes="grammar as EBNF (`ebnf`); a key only with --api-key"),
+           ("json_schema", "grammar"), grammar_field=("ebnf",),
+           notes="grammar in `ebnf` (GBNF syntax); a key only with --api-key"),
     Preset("llama-server", "llama.cpp llama-server", "http://localhost:8080/v1", False, None,
-           "with --mmproj", ("json_schema", "grammar"),
+           "with --mmproj", ("json_schema", "grammar"), grammar_field=("grammar",),
+           schema_prefix_items=True,
            notes="GBNF `grammar` and json_schema; a key only with --api-key"),
 ):  # fmt: skip
     register_preset(_p)

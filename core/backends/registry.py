@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from core.backends.base import Backend, BackendConfigError
+from core.backends.base import Backend, BackendConfigError, Capabilities
 
 # kind -> module that defines and registers it; imported on first use so that a kind's
 # dependencies (the openai SDK, a llama.cpp child process) cost nothing until asked for.
@@ -42,3 +42,13 @@ def make_backend(config_or_name) -> Backend:
     )
     config.validate()
     return kind_class(config.kind)(config)
+
+
+def capabilities_of(config) -> Capabilities:
+    """What a configured backend can do (its kind's, or its preset's), for forms that offer
+    only what it has; building the backend starts nothing."""
+    backend = make_backend(config)
+    try:
+        return backend.capabilities
+    finally:
+        backend.close()

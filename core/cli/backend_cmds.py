@@ -172,8 +172,9 @@ def cmd_presets(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from core.backends.base import BackendConfigError
     from core.backends.keys import get_key
-    from core.backends.registry import kind_class
+    from core.backends.registry import capabilities_of, kind_class
     from core.backends.settings import load_backends
     from core.cli import emit_json
 
@@ -182,6 +183,10 @@ def cmd_list(args) -> int:
         entry = cfg.to_json()
         uses_key = kind_class(cfg.kind).uses_api_key
         entry["has_key"] = bool(get_key(cfg.name, cfg.api_key_env)) if uses_key else None
+        try:  # what the stages will ask of it (its preset's, else its kind's)
+            entry["capabilities"] = capabilities_of(cfg).to_json()
+        except BackendConfigError as exc:
+            entry["capabilities"], entry["error"] = None, str(exc)
         rows.append(entry)
     if args.json:
         emit_json({"backends": rows})

@@ -55,6 +55,9 @@ class Stats:
     auth_headers: list = field(default_factory=list)
     seen_routes: list = field(default_factory=list)  # (method, path as sent)
     seen_queries: list = field(default_factory=list)
+    # per chat request (live or in a batch): the constraints its dialect enforces from it
+    constraints: list = field(default_factory=list)
+    ignored: Counter = field(default_factory=Counter)  # fields the dialect would drop silently
 
     def to_json(self) -> dict:
         return {
@@ -242,6 +245,11 @@ class LoopbackServer:
         stats.requests += 1
         text = last_user_text(body)
         stats.seen_text[text] += 1
+        enforced, ignored, refused = dialects.check_params(self.dialect, body)
+        stats.ignored.update(ignored)
+        if refused is not None:
+            return 400, refused, {}
+        stats.constraints.append(frozenset(enforced))
         fault = self._pick_fault(text)
         if fault is not None:
             stats.faults[fault.kind] += 1

@@ -74,6 +74,9 @@ class BatchJobRunner(JobRunner):
         self._prep_pool = ThreadPoolExecutor(2, thread_name_prefix="batch-prepare")
         self._in_flight, self._reserved, self._last_event = 0, 0.0, 0.0
         self._claimed: dict = {}
+        self._est: dict[str, float] = {}  # item -> the most its request can cost, once sent
+        self._budget_note: str | None = None  # the budget stopped submitting (batches out still
+        # come in: they are paid for, and what they really cost may leave room for more)
         self._client = api.BatchClient(self.backend)
         go_live = False
         try:
@@ -83,6 +86,9 @@ class BatchJobRunner(JobRunner):
             await self._load_counters(w)
             self._emit("status", force=True)
             await self._reconcile()
+            # requests still out from an earlier run may yet be charged: hold them against
+            # the budget, or a resumed run would spend it a second time
+            self._reserved = await w.call(bstore.reserved_usd, self.db, self.job_id)
             deadline = (
                 None if self.wait_timeout_s is None else time.monotonic() + self.wait_timeout_s
             )
@@ -96,6 +102,8 @@ class BatchJobRunner(JobRunner):
                     break
                 open_ = await w.call(bstore.open_batches, self.db, self.job_id)
                 if not open_:
+                    if self._budget_note is not None:  # collected what was out; nothing fits
+                        self._stop_status, self._stop_reason = "budget", self._budget_note
                     break
                 if await self._poll(open_):
                     continue  # something settled: submit what came back, poll the rest
@@ -171,6 +179,7 @@ class BatchJobRunner(JobRunner):
     async def _submit_pending(self) -> None:
         w = self._writer
         loop = asyncio.get_running_loop()
+        self._budget_note = None
         while self._stop_status is None:
             items = await w.call(store.claim_items, self.db, self.job_id, self.claim_round)
             if not items:
@@ -192,11 +201,12 @@ class BatchJobRunner(JobRunner):
                     w.submit_outcome(ItemOutcome(item.key, "done", item.attempts, "skipped"))
                 elif prep.cached is not None and await self._use_cached(item, prep):
                     pass
-                elif budget_hit or not self._fits_budget(prep):
+                elif budget_hit or not self._fits_budget(item.key, prep):
                     budget_hit = True  # left pending; the job ends `budget`
                 else:
                     line = api.jsonl_line(self.backend.model, item.key, prep.prepared)
                     if len(line) > self.max_bytes:
+                        self._reserved -= self._est.pop(item.key, 0.0)
                         self._finish_failed(item, item.attempts, "too_large",
                                             f"{len(line) / 1e6:.1f} MB request, over the batch file limit")  # fmt: skip
                         continue
@@ -210,16 +220,15 @@ class BatchJobRunner(JobRunner):
                 spent = (
                     f"${self._cost + self._reserved:.4f} spent or committed of ${self.budget:.4f}"
                 )
-                self._stop_status, self._stop_reason = "budget", f"budget reached ({spent})"
+                self._budget_note = f"budget reached ({spent})"
                 return
 
-    def _fits_budget(self, prep: _Prep) -> bool:
-        if self.budget is None:
-            return True
+    def _fits_budget(self, key: str, prep: _Prep) -> bool:
         est = _estimate(self.backend, prep)
-        if self._cost + self._reserved + est > self.budget:
+        if self.budget is not None and self._cost + self._reserved + est > self.budget:
             return False
         self._reserved += est
+        self._est[key] = est
         return True
 
     async def _submit(self, chunk: list[tuple[str, bytes]]) -> None:
@@ -228,7 +237,9 @@ class BatchJobRunner(JobRunner):
         keys = [k for k, _ in chunk]
         file_id = await self._client.upload(data)
         token = secrets.token_hex(8)
-        ref = await w.call(bstore.add_batch, self.db, self.job_id, token, file_id, len(data), keys)
+        reserved = sum(self._est.pop(k, 0.0) for k in keys)
+        ref = await w.call(bstore.add_batch, self.db, self.job_id, token, file_id, len(data),
+                           keys, reserved)  # fmt: skip
         for k in keys:
             self._claimed.pop(k, None)
         batch = await self._client.create(file_id, {"job": self.job_id, "token": token})
@@ -268,8 +279,6 @@ class BatchJobRunner(JobRunner):
         )
         for item, prep in zip(answered, preps, strict=True):
             result = results[item.key]
-            if self.budget is not None:
-                self._reserved = max(0.0, self._reserved - _estimate(self.backend, prep))
             if self._settle(item, prep, result, started):
                 retries.append((item.key, item.attempts + 1))
         await w.flush()
@@ -283,6 +292,8 @@ class BatchJobRunner(JobRunner):
                 self._finish_failed(item, item.attempts + 1, "batch_failed", message)
             await w.flush()
         back = await w.call(bstore.settle_batch, self.db, row["id"], batch["status"], message)
+        # answered: charged above; unanswered: back in the queue, reserved again when resent
+        self._reserved = max(0.0, self._reserved - row["reserved_usd"])
         self._in_flight = max(0, self._in_flight - row["n_requests"])
         note = f"batch {row['batch_id']} {batch['status']}: {len(results)} answered"
         if back:

@@ -50,7 +50,7 @@ def make_runner(
     if on_expiry not in bstore.EXPIRY_CHOICES:
         raise BatchUnsupported(f"on expiry: {on_expiry!r}; expected batch or live")
     out = bool(bstore.open_batches(db, job_id))
-    if (wanted or out) and not backend.batch_api:
+    if (wanted or out) and not backend.capabilities.batch:
         raise BatchUnsupported(
             f"backend {backend.name!r} ({backend.kind}) has no Batch API: run without --batch"
             + (

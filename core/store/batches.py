@@ -15,7 +15,7 @@ TERMINAL = ("completed", "failed", "expired", "cancelled")
 EXPIRY_CHOICES = ("batch", "live")
 _COLS = (
     "id job_id token batch_id input_file_id n_requests n_bytes status settled message "
-    "created_at settled_at"
+    "created_at settled_at reserved_usd"
 ).split()
 
 
@@ -34,14 +34,21 @@ def set_batch_mode(db: Database, job_id: int, use_batch: bool, on_expiry: str | 
 
 
 def add_batch(
-    db: Database, job_id: int, token: str, input_file_id: str, n_bytes: int, keys: list[str]
+    db: Database,
+    job_id: int,
+    token: str,
+    input_file_id: str,
+    n_bytes: int,
+    keys: list[str],
+    reserved_usd: float = 0.0,
 ) -> int:
-    """Record a batch about to be created and tie its items to it, in one transaction."""
+    """Record a batch about to be created and tie its items to it, in one transaction.
+    `reserved_usd`: the most it can cost, held against the budget until it is settled."""
     with db.tx() as cur:
         ref = cur.execute(
-            "INSERT INTO job_batches (job_id, token, input_file_id, n_requests, n_bytes) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [job_id, token, input_file_id, len(keys), n_bytes],
+            "INSERT INTO job_batches (job_id, token, input_file_id, n_requests, n_bytes, "
+            "reserved_usd) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [job_id, token, input_file_id, len(keys), n_bytes, reserved_usd],
         ).fetchone()[0]
         cur.execute(
             "UPDATE job_items SET state = 'pending', batch_ref = ?, updated_at = current_timestamp "
@@ -119,6 +126,17 @@ def open_batches(db: Database, job_id: int) -> list[dict]:
         [job_id],
     )
     return [dict(zip(_COLS, r, strict=True)) for r in rows]
+
+
+def reserved_usd(db: Database, job_id: int) -> float:
+    """What the batches still out may yet cost (their unsettled reservations)."""
+    return float(
+        db.scalar(
+            "SELECT coalesce(sum(reserved_usd), 0) FROM job_batches "
+            "WHERE job_id = ? AND NOT settled",
+            [job_id],
+        )
+    )
 
 
 def job_batches(db: Database, job_id: int) -> list[dict]:

@@ -106,13 +106,13 @@ def create_job(
 def get_job(db: Database, job_id: int) -> dict | None:
     row = db.fetchone(
         "SELECT id, stage, backend, model, params, status, status_reason, budget_usd, "
-        "max_attempts, batch_id, created_at, started_at, finished_at FROM jobs WHERE id = ?",
+        "max_attempts, created_at, started_at, finished_at FROM jobs WHERE id = ?",
         [job_id],
     )
     if row is None:
         return None
     cols = (
-        "id stage backend model params status status_reason budget_usd max_attempts batch_id "
+        "id stage backend model params status status_reason budget_usd max_attempts "
         "created_at started_at finished_at"
     ).split()
     job = dict(zip(cols, row, strict=True))

@@ -128,4 +128,10 @@ ZH_SETTINGS = {
     "key: {key} · images: {images} · output constraints: {c}": "密钥：{key} · 图像：{images} · 输出约束：{c}",
     "needed": "需要",
     "not needed": "不需要",
+    # the managed llama.cpp server's choice (Settings, llama_cpp kind)
+    "Server": "服务器",
+    "llama_cpp.server (one request at a time)": "llama_cpp.server（一次一个请求）",
+    "llama-server (parallel slots)": "llama-server（并行槽位）",
+    "llama-server file": "llama-server 可执行文件",
+    "empty: $MMSTUDIO_LLAMA_SERVER or PATH": "留空：使用 $MMSTUDIO_LLAMA_SERVER 或 PATH",
 }

@@ -163,17 +163,13 @@ class JobStartForm(QWidget):
     def _backend_changed(self) -> None:
         """The batch box follows the backend's own setting; off for backends without one."""
         from core.backends.base import BackendConfigError
-        from core.backends.registry import kind_class
+        from core.backends.registry import capabilities_of
         from core.backends.settings import load_backends
 
         config = None
         try:
             config = load_backends().get(self.backend.currentData() or "")
-            able = config is not None and kind_class(config.kind).batch_api
-            if able and config.preset:
-                from core.backends.presets import get_preset
-
-                able = get_preset(config.preset).batch_api
+            able = config is not None and capabilities_of(config).batch
         except BackendConfigError:
             able = False
         self.batch.setEnabled(able)

@@ -239,3 +239,42 @@ def test_a_backend_without_a_batch_api_is_a_clear_error(project):
     with pytest.raises(BatchUnsupported, match="has no Batch API"):
         make_runner(project.db, job_id, Echo(), backend, Limits(batch=True))
     assert bstore.batch_mode(project.db, job_id) == (None, None)  # nothing recorded
+
+
+def test_a_resumed_run_holds_the_requests_still_out_against_its_budget(
+    project, loopback, lb_backend
+):
+    from core.jobs.batch_runner import _estimate
+    from core.jobs.runner import _Prep
+
+    class Padded(Echo):  # a prompt and a reply close to what the estimate assumes
+        def build(self, item):
+            return ChatRequest.user(f"item {item.key} " + "x" * 400, max_tokens=16)
+
+    loopback.reply = lambda body, images: "y" * 64  # 16 completion tokens: max_tokens
+    loopback.batches.delay_s = 0.3
+    job_id = create_job(project.db, "echo", [str(i) for i in range(20)])
+    item = store.JobItem(job_id, "0", 0, None)
+    one = _estimate(lb_backend, _Prep(lb_backend.prepare(Padded().build(item)), "", None))
+    budget = 8.5 * one
+    store.set_budget(project.db, job_id, budget)
+
+    first = run_job(project.db, job_id, Padded(), lb_backend, _limits(batch_wait_s=0.05))
+    assert first.status == "stopped"  # 8 requests fit and went out; polling gave up
+    (out,) = bstore.open_batches(project.db, job_id)
+    assert out["n_requests"] == 8 and out["reserved_usd"] == pytest.approx(8 * one)
+    assert bstore.reserved_usd(project.db, job_id) == pytest.approx(8 * one)
+
+    # Resumed: the 8 still out hold 8 of the 8.5 allowed, so nothing more is sent before they
+    # settle; what they really cost (95 % of the estimate) leaves no room for a ninth.
+    final = run_job(project.db, job_id, Padded(), lb_backend, _limits())
+    assert final.status == "budget" and final.done == 8
+    assert "budget reached" in final.message
+    assert len(loopback.batches.batches) == 1 and loopback.stats.requests == 8
+    spent = store.job_usage(project.db, job_id)["cost_usd"]
+    assert 0.9 * 8 * one < spent <= budget
+    assert bstore.reserved_usd(project.db, job_id) == 0.0  # settled: nothing held any more
+    # a larger budget on a later resume sends the rest
+    store.set_budget(project.db, job_id, None)
+    assert run_job(project.db, job_id, Padded(), lb_backend, _limits()).done == 20
+    assert loopback.stats.requests == 20 and set(loopback.stats.seen_text.values()) == {1}

@@ -84,3 +84,28 @@ def test_cancel_a_batch_run_and_clear_errors(cli_project, capsys, loopback):
     assert "--stage STAGE" in capsys.readouterr().err
     assert main(["run", cli_project, "--resume", "999"]) == 1
     assert "no job 999" in capsys.readouterr().err
+
+
+def test_stats_count_batch_runs_at_the_batch_price(cli_project, capsys, loopback):
+    """The same prompts and replies cost half through batches, in the request log, the job
+    and the per-domain x type costs of `stats`."""
+    _add(loopback)
+    capsys.readouterr()
+    jobs = []
+    for stage in ("caption", "generate"):
+        out = _json(capsys, ["run", cli_project, "--stage", stage, "--backend", "lb", "--batch",
+                             "--poll", "0.02", "--types", "judgement", "--json"]
+                    if stage == "generate" else
+                    ["run", cli_project, "--stage", stage, "--backend", "lb", "--batch",
+                     "--poll", "0.02", "--json"])  # fmt: skip
+        assert out["failed"] == 0 and out["batch"]["batches"] == 1
+        jobs.append(out["job_id"])
+    stats = _json(capsys, ["stats", cli_project, "--json"])
+    with Project.open(cli_project) as project:
+        logs = [r for j in jobs for r in store.requests_log(project.db, j)]
+    assert logs and all(r["batch"] for r in logs)
+    full = sum(r["prompt_tokens"] * 0.15 + r["completion_tokens"] * 0.60 for r in logs) / 1e6
+    assert sum(r["cost_usd"] for r in logs) == pytest.approx(full / 2)
+    # every image got judgement items, so the caption calls are shared out, none left over
+    assert stats["pipeline"]["totals"]["cost_usd"] == pytest.approx(full / 2, abs=1e-5)
+    assert stats["pipeline"]["totals"]["cost_usd"] < 0.75 * full
