@@ -11,6 +11,12 @@ its language and the model that wrote it. Shapes recognised as they are:
   (the MMInstruct data engine's output), `lang` / `language`, `model`;
 - LLaVA-shaped caption records (ShareGPT4V's caption JSON, the MMInstruct-GPT4V release's
   caption files): `image` plus `conversations`, the caption being the first gpt turn.
+  The release (huggingface.co/datasets/yuecao0119/MMInstruct-GPT4V) ships them as JSON
+  Lines, `jsons_all/caption_en.jsonl` / `caption_cn.jsonl` and per domain
+  `jsons_per_domain/caption_per_domain/<domain>_en.jsonl`, one `{"image", "conversations":
+  [{"from": "human", "value": "<image>\n..."}, {"from": "gpt", "value": CAPTION}]}` a
+  line, with neither language nor domain on the row: the file name's `_en` / `_cn` says the
+  language (`cn` is zh).
 
 Every caption becomes a new version (origin `imported`, model and source file:row kept as
 provenance) and the current one in its language; nothing is overwritten. Rows that match no
@@ -105,6 +111,7 @@ def read_rows(
     else:
         records = _json_records(path)
     rows = []
+    lang = lang or _lang_of_file(path)
     for n, rec in records:
         rows.append(_row(rec, n, lang, model, key))
     if not rows:
@@ -171,6 +178,7 @@ def _row(rec: object, n: int, lang: str | None, model: str | None, key: str) -> 
         raise ExportError(f"row {n} names no image (image_id, sha256, image path or file name)")
     row_lang = _first(rec, LANG_FIELDS) or lang or _guess_lang(text)
     row_lang = str(row_lang).lower().replace("_", "-").split("-")[0]
+    row_lang = LANG_ALIASES.get(row_lang, row_lang)
     from core.vocab import LANGS
 
     if row_lang not in LANGS:
@@ -194,6 +202,19 @@ def _key_of(rec: dict, key: str) -> tuple[str, object]:
         if value is not None:
             return kind, value
     return "auto", None
+
+
+# Language codes as files name them (the MMInstruct release says cn) -> ours
+LANG_ALIASES = {"cn": "zh", "chs": "zh", "chinese": "zh", "english": "en"}
+
+
+def _lang_of_file(path: Path) -> str | None:
+    """`caption_cn.jsonl`, `landmark_en.jsonl`: the language its last name part says."""
+    tail = re.split(r"[_\-.]", path.stem.lower())[-1]
+    tail = LANG_ALIASES.get(tail, tail)
+    from core.vocab import LANGS
+
+    return tail if tail in LANGS else None
 
 
 def _guess_lang(text: str) -> str:

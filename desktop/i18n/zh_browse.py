@@ -228,4 +228,8 @@ ZH_BROWSE = {
     "Push to the Hugging Face Hub": "推送到 Hugging Face Hub",
     "Pushing to the Hub needs the HF parquet format.": "推送到 Hub 需要 HF parquet 格式。",
     "Pushed to {url}.": "已推送到 {url}。",
+    "Longest image side": "图像最长边",
+    " px": " 像素",
+    "Samples per shard": "每个分片的样本数",
+    "Append answer-format suffixes to questions": "在问题后附加答案格式提示",
 }

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from core.export.formats.wds import DEFAULT_SHARD_SIZE
+from core.export.suffix import AUTO
 from core.store import browse
 from core.store.review import INSTRUCTION_STATUSES
 from desktop.strings import ITYPES, N_, domain_label, label, tr
@@ -82,7 +84,7 @@ class ExportDialog(QDialog):
         self.format.setObjectName("exportFormat")
         for name in export_formats():
             self.format.addItem(name, name)
-        self.format.currentIndexChanged.connect(lambda _i: self._suggest_folder())
+        self.format.currentIndexChanged.connect(lambda _i: self._format_changed())
         statuses = [(label("status", s), s) for s in INSTRUCTION_STATUSES]
         self.statuses = _checklist(statuses, {"accepted"})
         domains = [(domain_label(d), d) for d, _n in browse.domain_counts(project.db) if d]
@@ -103,6 +105,19 @@ class ExportDialog(QDialog):
         for text, value in UNSAFE_MODES:
             self.unsafe.addItem(tr(text), value)
         self.original = QCheckBox(tr("Keep image files as imported (no normalizing)"), self)
+        self.max_side = QSpinBox(self)  # --max-side; 0 (shown as "no limit") leaves it out
+        self.max_side.setObjectName("exportMaxSide")
+        self.max_side.setRange(0, 16384)
+        self.max_side.setSingleStep(64)
+        self.max_side.setSpecialValueText(tr("no limit"))
+        self.max_side.setSuffix(tr(" px"))
+        self.original.toggled.connect(lambda on: self.max_side.setEnabled(not on))
+        self.shard_size = QSpinBox(self)  # --shard-size, webdataset only
+        self.shard_size.setObjectName("exportShardSize")
+        self.shard_size.setRange(1, 1_000_000)
+        self.shard_size.setValue(DEFAULT_SHARD_SIZE)  # the writer's own default
+        self.suffixes = QCheckBox(tr("Append answer-format suffixes to questions"), self)
+        self.suffixes.setChecked(True)  # --no-suffix unchecks it
         self.hub_repo = QLineEdit(self)
         self.hub_repo.setObjectName("hubRepo")
         self.hub_repo.setPlaceholderText(
@@ -129,6 +144,9 @@ class ExportDialog(QDialog):
         form.addRow("", self.multi_turn)
         form.addRow(tr("Chat-template tokens in text"), self.unsafe)
         form.addRow("", self.original)
+        form.addRow(tr("Longest image side"), self.max_side)
+        form.addRow(tr("Samples per shard"), self.shard_size)
+        form.addRow("", self.suffixes)
         form.addRow(tr("Push to the Hugging Face Hub"), self.hub_repo)
         form.addRow("", self.hub_private)
         form.addRow(tr("Folder"), out_row)
@@ -161,8 +179,12 @@ class ExportDialog(QDialog):
             self.status.setText(
                 tr("Export is not available in this build (core.export is missing).")
             )
-        self._suggest_folder()
+        self._format_changed()
         self.resize(560, 640)
+
+    def _format_changed(self) -> None:
+        self.shard_size.setEnabled(self.format.currentData() == "webdataset")
+        self._suggest_folder()
 
     def _suggest_folder(self) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -191,6 +213,9 @@ class ExportDialog(QDialog):
             "multi_turn": self.multi_turn.isChecked(),
             "unsafe_text": self.unsafe.currentData(),
             "original_bytes": self.original.isChecked(),
+            "max_side": (self.max_side.value() or None) if self.max_side.isEnabled() else None,
+            "shard_size": self.shard_size.value() if self.shard_size.isEnabled() else None,
+            "suffix": AUTO if self.suffixes.isChecked() else None,
         }
 
     def hub_options(self) -> dict:

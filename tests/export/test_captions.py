@@ -94,6 +94,36 @@ def test_sharegpt4v_and_mminstruct_shapes(proj, tmp_path):
     assert s.imported == 1 and _current(p, ids["exif_rotated"], "zh")[0][1] == "红蓝相间。"
 
 
+def test_the_mminstruct_gpt4v_release_caption_files(proj, tmp_path):
+    """The release's own layout: JSON Lines of {image, conversations} with no language or
+    domain on the row; `_cn` / `_en` in the file name says the language."""
+    p, ids, files = proj
+
+    def line(name: str, caption: str, zh: bool = True) -> str:
+        prompt = "<image>\n请尽可能详细描述这幅图像。" if zh else "<image>\nDescribe the image."
+        return json.dumps({"image": f"caption_images/ocr/{files[name].name}", "conversations": [
+            {"from": "human", "value": prompt}, {"from": "gpt", "value": caption}]},
+            ensure_ascii=False)  # fmt: skip
+
+    (tmp_path / "jsons_all").mkdir()
+    cn = tmp_path / "jsons_all" / "caption_cn.jsonl"
+    # "Blue" is short and Latin: without the file name it would be guessed English
+    cn.write_text(line("gray16", "Blue 色的渐变。") + "\n" + line("cmyk", "一块青色。") + "\n",
+                  encoding="utf-8")  # fmt: skip
+    s = import_captions(p, cn, model="gpt-4-vision-preview")
+    assert (s.imported, s.unmatched) == (2, 0)
+    assert _current(p, ids["gray16"], "zh")[0][1:4] == ("Blue 色的渐变。", "gpt-4-vision-preview",
+                                                       "imported")  # fmt: skip
+    assert _current(p, ids["cmyk"], "zh")[0][1] == "一块青色。"
+    assert _current(p, ids["gray16"], "en")[0][1] == "old caption"  # untouched
+    per_domain = tmp_path / "ocr_en.jsonl"
+    per_domain.write_text(
+        line("palette_alpha", "A palette image.", zh=False) + "\n", encoding="utf-8"
+    )
+    assert import_captions(p, per_domain).imported == 1
+    assert _current(p, ids["palette_alpha"])[0][1] == "A palette image."
+
+
 def test_csv_and_a_bad_row_leaves_nothing_behind(proj, tmp_path):
     p, ids, _ = proj
     before = p.db.scalar("SELECT count(*) FROM captions")
