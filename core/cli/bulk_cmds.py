@@ -66,8 +66,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=cmd_trash_empty)
 
 
+def _image_ids(text: str | None) -> list[int] | None:
+    from core.errors import StudioError
+
+    if text is None:
+        return None
+    try:
+        ids = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise StudioError(f"--images: {text!r} is not a list of ids like 1,2,3") from None
+    if not ids:
+        raise StudioError("--images: no image id given; expected numbers like 1,2,3")
+    return ids
+
+
 def _selection(args):
-    from core.cli.run_cmds import _image_ids
     from core.store.browse import ImageQuery
 
     ids = _image_ids(args.images)

@@ -152,3 +152,7 @@ def test_cli_delete_list_restore(proj, capsys):
     assert "restored 4 image(s)" in capsys.readouterr().out
     assert main(["trash", "list", root]) == 0
     assert "the trash is empty" in capsys.readouterr().out
+    assert main(["delete", root, "--images", "2,x"]) == 1
+    assert "not a list of ids" in capsys.readouterr().err
+    assert main(["delete", root, "--images", "2,3"]) == 0
+    assert "moved 2 image(s)" in capsys.readouterr().out
