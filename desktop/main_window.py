@@ -3,13 +3,14 @@ right, other panels as tabs or docks from desktop.panels, every command on the k
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -57,6 +58,8 @@ class MainWindow(QMainWindow):
         self.filters = FilterState(self)
         self.model = ImageListModel(project, self.thumbs, self)
         self.background = TaskRunner(self, threads=1)
+        self.discard_box: QMessageBox | None = None  # asks before a refused value is lost
+        self._shut_down = False
 
         self.sidebar = DomainSidebar(self)
         self.filter_bar = FilterBar(self)
@@ -164,6 +167,8 @@ class MainWindow(QMainWindow):
         self.review.imageDecided.connect(lambda _i, _s: self.grid.step(1))
         self.review.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.review.editFinished.connect(self.grid.setFocus)
+        self.review.leaveRefused.connect(self._stay_on_image)
+        self.tabs.currentChanged.connect(self._tab_changed)
         stack = self.history.stack
         stack.canUndoChanged.connect(self.actions_by_name["undo"].setEnabled)
         stack.canRedoChanged.connect(self.actions_by_name["redo"].setEnabled)
@@ -221,14 +226,26 @@ class MainWindow(QMainWindow):
             if row is not None:  # undo/redo elsewhere: show what changed
                 self.grid.select_row(row)
 
+    def _stay_on_image(self) -> None:
+        """The pane kept its image (a field holds a refused value): the grid follows it."""
+        row = self.model.row_of(self.review.image_id)
+        if row is not None and self.grid.currentIndex().row() != row:
+            self.grid.select_row(row)
+
+    def _tab_changed(self, index: int) -> None:
+        if index != 0 and not self.review.can_leave():
+            self.tabs.setCurrentIndex(0)
+
     # commands (named after desktop.views.shortcuts.SHORTCUTS) -------------------------
     def on_next_image(self) -> None:
-        self.review.commit_pending()
+        if not self.review.can_leave():
+            return
         if not self.grid.step(1):
             self.statusBar().showMessage(tr("This is the last image of the list"), 3000)
 
     def on_previous_image(self) -> None:
-        self.review.commit_pending()
+        if not self.review.can_leave():
+            return
         if not self.grid.step(-1):
             self.statusBar().showMessage(tr("This is the first image of the list"), 3000)
 
@@ -325,6 +342,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Save the field being typed in and stop the worker threads; idempotent."""
+        self._shut_down = True
         self.review.shutdown()
         self.bulk.runner.wait()
         self.model.shutdown()
@@ -336,5 +354,42 @@ class MainWindow(QMainWindow):
                 runner.wait()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._shut_down and not self.review.can_leave():
+            event.ignore()  # a refused value would be lost: ask first
+            self._ask_discard()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def _ask_discard(self) -> None:
+        if self.discard_box is not None and self.discard_box.isVisible():
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            tr("A value was not saved"),
+            tr(
+                "The value typed in the review pane was refused: {reason}\n\n"
+                "Close anyway and lose it?",
+                reason=self.review.refused_reason(),
+            ),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.button(QMessageBox.StandardButton.Cancel).setText(tr("Keep editing"))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda _r: self._discard_answered(box))
+        self.discard_box = box
+        box.open()
+
+    def _discard_answered(self, box: QMessageBox) -> None:
+        if box.clickedButton() is box.button(QMessageBox.StandardButton.Discard):
+            self.review.discard_held()
+            self.close()
+        elif self.review.held_field() is not None:
+            QTimer.singleShot(0, self._back_to_held)  # after the box has given focus back
+
+    def _back_to_held(self) -> None:
+        held = self.review.held_field()
+        if held is not None:
+            self.activateWindow()
+            held.setFocus(Qt.FocusReason.OtherFocusReason)  # back to the value to fix

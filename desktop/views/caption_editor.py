@@ -62,8 +62,12 @@ class CaptionEditor(QWidget):
 
     def _show_version(self, _index: int, keep_typing: bool = False) -> None:
         v = self._selected()
-        if not (keep_typing and self.text.hasFocus() and self.text.is_dirty()):
-            self.text.set_saved(v.text if v else "")
+        text = v.text if v else ""
+        typing = self.text.is_dirty() and (self.text.hasFocus() or self.text.held)
+        if keep_typing and self.text.toPlainText() == text:
+            self.text.mark_saved(text)  # just saved from this field: the cursor stays
+        elif not (keep_typing and typing):
+            self.text.set_saved(text)
         self.use_button.setVisible(bool(v) and not v.is_current)
 
     def _use_version(self) -> None:

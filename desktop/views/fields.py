@@ -1,4 +1,8 @@
-"""An inline text field that commits on focus-out or Ctrl+Enter and reverts on Escape."""
+"""An inline text field that commits on focus-out or Ctrl+Enter and reverts on Escape.
+
+A value the store refused is held (shown with a red frame, not reverted): the review pane keeps
+the user on it until it is fixed or given up with Escape, so nothing typed vanishes unseen.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +23,30 @@ class FieldEdit(QPlainTextEdit):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.document().documentLayout().documentSizeChanged.connect(lambda _s: self._fit_height())
+        self.held = False  # the text is a value the store refused, kept for the user to fix
         self.set_saved(text)
 
     def set_saved(self, text: str) -> None:
         """Show `text` as the stored value (no commit)."""
         self._saved = text or ""
+        self._hold(False)
         self.setPlainText(self._saved)
         self._fit_height()
+
+    def mark_saved(self, text: str) -> None:
+        """The store now holds `text`, which is what the field shows: keep cursor and text."""
+        self._saved = text or ""
+        self._hold(False)
+
+    def hold(self) -> None:
+        """The store refused the text: keep it, framed in red, until fixed or reverted."""
+        self._hold(self.is_dirty())
+
+    def _hold(self, held: bool) -> None:
+        if held != self.held:
+            self.held = held
+            # A style sheet only while held: re-polishing every field would cost on each image.
+            self.setStyleSheet("QPlainTextEdit { border: 2px solid #c8463d; }" if held else "")
 
     def saved(self) -> str:
         return self._saved
@@ -38,6 +59,7 @@ class FieldEdit(QPlainTextEdit):
             self.committed.emit(self.toPlainText())
 
     def revert(self) -> None:
+        self._hold(False)
         self.setPlainText(self._saved)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

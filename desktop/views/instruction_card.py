@@ -128,8 +128,14 @@ class InstructionCard(QFrame):
         self.item = item
         values = [item.question, *(item.options or [""] * len(self.options)), item.answer]
         for edit, value in zip(self.fields(), values, strict=True):
-            typing = edit.hasFocus() and edit.is_dirty()
-            if force or (edit.saved() != (value or "") and not typing):
+            value = value or ""
+            if force:
+                edit.set_saved(value)
+            elif edit.toPlainText() == value:
+                edit.mark_saved(value)  # just saved from this field: the cursor stays
+            elif not (edit.is_dirty() and (edit.hasFocus() or edit.held)):
+                # Not being typed in: show the store's value, also after an undo brought
+                # back the value this field saved before (it must not be saved again).
                 edit.set_saved(value)
         for letter, tag in zip(LETTERS, self.option_tags, strict=False):
             right = item.answer == letter  # the correct option, marked where the eye reads

@@ -122,12 +122,12 @@ class InstructionList(QWidget):
             return True
         return False
 
-    def revert(self, instruction_id: int) -> None:
-        """Show the stored values again (the store refused what was typed)."""
+    def edits_of(self, instruction_id: int, field: str) -> list[FieldEdit]:
+        """The fields showing `field` (question, options, answer) of that instruction."""
         for card in self.cards:
             if card.item.id == instruction_id:
-                for edit in card.fields():
-                    edit.revert()
+                return list(card.options) if field == "options" else [getattr(card, field)]
+        return []
 
     def fields(self) -> list[FieldEdit]:
         return [f for c in self.cards for f in c.fields()]

@@ -43,6 +43,7 @@ FIELD_NAMES = {"question": N_("question"), "options": N_("options"), "answer": N
 class ReviewPane(QWidget):
     imageDecided = Signal(int, str)  # image id, status
     message = Signal(str)
+    leaveRefused = Signal()  # a field holds a refused value: the pane stays on its image
     editFinished = Signal()  # Escape in a field: the window gives focus back to the grid
 
     def __init__(self, project, history: EditHistory, thumbs: ThumbnailLoader, parent=None):
@@ -54,6 +55,7 @@ class ReviewPane(QWidget):
         self.image_id: int | None = None
         self.detail: browse.ImageDetail | None = None
         self._generation = 0
+        self._last_error = ""
 
         self.viewer = ImageViewer(self)
         self.viewer.setMinimumSize(QSize(200, 160))
@@ -84,12 +86,12 @@ class ReviewPane(QWidget):
         self.caption = CaptionEditor(body)
         self.caption.saved.connect(self._save_caption)
         self.caption.restore.connect(self._restore_caption)
-        self.caption.text.escaped.connect(self.editFinished)
+        self.caption.text.escaped.connect(self._escaped)
         self.body_layout.addWidget(self.caption)
         self.items = InstructionList(body)
         self.items.edited.connect(self._edit_item)
         self.items.decided.connect(self._decide_item)
-        self.items.escaped.connect(self.editFinished)
+        self.items.escaped.connect(self._escaped)
         self.items.currentChanged.connect(lambda card: self.scroll.ensureWidgetVisible(card, 0, 40))
         self.body_layout.addWidget(self.items)
         self.body_layout.addStretch(1)
@@ -149,8 +151,11 @@ class ReviewPane(QWidget):
         self._load_pending()
 
     def set_image(self, image_id: int | None) -> None:
+        if image_id != self.image_id and not self.can_leave():
+            self._pending_image = self.image_id
+            self.leaveRefused.emit()
+            return
         self._pending_image = image_id
-        self.commit_pending()
         self.image_id = image_id
         self.error.hide()
         self._generation += 1
@@ -253,9 +258,8 @@ class ReviewPane(QWidget):
 
     def decide_image(self, status: str) -> None:
         self.sync()
-        if self.image_id is None:
+        if self.image_id is None or not self.can_leave():
             return
-        self.commit_pending()
         image_id = self.image_id
         ok = self.history.run(
             tr("{status}: image #{id}", status=label("status", status), id=image_id),
@@ -271,8 +275,13 @@ class ReviewPane(QWidget):
             [self.image_id],
             lambda: review.edit_instruction(self.project.db, iid, field, value),
         )
+        for edit in self.items.edits_of(iid, field):
+            if ok:  # saved: this text is the stored value now (an undo must replace it)
+                edit.mark_saved(edit.toPlainText())
+            else:
+                edit.hold()
         if not ok:
-            self.items.revert(iid)
+            self._show_error(self._last_error)
 
     def _save_caption(self, text: str) -> None:
         image_id = self.image_id
@@ -283,8 +292,11 @@ class ReviewPane(QWidget):
             [image_id],
             lambda: review.save_caption(self.project.db, image_id, text),
         )
-        if not ok:
-            self.caption.text.revert()
+        if ok:
+            self.caption.text.mark_saved(text)
+        else:
+            self.caption.text.hold()
+            self._show_error(self._last_error)
 
     def _restore_caption(self, caption_id: int) -> None:
         image_id = self.image_id
@@ -301,16 +313,54 @@ class ReviewPane(QWidget):
 
     def commit_pending(self) -> None:
         """Save whatever field is being typed in (before switching image, closing...)."""
-        for edit in [self.caption.text, *self.items.fields()]:
+        for edit in self._fields():
             edit.commit()  # a no-op unless its text differs from the saved value
 
+    def _fields(self):
+        return [self.caption.text, *self.items.fields()]
+
+    def held_field(self):
+        """The field whose value the store refused, still holding it; None when none."""
+        return next((f for f in self._fields() if f.held and f.is_dirty()), None)
+
+    def can_leave(self) -> bool:
+        """Save what is typed; False (the reason shown, the cursor put back on the field)
+        while a field holds a value the store refuses: leaving would lose it."""
+        self.commit_pending()
+        held = self.held_field()
+        if held is None:
+            return True
+        self._show_error(self._last_error or tr("the value was refused"))
+        QTimer.singleShot(0, lambda: held.isVisible() and held.setFocus())
+        return False
+
+    def refused_reason(self) -> str:
+        return self._last_error
+
+    def discard_held(self) -> None:
+        """Give up every refused value (the user chose to close anyway)."""
+        for edit in self._fields():
+            if edit.held:
+                edit.revert()
+        self.error.hide()
+
     # signals -------------------------------------------------------------------------
+    def _escaped(self) -> None:
+        if self.held_field() is None:
+            self.error.hide()  # the refused value was given up
+        self.editFinished.emit()
+
     def _history_changed(self, images, _replay: bool) -> None:
         if self.image_id in images:
-            self.error.hide()
+            if self.held_field() is None:
+                self.error.hide()
             self._refresh_timer.start()  # after the current event: never inside a focus-out
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(tr("Not saved: {error}", error=text))
+        self._last_error = text
+        shown = tr("Not saved: {error}", error=text)
+        if self.held_field() is not None:
+            shown += "\n" + tr("Fix the value or press Escape to give it up.")
+        self.error.setText(shown)
         self.error.show()
         self.message.emit(tr("Not saved: {error}", error=text))

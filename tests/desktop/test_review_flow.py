@@ -131,10 +131,13 @@ def test_invalid_answer_is_refused_with_a_message(qtbot, window):
     qtbot.keyClick(card.answer, Qt.Key.Key_Return, CTRL)
     _settle(qtbot)
     assert "yes or no" in window.review.error.text() and window.review.error.isVisible()
-    assert card.answer.toPlainText() == "yes"  # shows what is stored
+    assert card.answer.toPlainText() == "perhaps" and card.answer.held  # kept, to be fixed
     assert _items(window, window.review.image_id)[card.item.id].answer == "yes"
     assert _revisions(window) == []
     assert "yes or no" in window.statusBar().currentMessage()
+    qtbot.keyClick(card.answer, Qt.Key.Key_Escape)  # given up: the stored value is back
+    assert card.answer.toPlainText() == "yes" and not card.answer.held
+    assert not window.review.error.isVisible()
 
 
 def test_caption_edit_creates_version_and_undo_restores(qtbot, window):
