@@ -17,12 +17,14 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from core.errors import ProjectDamaged, ProjectLocked, StudioError
+from core.errors import ProjectDamaged, StudioError
 from core.paths import resources_dir, user_home
 from core.project import Project
 from core.store import backup
 from desktop.errors import ErrorReporter, log
 from desktop.models.ui_settings import load_ui_settings
+from desktop.project_memory import ProjectMemory
+from desktop.project_session import ProjectSession, startup_message
 from desktop.strings import set_language, tr
 from desktop.views.backups import (
     EXIT_REOPEN,
@@ -45,20 +47,10 @@ def demo_project_path() -> Path:
 
 
 def open_project(path: Path | None) -> Project:
-    return Project.open(path if path is not None else demo_project_path())
-
-
-def startup_message(exc: StudioError) -> str:
-    if isinstance(exc, ProjectLocked):
-        who = tr("process {pid}", pid=exc.pid) if exc.pid else tr("another process")
-        return tr(
-            "The project {path} is already open in another window ({who}).\n\n"
-            "Only one window can work on a project at a time. Switch to that window, "
-            "or close it and try again.",
-            path=exc.path,
-            who=who,
-        )
-    return str(exc)
+    """`path`; without one, the project last open in the app, else the demo project."""
+    if path is None:
+        path = ProjectMemory().last_project() or demo_project_path()
+    return Project.open(path)
 
 
 def report_startup_error(exc: StudioError, screenshot: Path | None = None) -> None:
@@ -142,27 +134,31 @@ def quit_on_signals(app: QApplication) -> QTimer:
     return timer
 
 
-def _run_window(app, project, reporter, screenshot, lang) -> int:
-    try:
-        from desktop.main_window import MainWindow
+def _run_window(app, project, reporter, screenshot, lang) -> tuple[int, Path]:
+    """Run the app on `project` until it quits; (exit code, the project open at the end:
+    File › Open may have switched)."""
+    session = ProjectSession()
 
-        reporter.set_log_dir(project.logs_dir)
-        reporter.project_db = project.db.path
-        window = MainWindow(project)
-        window.show()
-        log.info("window open on %s (pid %d, language %s)", project.root, os.getpid(), lang)
+    def opened(window) -> None:
+        reporter.set_log_dir(window.project.logs_dir)
+        reporter.project_db = window.project.db.path
+        log.info("window open on %s (pid %d, language %s)", window.project.root, os.getpid(), lang)
+        if screenshot is None:
+            start_background_care(window)
+
+    session.windowChanged.connect(opened)
+    try:
+        window = session.show(project)
         if threading.current_thread() is threading.main_thread():
             quit_on_signals(app)
         if screenshot is not None:
             save_when_idle(window, screenshot)
-        else:
-            start_background_care(window)
         code = app.exec()
-        window.shutdown()
-        window.deleteLater()
-        return code
+        root = session.project.root if session.project is not None else project.root
+        return code, root
     finally:
-        project.close()
+        session.close()
+        project.close()  # a no-op unless the window never opened
 
 
 def run(project_path: Path | str | None = None, argv: list[str] | None = None) -> int:
@@ -193,8 +189,7 @@ def run(project_path: Path | str | None = None, argv: list[str] | None = None) -
             except StudioError as exc:
                 report_startup_error(exc, screenshot)
                 return EXIT_STARTUP_ERROR
-            path = project.root
-            code = _run_window(app, project, reporter, screenshot, lang)
+            code, path = _run_window(app, project, reporter, screenshot, lang)
             asked, name = take_pending_restore()
             if code != EXIT_REOPEN or not asked:
                 return code

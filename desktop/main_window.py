@@ -25,6 +25,7 @@ from desktop.models.image_list import ImageListModel
 from desktop.strings import N_, tr, trn
 from desktop.views.filter_bar import FilterBar
 from desktop.views.grid import ImageGrid
+from desktop.views.project_menu import install_project_menu
 from desktop.views.review_pane import ReviewPane
 from desktop.views.shortcuts import SHORTCUTS, ShortcutsDialog, key_sequences
 from desktop.views.sidebar import DomainSidebar
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
     def __init__(self, project, parent=None):
         super().__init__(parent)
         self.project = project
+        self.session = None  # the ProjectSession that opened it (desktop.project_session)
         self.setWindowTitle(tr("MMInstruct Studio — {name}", name=project.name))
         self.thumbs = ThumbnailLoader(self)
         self.history = EditHistory(project.db, self)
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self.grid.setModel(self.model)
         self.review = ReviewPane(project, self.history, self.thumbs, self)
         split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("browseSplit")  # named: its sizes are remembered per project
         split.addWidget(self.sidebar)
         split.addWidget(self.grid)
         split.addWidget(self.review)
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.panels: dict[str, QWidget] = {}
         self._build_panels()
+        install_project_menu(self)
         self._connect()
         self._attach_bulk()
         self.refresh_library()

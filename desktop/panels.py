@@ -48,6 +48,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.balance_panel",
     "desktop.views.bulk_actions",
     "desktop.views.domain_actions",
+    "desktop.views.start_page",
 ]
 
 

@@ -94,5 +94,30 @@ def label(kind: str, value: str | None) -> str:
     return tr(_TABLES.get(kind, {}).get(value, value))
 
 
+def _default_titles() -> dict[str, str]:
+    if "default_titles" not in _state:
+        from core.domains.defaults import default_domains
+
+        _state["default_titles"] = {d.name: d.title for d in default_domains()}
+    return _state["default_titles"]
+
+
+def domain_title(name: str | None, title: str | None = None) -> str:
+    """A domain as shown: its `title` (else its name); in Chinese, a default domain whose
+    title is still the bundled English one shows the Chinese title (desktop/i18n/domain_titles).
+    A title a person gave stays as typed in every language."""
+    if not name:
+        return tr("(no domain)")
+    if _state["lang"] == "zh":
+        from desktop.i18n.domain_titles import ZH_DOMAIN_TITLES
+
+        zh = ZH_DOMAIN_TITLES.get(name)
+        if zh and (title is None or title == _default_titles().get(name)):
+            return zh
+    return title or name
+
+
 def domain_label(name: str | None) -> str:
-    return name if name else tr("(no domain)")
+    """A domain known by its name only (a grid tile, a list): its name, or in Chinese the
+    Chinese title of a default domain."""
+    return domain_title(name) if name and _state["lang"] == "zh" else (name or tr("(no domain)"))

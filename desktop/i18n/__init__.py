@@ -9,6 +9,7 @@ from desktop.i18n.zh_bulk import ZH_BULK
 from desktop.i18n.zh_collect import ZH_COLLECT
 from desktop.i18n.zh_jobs import ZH_JOBS
 from desktop.i18n.zh_review import ZH_REVIEW
+from desktop.i18n.zh_projects import ZH_PROJECTS
 from desktop.i18n.zh_settings import ZH_SETTINGS
 from desktop.i18n.zh_training import ZH_TRAINING
 
@@ -19,6 +20,7 @@ ZH: dict[str, str] = {
     **ZH_COLLECT,
     **ZH_JOBS,
     **ZH_REVIEW,
+    **ZH_PROJECTS,
     **ZH_SETTINGS,
     **ZH_TRAINING,
 }

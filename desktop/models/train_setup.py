@@ -34,6 +34,7 @@ class Preset:
     models: tuple[str, ...]
     settings: dict
     note: str = ""
+    sizes: dict = field(default_factory=dict)  # model -> billions of weights (params_b)
 
 
 def load_presets(path: Path | None = None) -> list[Preset]:
@@ -49,6 +50,7 @@ def load_presets(path: Path | None = None) -> list[Preset]:
                 models=tuple(item.get("models", ())),
                 settings=dict(item.get("settings", {})),
                 note=" ".join(str(item.get("note", "")).split()),
+                sizes={str(k): float(v) for k, v in (item.get("params_b") or {}).items()},
             )
         )
     return out

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.panels import MenuAction, Panel, register_action, register_panel
-from desktop.strings import N_, tr, trn
+from desktop.strings import N_, domain_title, tr, trn
 from desktop.workers.collect_worker import PREVIEW_BOX, CollectWorker
 
 LICENSE_CHOICES = (
@@ -149,7 +149,7 @@ class CollectPanel(QWidget):
         self.domain.blockSignals(True)
         self.domain.clear()
         for d in rows:
-            self.domain.addItem(d.title or d.name, d.name)
+            self.domain.addItem(domain_title(d.name, d.title), d.name)
         self.domain.blockSignals(False)
         self.choose_domain(current or (rows[0].name if rows else None))
 

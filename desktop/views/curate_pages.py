@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.strings import N_, tr
+from desktop.strings import N_, domain_title, tr
 from desktop.views.curate_tiles import TileList
 
 DUP_KINDS = (("phash", N_("Perceptual hash (from import)")), ("embedding", N_("CLIP embedding")))
@@ -34,7 +34,7 @@ def domain_combo(project, name: str, everything: bool = True) -> QComboBox:
     if everything:
         combo.addItem(tr("All domains"), None)
     for d in list_domains(project.db):
-        combo.addItem(d.title or d.name, d.name)
+        combo.addItem(domain_title(d.name, d.title), d.name)
     return combo
 
 

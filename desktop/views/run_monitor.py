@@ -53,6 +53,12 @@ STATE_TEXT = {
     "failed": N_("failed"),
     "interrupted": N_("interrupted (process gone)"),
 }
+# The progress bar's words for a run with no step done yet, by state.
+BEFORE_STEP_1 = {
+    "new": N_("not started"),
+    "failed": N_("failed before step 1"),
+    "interrupted": N_("stopped before step 1"),
+}
 LOG_LINES = 2000  # the log view keeps this many lines; older ones scroll away for good
 LOG_ATTACH_BYTES = 64 << 10
 
@@ -111,6 +117,7 @@ class RunMonitor(QWidget):
         super().__init__(parent)
         self.run_dir: Path | None = None
         self.own = False
+        self.exit_failed = False  # the child ended badly before it wrote any status
         self.state = "new"
         self.metrics = RunMetrics()
         self._tail: MetricsTail | None = None
@@ -183,6 +190,7 @@ class RunMonitor(QWidget):
             self.timer.start()
             return
         self.run_dir, self.own = Path(run_dir), own
+        self.exit_failed = False
         self.metrics = RunMetrics()
         self._tail = MetricsTail(self.run_dir / "metrics.jsonl")
         log_path = self.run_dir / "train.log"
@@ -226,14 +234,27 @@ class RunMonitor(QWidget):
         if self._log_tail is not None:
             lines, _ = self._log_tail.lines()
             self.append_log([b.decode("utf-8", errors="replace") for b in lines])
-        self._set_state(effective_state(read_status(self.run_dir)))
+        state = effective_state(read_status(self.run_dir))
+        if state == "new" and self.exit_failed:
+            state = "failed"  # e.g. a config error: the trainer stopped before its run folder
+        self._set_state(state)
         if self._tail.pending():
             QTimer.singleShot(0, self.poll)  # a backlog: keep reading, one chunk per turn
+
+    def mark_exit(self, code: int, how: str) -> None:
+        """The panel's own child ended: a bad exit is a failure even without a status file."""
+        self.exit_failed = code != 0 and how != "stopped"
+        self.poll()
+
+    def has_progress(self) -> bool:
+        """Whether the run got past step 0 (Resume has something to continue from)."""
+        return self.metrics.step > 0 or self.metrics.checkpoints > 0
 
     def _set_state(self, state: str) -> None:
         if state == self.state:
             return
         self.state = state
+        self._show_progress()
         color = STATE_COLORS.get(state, "#6b6b6b")
         self.state_label.setText(tr(STATE_TEXT.get(state, state)))
         self.state_label.setStyleSheet(
@@ -241,18 +262,23 @@ class RunMonitor(QWidget):
         )
         self.stateChanged.emit(state)
 
+    def _show_progress(self) -> None:
+        m = self.metrics
+        total = m.total_steps or 0
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(min(m.step, total) if total else 0)
+        if m.step == 0 and self.state in BEFORE_STEP_1:
+            self.progress.setFormat(tr(BEFORE_STEP_1[self.state]))
+        elif total:
+            self.progress.setFormat(tr("step {step} of {total}", step=m.step, total=total))
+        else:
+            self.progress.setFormat(tr("waiting for step 1"))
+
     def _show_metrics(self) -> None:
         m = self.metrics
         self.loss_chart.set_series("loss", RunMetrics.series(m.loss), "#2f6fb0")
         self.lr_chart.set_series("lr", RunMetrics.series(m.lr), "#d9822b")
-        total = m.total_steps or 0
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(min(m.step, total) if total else 0)
-        self.progress.setFormat(
-            tr("step {step} of {total}", step=m.step, total=total)
-            if total
-            else tr("waiting for step 1")
-        )
+        self._show_progress()
         t = m.last_train
         peak = t.get("gpu_mem_peak_gb")
         gpu = tr(

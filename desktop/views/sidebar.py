@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.strings import domain_label, tr
+from desktop.strings import domain_title, tr
 
 ALL = object()  # the "All images" entry
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -88,7 +88,7 @@ class DomainSidebar(QWidget):
             total = sum(n for *_, n in entries)
             self._add(tr("All images"), total, None)
             for name, title, n in entries:
-                self._add(title or domain_label(name), n, name)
+                self._add(domain_title(name, title), n, name)
             for i in range(self.list.count()):
                 if self.list.item(i).data(Qt.ItemDataRole.UserRole) == (
                     ALL if selected is None else selected

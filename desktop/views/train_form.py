@@ -7,30 +7,25 @@ through from the preset.
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.models.machine import Machine, default_choice, detect_machine, from_env_check
 from desktop.models.train_setup import (
     ExportInfo,
     Preset,
@@ -43,6 +38,8 @@ from desktop.models.train_setup import (
     preset_for_model,
 )
 from desktop.strings import N_, tr
+from desktop.views.model_fit import ModelFitNote
+from desktop.views.train_fields import check_box, default_python, dspin, side_by_side, spin
 from desktop.workers.trainer_process import EnvCheck, describe_env
 from trainer.config import PRECISIONS, SCHEDULES  # one list each, the trainer's own
 
@@ -56,35 +53,14 @@ CHECKS = (
 )
 
 
-def default_python() -> str:
-    """This interpreter, unless the app is frozen (its executable is not a Python then)."""
-    if getattr(sys, "frozen", False):
-        return shutil.which("python3") or shutil.which("python") or ""
-    return sys.executable
-
-
-def _spin(lo: int, hi: int, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    return box
-
-
-def _dspin(lo: float, hi: float, step: float, decimals: int) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setDecimals(decimals)
-    return box
-
-
 class TrainForm(QWidget):
     changed = Signal()
 
-    def __init__(self, project, parent=None):
+    def __init__(self, project, parent=None, machine: Machine | None = None):
         super().__init__(parent)
         self.project = project
         self.presets: list[Preset] = load_presets()
+        self.machine = machine or detect_machine()
         self.env_info: dict | None = None
         self.env_check = EnvCheck(self)
         self.env_check.done.connect(self._env_done)
@@ -105,6 +81,8 @@ class TrainForm(QWidget):
         self.model.lineEdit().setPlaceholderText(tr("hub id (org/name) or a local model folder"))
         model_browse = QPushButton(tr("Folder…"))
         model_browse.clicked.connect(self._browse_model)
+        self.fit_note = ModelFitNote(self)
+        self.fit_note.useSmallest.connect(self.use_model)
 
         self.exports = QListWidget()
         self.exports.setObjectName("exportList")
@@ -132,24 +110,24 @@ class TrainForm(QWidget):
 
         self.run_name = QLineEdit()
         self.run_name.setPlaceholderText(tr("automatic (preset + date)"))
-        self.lora_r, self.lora_alpha = _spin(1, 1024), _spin(1, 4096)
-        self.lora_dropout = _dspin(0.0, 0.9, 0.05, 2)
+        self.lora_r, self.lora_alpha = spin(1, 1024), spin(1, 4096)
+        self.lora_dropout = dspin(0.0, 0.9, 0.05, 2)
         self.learning_rate = QLineEdit()
         self.schedule = QComboBox()
         self.schedule.addItems(SCHEDULES)
-        self.epochs = _dspin(0.05, 100.0, 0.5, 2)
-        self.max_steps = _spin(0, 10_000_000)
+        self.epochs = dspin(0.05, 100.0, 0.5, 2)
+        self.max_steps = spin(0, 10_000_000)
         self.max_steps.setSpecialValueText(tr("by epochs"))
-        self.batch_size, self.grad_accum = _spin(1, 1024), _spin(1, 1024)
-        self.max_length = _spin(16, 131_072, 256)
+        self.batch_size, self.grad_accum = spin(1, 1024), spin(1, 1024)
+        self.max_length = spin(16, 131_072, 256)
         self.precision = QComboBox()
         self.precision.addItems(PRECISIONS)
-        self.save_steps = _spin(1, 1_000_000, 50)
+        self.save_steps = spin(1, 1_000_000, 50)
         self.save_steps.setValue(100)
-        self.seed = _spin(0, 2**31 - 1)
+        self.seed = spin(0, 2**31 - 1)
         self.seed.setValue(42)
         self.checkpointing, self.qlora, self.evaluate, self.merge = (
-            self._check(text, tip) for text, tip in CHECKS
+            check_box(text, tip) for text, tip in CHECKS
         )
         self.evaluate.setChecked(True)
         self.extra = QPlainTextEdit()
@@ -164,20 +142,21 @@ class TrainForm(QWidget):
         for text, field in (
             (N_("Preset"), self.preset),
             ("", self.preset_note),
-            (N_("Base model"), self._row(self.model, model_browse)),
+            (N_("Base model"), side_by_side(self.model, model_browse)),
+            ("", self.fit_note),
             (N_("Export"), self.exports),
-            ("", self._row(QWidget(), export_refresh, export_browse)),
-            ("Python", self._row(self.python, python_browse, self.check_button)),
+            ("", side_by_side(QWidget(), export_refresh, export_browse)),
+            ("Python", side_by_side(self.python, python_browse, self.check_button)),
             ("", self.env_label),
             (N_("Run name"), self.run_name),
-            (N_("LoRA r / alpha"), self._row(self.lora_r, self.lora_alpha)),
+            (N_("LoRA r / alpha"), side_by_side(self.lora_r, self.lora_alpha)),
             (N_("LoRA dropout"), self.lora_dropout),
-            (N_("Learning rate"), self._row(self.learning_rate, self.schedule)),
-            (N_("Epochs / max steps"), self._row(self.epochs, self.max_steps)),
-            (N_("Batch / accumulation"), self._row(self.batch_size, self.grad_accum)),
+            (N_("Learning rate"), side_by_side(self.learning_rate, self.schedule)),
+            (N_("Epochs / max steps"), side_by_side(self.epochs, self.max_steps)),
+            (N_("Batch / accumulation"), side_by_side(self.batch_size, self.grad_accum)),
             (N_("Max length (tokens)"), self.max_length),
             (N_("Precision"), self.precision),
-            (N_("Save every / seed"), self._row(self.save_steps, self.seed)),
+            (N_("Save every / seed"), side_by_side(self.save_steps, self.seed)),
         ):
             form.addRow(tr(text) if text else "", field)
         checks = QWidget()
@@ -193,23 +172,11 @@ class TrainForm(QWidget):
 
         self.preset.currentIndexChanged.connect(self._preset_changed)
         self.model.lineEdit().editingFinished.connect(self._model_edited)
-        self._preset_changed(0)
+        self.model.editTextChanged.connect(lambda _t: self.show_fit())
+        self.qlora.toggled.connect(lambda _on: self.show_fit())
+        preset, model = default_choice(self.presets, self.machine)
+        self.use_model(preset.name, model)
         self.refresh_exports()
-
-    @staticmethod
-    def _check(text: str, tip: str) -> QCheckBox:
-        box = QCheckBox(tr(text))
-        box.setToolTip(tr(tip))
-        return box
-
-    @staticmethod
-    def _row(*widgets) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        for i, w in enumerate(widgets):
-            row.addWidget(w, 1 if i == 0 else 0)
-        return box
 
     # presets and model ---------------------------------------------------------------
     def current_preset(self) -> Preset:
@@ -233,6 +200,23 @@ class TrainForm(QWidget):
         self.model.blockSignals(False)
         self.preset_note.setText(preset.note)
         self.apply(preset.settings)
+        self.show_fit()
+
+    def use_model(self, preset: str, model: str) -> None:
+        """Select `preset` with `model` in the model field (a suggestion, or the smallest)."""
+        index = self.preset.findData(preset)
+        if index != self.preset.currentIndex():
+            self.preset.setCurrentIndex(index)  # fills the preset's values
+        else:
+            self._preset_changed(index)
+        self.model.setEditText(model)
+        self.show_fit()
+
+    def show_fit(self) -> None:
+        """Whether the chosen model fits this machine, and its memory need."""
+        model = self.model.currentText().strip()
+        preset = self.current_preset()
+        self.fit_note.show_fit(self.presets, preset, model, self.machine, self.qlora.isChecked())
 
     def _model_edited(self) -> None:
         match = preset_for_model(self.presets, self.model.currentText().strip())
@@ -345,6 +329,8 @@ class TrainForm(QWidget):
     def _env_done(self, info: dict) -> None:
         self.check_button.setEnabled(True)
         self.env_info = info
+        self.machine = from_env_check(info, self.machine)
+        self.show_fit()
         ok, text = describe_env(info)
         self.env_label.setStyleSheet(f"color: {'#2e7d4f' if ok else '#b3261e'};")
         self.env_label.setText(text)

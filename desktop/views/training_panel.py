@@ -47,7 +47,7 @@ ENDINGS = {
 
 
 class TrainingPanel(QWidget):
-    def __init__(self, project, parent=None):
+    def __init__(self, project, parent=None, machine=None):
         super().__init__(parent)
         self.project = project
         self.process = TrainerProcess(self)
@@ -57,7 +57,7 @@ class TrainingPanel(QWidget):
         )
         self.process.finished.connect(self._finished)
 
-        self.form = TrainForm(project, self)
+        self.form = TrainForm(project, self, machine=machine)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
@@ -97,6 +97,7 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.monitor, tr("Run"))
         self.tabs.addTab(self.compare, tr("Compare runs"))
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("trainingSplit")  # remembered per project
         split.addWidget(left)
         split.addWidget(self.tabs)
         split.setStretchFactor(1, 1)
@@ -193,7 +194,7 @@ class TrainingPanel(QWidget):
     def _finished(self, code: int, how: str) -> None:
         self._note(tr("trainer {how}, exit code {code}", how=tr(ENDINGS.get(how, how)), code=code))
         self.monitor.set_own(False)
-        self.monitor.poll()
+        self.monitor.mark_exit(code, how)
         if how == "failed to start":
             self._error(self.process.error_message)
             self._forget_unstarted(self.monitor.run_dir)
@@ -221,8 +222,21 @@ class TrainingPanel(QWidget):
             not running
             and run_dir is not None
             and self.monitor.state in RESUMABLE_STATES
+            and self.monitor.has_progress()
             and resume_config(run_dir) is not None
         )
+        if self.monitor.state in RESUMABLE_STATES and not self.monitor.has_progress():
+            # Nothing to continue from: resuming would only repeat the same failure.
+            self.resume_button.setToolTip(
+                tr(
+                    "Nothing to resume: the run ended before step 1. Fix the cause shown in the "
+                    "log, then press Start training"
+                )
+            )
+        else:
+            self.resume_button.setToolTip(
+                tr("Start the trainer again: it continues after the newest checkpoint")
+            )
         self.open_button.setEnabled(run_dir is not None)
 
     def _show_latest_run(self) -> None:

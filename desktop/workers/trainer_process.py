@@ -32,6 +32,10 @@ if out["torch"]:
     out["cuda"] = bool(torch.cuda.is_available())
     if out["cuda"]:
         out["devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        out["devices_memory_gb"] = [
+            round(torch.cuda.get_device_properties(i).total_memory / 1e9, 1)
+            for i in range(torch.cuda.device_count())
+        ]
     out["mps"] = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
 print({ENV_TAG!r} + json.dumps(out), flush=True)
 """

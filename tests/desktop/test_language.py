@@ -288,3 +288,36 @@ def test_qt_own_words_follow_the_saved_language(qtbot, capsys):
     finally:
         save_ui_settings(language="en")
         apply_language(app)
+
+
+def test_the_default_domain_titles_are_chinese_and_a_typed_title_stays(qtbot, project):
+    from core.domains import install_defaults
+    from core.domains.defaults import default_domains
+    from desktop.i18n.domain_titles import ZH_DOMAIN_TITLES
+    from desktop.views.sidebar import DomainSidebar
+
+    defaults = default_domains()
+    assert len(defaults) == 24 and {d.name for d in defaults} == set(ZH_DOMAIN_TITLES)
+    install_defaults(project.db)
+    from core.domains import update_domain
+    from core.store import browse
+
+    update_domain(project.db, "landmark", title="My landmarks")  # a person's own title
+    try:
+        strings.set_language("zh")
+        for d in defaults:
+            assert strings.domain_title(d.name, d.title) == ZH_DOMAIN_TITLES[d.name]
+        assert strings.domain_label("ocr") == "图中文字（OCR）"  # a grid tile knows the name only
+        assert strings.domain_title("landmark", "My landmarks") == "My landmarks"
+        assert strings.domain_title("birds", "Birds") == "Birds"  # not a default domain
+        sidebar = DomainSidebar()
+        qtbot.addWidget(sidebar)
+        sidebar.set_counts(browse.domain_entries(project.db))
+        shown = [sidebar.list.item(i).text() for i in range(sidebar.list.count())]
+        assert shown[0] == "全部图像" and "图像风格" in shown and "动物与植物" in shown
+        assert "My landmarks" in shown and "Landmarks" not in shown
+        assert not [t for t in shown[1:] if _wordy(t) and t != "My landmarks" and "OCR" not in t]
+    finally:
+        strings.set_language("en")
+    assert strings.domain_title("ocr", "Text in images (OCR)") == "Text in images (OCR)"
+    assert strings.domain_label("ocr") == "ocr"

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import StudioError
 from desktop import strings
-from desktop.strings import N_, tr
+from desktop.strings import N_, domain_title, tr
 
 SOURCES = {
     "project": N_("your override for every domain"),
@@ -48,7 +48,7 @@ class PromptsPage(QWidget):
         self.domain = QComboBox(objectName="promptDomain")
         self.domain.addItem(tr("Every domain"), "")
         for d in list_domains(self.db):
-            self.domain.addItem(d.title or d.name, d.name)
+            self.domain.addItem(domain_title(d.name, d.title), d.name)
         self.itype = QComboBox(objectName="promptType")
         self.itype.addItem(tr("All templates"), None)
         for t in ITYPES:

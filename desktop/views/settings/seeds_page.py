@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import StudioError
 from desktop import strings
-from desktop.strings import N_, tr
+from desktop.strings import N_, domain_title, tr
 
 
 class SeedsPage(QWidget):
@@ -29,7 +29,7 @@ class SeedsPage(QWidget):
         self.db = project.db
         self.domain = QComboBox(objectName="seedDomain")
         for d in list_domains(self.db):
-            self.domain.addItem(d.title or d.name, d.name)
+            self.domain.addItem(domain_title(d.name, d.title), d.name)
         self.itype = QComboBox(objectName="seedType")
         for t in ITYPES:
             self.itype.addItem(strings.label("itype", t), t)
