@@ -62,10 +62,4 @@ ZH_PROJECTS = {
     "failed before step 1": "在第 1 步之前失败",
     "stopped before step 1": "在第 1 步之前停止",
     "Nothing to resume: the run ended before step 1. Fix the cause shown in the log, then press Start training": "没有可继续的内容：运行在第 1 步之前就结束了。请修复日志中显示的原因，然后按“开始训练”",
-    # Settings › backends: the managed llama.cpp server
-    "llama_cpp.server (one request at a time)": "llama_cpp.server（一次一个请求）",
-    "llama-server (parallel slots)": "llama-server（并行槽位）",
-    "Server": "服务器",
-    "llama-server file": "llama-server 文件",
-    "empty: $MMSTUDIO_LLAMA_SERVER or PATH": "留空：使用 $MMSTUDIO_LLAMA_SERVER 或 PATH",
 }
