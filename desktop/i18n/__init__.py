@@ -8,8 +8,8 @@ from desktop.i18n.zh_browse import ZH_BROWSE
 from desktop.i18n.zh_bulk import ZH_BULK
 from desktop.i18n.zh_collect import ZH_COLLECT
 from desktop.i18n.zh_jobs import ZH_JOBS
-from desktop.i18n.zh_review import ZH_REVIEW
 from desktop.i18n.zh_projects import ZH_PROJECTS
+from desktop.i18n.zh_review import ZH_REVIEW
 from desktop.i18n.zh_settings import ZH_SETTINGS
 from desktop.i18n.zh_training import ZH_TRAINING
 
