@@ -70,4 +70,19 @@ ZH_BULK = {
     "Domain {name} added": "已添加领域 {name}",
     "Domain {old} is now {new}": "领域 {old} 已更名为 {new}",
     "Domain {name} deleted": "已删除领域 {name}",
+    # the trash (desktop/views/trash_dialog.py)
+    "Trash…": "回收站…",
+    "Trash": "回收站",
+    "When": "时间",
+    "Instructions": "指令",
+    "Captions": "描述",
+    "Restore": "恢复",
+    "Delete for good": "永久删除",
+    "Deleted images keep their files until deleted for good": "已删除的图像在永久删除前保留其文件",
+    "The trash is empty": "回收站是空的",
+    "Restored {n} delete(s)": "已恢复 {n} 次删除",
+    "Emptied {n} delete(s) from the trash": "已从回收站永久删除 {n} 次删除",
+    "Delete these images and their files for good? This cannot be undone.": (
+        "永久删除这些图像及其文件？此操作无法撤销。"
+    ),
 }

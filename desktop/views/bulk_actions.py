@@ -232,6 +232,14 @@ def _select_all(window) -> None:
     window.bulk.select_all()
 
 
+def _trash(window) -> None:
+    from desktop.views.trash_dialog import TrashDialog
+
+    window.trash_dialog = TrashDialog(window)
+    window.trash_dialog.open()
+
+
+register_action(MenuAction("Edit", N_("Trash…"), _trash, order=22))
 register_action(MenuAction("Edit", N_("Find and replace…"), _replace, shortcut="Ctrl+H", order=20))
 register_action(MenuAction("Edit", N_("Select all matching the filter"), _select_all,
                            shortcut="Ctrl+Shift+A", order=21))  # fmt: skip

@@ -210,3 +210,29 @@ def test_sidebar_add_rename_delete_domain(qtbot, window):
     dialog.accept()
     assert db.scalar("SELECT count(*) FROM domains WHERE name = 'paintings'") == 0
     assert db.scalar("SELECT count(*) FROM images WHERE domain = 'food'") == n_art
+
+
+def test_trash_dialog_restores_and_empties(qtbot, window):
+    from desktop.views.trash_dialog import TrashDialog
+
+    db = window.project.db
+    n = db.scalar("SELECT count(*) FROM images")
+    _click(qtbot, window, 0)
+    _click(qtbot, window, 1, CTRL)
+    _trigger(qtbot, window, "delete")
+    dialog = TrashDialog(window)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 2).text() == "2"
+    with qtbot.waitSignal(dialog.finished_work, timeout=10000):
+        dialog.restore(dialog.chosen())
+    assert db.scalar("SELECT count(*) FROM images") == n
+    assert dialog.table.rowCount() == 0 and not dialog.restore_button.isEnabled()
+    qtbot.waitUntil(lambda: window.is_idle() and window.model.rowCount() == n, timeout=10000)
+    _click(qtbot, window, 0)
+    path = db.scalar("SELECT path FROM images WHERE id = ?", [window.model.image_id(0)])
+    _trigger(qtbot, window, "delete")
+    dialog.reload()
+    with qtbot.waitSignal(dialog.finished_work, timeout=10000):
+        dialog.empty(dialog.chosen(), confirm=False)
+    assert store_trash.list_trash(db) == []
+    assert not (window.project.root / path).exists()
