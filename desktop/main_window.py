@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.background = TaskRunner(self, threads=1)
         self.discard_box: QMessageBox | None = None  # asks before a refused value is lost
         self._shut_down = False
+        self._keep_image: int | None = None  # the image to select again after a re-query
 
         self.sidebar = DomainSidebar(self)
         self.filter_bar = FilterBar(self)
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
             lambda m: self.statusBar().showMessage(tr("Filter failed: {error}", error=m))
         )
         self.grid.currentImageChanged.connect(self.review.show_image_soon)
+        self.grid.clicked.connect(self._tile_clicked)
         self.history.changed.connect(self._history_changed)
         self.history.failed.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.review.imageDecided.connect(lambda _i, _s: self.grid.step(1))
@@ -203,6 +205,7 @@ class MainWindow(QMainWindow):
         """Re-read only the grid rows (and the open image) a job or an import touched
         (core.changes.Changes); new images need the grid's query run again."""
         if changes.added_images:
+            self._keep_image = self.grid.current_image()  # the reviewer's place survives
             self.model.refresh()
         else:
             self.model.invalidate(changes.images)
@@ -220,7 +223,11 @@ class MainWindow(QMainWindow):
     # reactions -----------------------------------------------------------------------
     def _query_applied(self, query, count: int) -> None:
         self.count_label.setText(trn("{n:,} image", "{n:,} images", count))
-        if count and not self.grid.currentIndex().isValid():
+        keep, self._keep_image = self._keep_image, None
+        row = self.model.row_of(keep) if keep is not None else None
+        if row is not None:
+            self.grid.select_row(row)
+        elif count and not self.grid.currentIndex().isValid():
             self.grid.select_row(0)
 
     def _history_changed(self, images, replay: bool) -> None:
@@ -229,6 +236,14 @@ class MainWindow(QMainWindow):
             row = self.model.first_row_of(images)
             if row is not None:  # undo/redo elsewhere: show what changed
                 self.grid.select_row(row)
+
+    def _tile_clicked(self, index) -> None:
+        """A click on the open image's tile reads it again (another process may have
+        written to it: the CLI, a second window)."""
+        image_id = self.model.image_id(index.row())
+        if image_id is not None and image_id == self.review.image_id:
+            self.model.invalidate([image_id])
+            self.review.refresh()
 
     def _stay_on_image(self) -> None:
         """The pane kept its image (a field holds a refused value): the grid follows it."""
