@@ -340,10 +340,20 @@ def _near_duplicate(items: list[Item], cfg: CheckConfig) -> dict[int, str]:
         for i in range(j):
             if items[i].lang != items[j].lang or i in out:
                 continue
-            if near_same(items[i].question, items[j].question):
+            if near_same(items[i].question, items[j].question, _proposes(items[i], items[j])):
                 out[j] = f"like {items[i].question[:60]!r}"
                 break
     return out
+
+
+def _proposes(a: Item, b: Item) -> bool:
+    """One is a yes/no item and the other is not: "Is the table made of glass?" proposes a
+    value for "What is the table made of?", a different question though one word longer."""
+    yes_no = [
+        itypes.get(x.itype).answer_kind == "fixed" and not itypes.get(x.itype).has_options
+        for x in (a, b)
+    ]
+    return yes_no[0] != yes_no[1]
 
 
 # The rules for the defects real models make live in their own module; importing it here

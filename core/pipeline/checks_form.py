@@ -153,6 +153,20 @@ def _judgement_form(item: Item, cfg: CheckConfig) -> str | None:
     return f"a {m.group(1).lower()}-question cannot be answered yes or no" if m else None
 
 
+# A question offering alternatives ("indoors or outdoors?", "红色还是蓝色？") asks which one.
+_EITHER_OR = re.compile(r"\w\s+or\s+(?:a\s+|an\s+|the\s+)?\w+[^,;]*[?？]\s*$|还是", re.I)
+_BARE_YES_NO = re.compile(r"^\W*(?:yes|no|是|否|是的|不是)\W*$", re.I)
+
+
+@rule("either_or_answer", "A question offering alternatives is answered yes or no",
+      ("short_vqa", "long_vqa"))  # fmt: skip
+def _either_or_answer(item: Item, cfg: CheckConfig) -> str | None:
+    text = _LETTER_PREFIX.sub("", item.question).strip()
+    if _BARE_YES_NO.match(item.answer) and _EITHER_OR.search(text):
+        return f"{text[:50]!r} asks which one, but the answer is {item.answer.strip()!r}"
+    return None
+
+
 # Options ---------------------------------------------------------------------------------
 
 
@@ -239,7 +253,8 @@ _GENERIC = frozenset(
     place location position type kind sort thing item element feature aspect purpose
     people person someone something anything everything frame view angle camera photographer
     likely probably possibly seem suggest tell say explain happen happening next future
-    present notice noticeable prominent dominant predominant""".split()
+    present notice noticeable prominent dominant predominant
+    outcome situation event infer environment indoor indoors outdoor outdoors""".split()
 )
 
 
@@ -252,8 +267,13 @@ def _not_in_caption(item: Item, cfg: CheckConfig) -> str | None:
     words = {t for t in content_tokens(nfkc(item.question)) if t not in _GENERIC and len(t) > 2}
     if item.lang == "zh" or len(words) < 2:
         return None  # Chinese is measured in characters: too coarse for this rule
-    known = content_tokens(item.caption)
-    known |= {t[:-1] for t in known if t.endswith("e")} | {t + "e" for t in known}
+    base = content_tokens(item.caption)
+    known = base | {t[:-1] for t in base if t.endswith("e")} | {t + "e" for t in base}
     if words & known:
+        return None
+    # A word inside a caption word still names it: "written" in "handwritten", "shuttle" in
+    # "spaceshuttle"; four letters at least, so "arm" does not match "warm", and not inside
+    # the generic words ("take" in "taken").
+    if any(len(w) >= 4 and any(w in k for k in base - _GENERIC) for w in words):
         return None
     return f"none of {', '.join(sorted(words)[:5])} is in the caption"

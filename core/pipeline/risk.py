@@ -26,6 +26,7 @@ RULE_WEIGHTS = {
     "template_words": 0.8,
     "letter_prefix": 0.8,
     "judgement_form": 0.7,
+    "either_or_answer": 0.7,
     "meta_answer": 0.8,
     "statement_as_question": 0.7,
     "mc_options": 0.8,

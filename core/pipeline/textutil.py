@@ -98,12 +98,13 @@ def answer_similarity(a: str, b: str) -> float:
     return max(jaccard(content_tokens(a), content_tokens(b)), char_ratio(a, b))
 
 
-def near_same(a: str, b: str) -> bool:
+def near_same(a: str, b: str, exact: bool = False) -> bool:
     """Two questions asking the same thing in other words.
 
     After spelling variants are paired off (colour/color), the content tokens must be equal, or
-    one question may add a single token to the other. A substitution ("red car" vs "blue car")
-    is a different question, however long the shared context.
+    one question may add a single token to the other (not with `exact`: a yes/no question
+    naming one value of what a wh-question asks). A substitution ("red car" vs "blue car") is
+    a different question, however long the shared context.
     """
     ta, tb = content_tokens(a), content_tokens(b)
     shared = len(ta & tb)
@@ -116,7 +117,7 @@ def near_same(a: str, b: str) -> bool:
             only_b.discard(match)
             shared += 1
     small, large = sorted((len(only_a), len(only_b)))
-    return shared >= 2 and small == 0 and large <= 1
+    return shared >= 2 and small == 0 and large <= (0 if exact else 1)
 
 
 def _variant(a: str, b: str) -> bool:
