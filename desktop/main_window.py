@@ -27,8 +27,10 @@ from desktop.views.filter_bar import FilterBar
 from desktop.views.grid import ImageGrid
 from desktop.views.project_menu import install_project_menu
 from desktop.views.review_pane import ReviewPane
+from desktop.views.risk_queue import RiskQueue
 from desktop.views.shortcuts import SHORTCUTS, ShortcutsDialog, key_sequences
 from desktop.views.sidebar import DomainSidebar
+from desktop.workers.item_runs import ItemRuns
 from desktop.workers.tasks import TaskRunner
 from desktop.workers.thumbnails import ThumbnailLoader
 
@@ -90,6 +92,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.count_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.risk_queue = RiskQueue(project, self)
+        self.statusBar().addPermanentWidget(self.risk_queue.label)
+        self.item_runs = ItemRuns(self, self)
 
         # Keyed by the English name, which panels and actions use (desktop.panels.MenuAction).
         self.menus: dict[str, QMenu] = {name: self.menuBar().addMenu(tr(name)) for name in MENUS}
@@ -104,6 +109,7 @@ class MainWindow(QMainWindow):
         self._attach_bulk()
         self.refresh_library()
         self.model.set_query(self.filters.query, wait=True)
+        self.risk_queue.count_now()
         self.resize(1440, 900)
         self.grid.setFocus()
 
@@ -160,6 +166,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.filters.changed.connect(self.model.set_query)
+        self.filters.changed.connect(self._narrow_cards)
         self.sidebar.domainSelected.connect(lambda d: self.filters.update(domain=d))
         self.filter_bar.changed.connect(lambda changes: self.filters.update(**changes))
         self.model.queryApplied.connect(self._query_applied)
@@ -186,6 +193,11 @@ class MainWindow(QMainWindow):
         )
         self.actions_by_name["undo"].setEnabled(False)
         self.actions_by_name["redo"].setEnabled(False)
+        self.history.changed.connect(lambda _images, _replay: self.risk_queue.count_soon())
+        self.risk_queue.show.connect(self.open_item)
+        self.risk_queue.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.item_runs.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.item_runs.changed.connect(self.show_changes)
 
     def _attach_bulk(self) -> None:
         """Multi-selection, the grid's and the sidebar's context menus (their own modules)."""
@@ -211,6 +223,31 @@ class MainWindow(QMainWindow):
             self.model.invalidate(changes.images)
         if self.review.image_id in changes.images:
             self.review.refresh()
+        for widget in self.panels.values():  # the Items tab re-reads its rows too
+            if hasattr(widget, "on_changes"):
+                widget.on_changes(changes)
+        self.risk_queue.count_soon()
+
+    def _narrow_cards(self, query) -> None:
+        self.review.card_filter.set_query(query)
+        self.review.refresh()
+
+    def open_item(self, image_id: int, item_id: int) -> None:
+        """Show one item in the review pane: its image (selected in the grid when the grid's
+        filter holds it) with its card current."""
+        self.review.commit_pending()
+        self.tabs.setCurrentIndex(0)
+        row = self.model.row_of(image_id)
+        if row is not None:
+            self.grid.select_row(row)
+        else:
+            self.statusBar().showMessage(
+                tr("Image #{id} is outside the grid's filter; shown in the pane", id=image_id),
+                6000,
+            )
+        if self.review.image_id != image_id:
+            self.review.set_image(image_id)
+        self.review.select_item(item_id)
 
     def refresh_library(self) -> None:
         """Domain counts now (one small query); the list of check flags in the background."""
@@ -255,6 +292,12 @@ class MainWindow(QMainWindow):
         if index != 0 and not self.review.can_leave():
             self.tabs.setCurrentIndex(0)
 
+    def _review_target(self):
+        """Where the review keys act: the current tab when it reviews items (the Items
+        tab), else the review pane."""
+        widget = self.tabs.currentWidget()
+        return widget if hasattr(widget, "decide_item") else self.review
+
     # commands (named after desktop.views.shortcuts.SHORTCUTS) -------------------------
     def on_next_image(self) -> None:
         if not self.review.can_leave():
@@ -269,10 +312,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(tr("This is the first image of the list"), 3000)
 
     def on_next_item(self) -> None:
-        self.review.next_item(1)
+        self._review_target().next_item(1)
 
     def on_previous_item(self) -> None:
-        self.review.next_item(-1)
+        self._review_target().next_item(-1)
+
+    def on_review_next(self) -> None:
+        self.risk_queue.next()
 
     def on_focus_search(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -284,13 +330,13 @@ class MainWindow(QMainWindow):
         self.grid.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def on_accept_item(self) -> None:
-        self.review.decide_item("accepted")
+        self._review_target().decide_item("accepted")
 
     def on_reject_item(self) -> None:
-        self.review.decide_item("rejected")
+        self._review_target().decide_item("rejected")
 
     def on_fix_item(self) -> None:
-        self.review.decide_item("needs_fix")
+        self._review_target().decide_item("needs_fix")
 
     def on_accept_image(self) -> None:
         self.review.decide_image("accepted")
@@ -357,6 +403,8 @@ class MainWindow(QMainWindow):
             or self.background.busy()
             or self.bulk.busy()
             or self.thumbs.pending()
+            or self.risk_queue.busy()
+            or any(w.busy() for w in self.panels.values() if hasattr(w, "on_changes"))
         )
 
     def shutdown(self) -> None:
@@ -367,6 +415,8 @@ class MainWindow(QMainWindow):
         self.model.shutdown()
         self.thumbs.shutdown()
         self.background.wait()
+        self.risk_queue.wait()
+        self.item_runs.wait()
         for widget in self.panels.values():
             runner = getattr(widget, "runner", None)
             if runner is not None:

@@ -49,6 +49,7 @@ PANEL_MODULES: list[str] = [
     "desktop.views.bulk_actions",
     "desktop.views.domain_actions",
     "desktop.views.start_page",
+    "desktop.views.instruction_table",
 ]
 
 

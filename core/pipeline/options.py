@@ -92,6 +92,9 @@ class GenerateOptions(RunOptions):
     temperature: float = 0.7
     sample_seed: int = 0
     max_chars: dict | None = None  # constrained output: longest question / option / answer
+    # Regenerate these instructions in place, one new item each (their image, type and
+    # language), instead of filling images that have none (core/pipeline/selection checks).
+    instruction_ids: list[int] | None = None
 
     def validate(self) -> None:
         super().validate()

@@ -23,6 +23,7 @@ from core.pipeline.parsers import ParseError, parse_output
 from core.pipeline.prompts import generate_prompt
 from core.pipeline.stages import EngineRun, StageSpec, register
 from core.store import pipeline as store
+from core.store.item_writes import replace_item
 from core.store.pipeline import NewInstruction
 
 
@@ -65,11 +66,20 @@ class GenerateStage(ModelStage):
         except ParseError as exc:
             cut = " (the reply hit max_tokens)" if response.finish_reason == "length" else ""
             raise BadOutput(f"unparseable reply: {exc}{cut}") from None
+        if p.get("replace") is not None and not parsed.items:
+            raise BadOutput("the reply held no item to put in place of the old one")
         return {"items": [it.to_json() for it in parsed.items], "skipped": parsed.skipped}
 
     def store_many(self, db, results):
         for item, value, ctx in results:
             p = item.payload
+            if p.get("replace") is not None:
+                it = value["items"][0]
+                replace_item(
+                    db, p["replace"], it["question"], it["answer"], it.get("options"),
+                    ctx.job_id, ctx.model, self.recall(item.key).get("prompt_hash"), p["seed_ids"],
+                )  # fmt: skip
+                continue
             rows = [
                 NewInstruction(
                     image_id=p["image_id"],
@@ -87,6 +97,32 @@ class GenerateStage(ModelStage):
             ]
             grouped = itypes.get(p["itype"]).multi_round and self.opts.multi_round and len(rows) > 1
             store.insert_instructions(db, rows, conversation=grouped)
+
+
+def plan_regeneration(project, opts) -> tuple[list[tuple[str, dict]], dict]:
+    """One job item per chosen item: one new item of its image, type and language, put in its
+    place. The sample seed is part of the item key, so another seed is another request (a
+    reply cached for an earlier seed is not reused)."""
+    db = project.db
+    items, skipped = [], {"no_caption": 0}
+    for row in store.select_instructions(
+        db, domain=opts.domain, image_ids=opts.image_ids, ids=opts.instruction_ids
+    ):
+        if store.current_caption(db, row.image_id, row.lang) is None:
+            skipped["no_caption"] += 1
+            continue
+        rng = random.Random(f"{row.id}:{opts.sample_seed}")
+        seeds = (
+            sample_seeds(db, row.domain, row.itype, row.lang, opts.seeds_k, rng)
+            if row.domain
+            else []
+        )
+        payload = {"image_id": row.image_id, "itype": row.itype, "lang": row.lang, "n": 1,
+                   "seed_ids": [s.id for s in seeds], "seeds": [s.text for s in seeds],
+                   "replace": row.id}  # fmt: skip
+        key = f"{row.image_id}:{row.itype}:{row.lang}:item{row.id}:seed{opts.sample_seed}"
+        items.append((key, payload))
+    return items, skipped
 
 
 def plan_generation(project, opts) -> tuple[list[tuple[str, dict]], dict]:
@@ -127,5 +163,6 @@ class Generate(StageSpec):
     engine_stages = {"generate": GenerateStage}
 
     def plan(self, project, opts, backend):
-        items, skipped = plan_generation(project, opts)
+        planner = plan_generation if opts.instruction_ids is None else plan_regeneration
+        items, skipped = planner(project, opts)
         return EngineRun("generate", GenerateStage(project, opts), items, skipped)

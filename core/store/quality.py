@@ -104,10 +104,23 @@ def select_by_risk(
     statuses: Sequence[str] | None = None,
     itypes: Sequence[str] | None = None,
     limit: int | None = None,
+    after: int | None = None,
 ) -> list[InstructionRow]:
-    """Instructions riskiest first (unscored last), then by image and id: the review queue."""
+    """Instructions riskiest first (unscored last), then by image and id: the review queue.
+    `after`: only those that come after this item in that order (the queue's next step)."""
     sql = f"SELECT {_INSTR_COLS} FROM instructions n JOIN images i ON i.id = n.image_id WHERE true"
     params: list = []
+    if after is not None:
+        key = db.fetchone(
+            "SELECT coalesce(-risk, 2.0), image_id, id FROM instructions WHERE id = ?", [after]
+        )
+        if key is not None:
+            # The order as one ascending key: -risk (unscored as 2, after every score).
+            sql += (
+                " AND (coalesce(-n.risk, 2.0) > ? OR (coalesce(-n.risk, 2.0) = ? AND "
+                "(n.image_id > ? OR (n.image_id = ? AND n.id > ?))))"
+            )
+            params += [key[0], key[0], key[1], key[1], key[2]]
     for column, values in (("n.status", statuses), ("n.itype", itypes)):
         if values is not None:
             sql += f" AND list_contains(?, {column})"

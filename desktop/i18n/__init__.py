@@ -7,6 +7,7 @@ from desktop.i18n.zh_backups import ZH_BACKUPS
 from desktop.i18n.zh_browse import ZH_BROWSE
 from desktop.i18n.zh_bulk import ZH_BULK
 from desktop.i18n.zh_collect import ZH_COLLECT
+from desktop.i18n.zh_items import ZH_ITEMS
 from desktop.i18n.zh_jobs import ZH_JOBS
 from desktop.i18n.zh_projects import ZH_PROJECTS
 from desktop.i18n.zh_review import ZH_REVIEW
@@ -18,6 +19,7 @@ ZH: dict[str, str] = {
     **ZH_BROWSE,
     **ZH_BULK,
     **ZH_COLLECT,
+    **ZH_ITEMS,
     **ZH_JOBS,
     **ZH_REVIEW,
     **ZH_PROJECTS,

@@ -94,5 +94,5 @@ def plan(project, stage: str, opts, scope: Scope, backend=None):
     if isinstance(run, DirectRun):
         header = {"stage": stage, "lang": typed.lang, "domain": typed.domain}
         direct = run.run
-        run = DirectRun(lambda progress: header | direct(progress), run.skipped)
+        run = DirectRun(lambda progress: header | direct(progress), run.skipped, run.changes)
     return typed, run

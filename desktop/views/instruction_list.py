@@ -116,6 +116,13 @@ class InstructionList(QWidget):
         if instruction_id in ids and ids.index(instruction_id) != self.current:
             self.set_current(ids.index(instruction_id))
 
+    def select_item(self, instruction_id: int) -> bool:
+        ids = [c.item.id for c in self.cards]
+        if instruction_id not in ids:
+            return False
+        self.set_current(ids.index(instruction_id))
+        return True
+
     def begin_edit(self) -> bool:
         if 0 <= self.current < len(self.cards):
             self.cards[self.current].begin_edit()

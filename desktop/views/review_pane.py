@@ -22,6 +22,7 @@ from core.store import browse, review
 from desktop.models.edits import EditHistory
 from desktop.strings import N_, STATUS_COLORS, domain_label, label, tr
 from desktop.views.caption_editor import CaptionEditor
+from desktop.views.card_filter import CardFilter
 from desktop.views.image_viewer import ImageViewer
 from desktop.views.instruction_card import InstructionCard, chip
 from desktop.views.instruction_list import InstructionList
@@ -88,6 +89,9 @@ class ReviewPane(QWidget):
         self.caption.restore.connect(self._restore_caption)
         self.caption.text.escaped.connect(self._escaped)
         self.body_layout.addWidget(self.caption)
+        self.card_filter = CardFilter(body)
+        self.card_filter.showAll.connect(self._reveal_all)
+        self.body_layout.addWidget(self.card_filter)
         self.items = InstructionList(body)
         self.items.edited.connect(self._edit_item)
         self.items.decided.connect(self._decide_item)
@@ -215,7 +219,21 @@ class ReviewPane(QWidget):
         self.detail = detail or browse.image_detail(db, self.image_id) or self.detail
         self._show_info()
         self.caption.set_versions(browse.caption_versions(db, self.image_id), keep_typing)
-        self.items.show_items(browse.instructions_for_image(db, self.image_id))
+        items = browse.instructions_for_image(db, self.image_id)
+        self.items.show_items(self.card_filter.narrow(db, self.image_id, items))
+        self.card_filter.mark_cards(self.cards)
+
+    def _reveal_all(self) -> None:
+        if self.image_id is not None:
+            self.card_filter.reveal(self.image_id)
+            self.refresh()
+
+    def select_item(self, item_id: int) -> bool:
+        """Make this item's card current (shown even when the filter would hide it)."""
+        self.sync()
+        if item_id not in [c.item.id for c in self.cards]:
+            self._reveal_all()
+        return self.items.select_item(item_id)
 
     def _show_info(self) -> None:
         d = self.detail

@@ -33,6 +33,12 @@ SHORTCUTS: list[Shortcut] = [
     Shortcut("previous_image", N_("Previous image"), ("K", "Alt+Up"), N_("Navigate")),
     Shortcut("next_item", N_("Next instruction"), ("N", "Alt+Right"), N_("Navigate")),
     Shortcut("previous_item", N_("Previous instruction"), ("P", "Alt+Left"), N_("Navigate")),
+    Shortcut(
+        "review_next",
+        N_("Review next: the riskiest undecided item"),
+        ("Q", "Alt+Q"),
+        N_("Navigate"),
+    ),
     Shortcut("focus_search", N_("Search"), ("Ctrl+F",), N_("Navigate")),
     Shortcut("focus_grid", N_("Back to the grid"), ("Ctrl+G",), N_("Navigate")),
     Shortcut("accept_item", N_("Accept instruction, go to the next"), ("A", "Alt+A"), N_("Decide")),

@@ -1,0 +1,156 @@
+"""The word index behind the review search (migration 047): which items hold which words.
+
+A search term matches an item when every one of its words begins a word of the item's
+question, options or answer (case-insensitive; each CJK character is a word of its own, so
+"猫" finds "一只猫"). A scan with ILIKE over a million items costs a few hundred ms; the index
+answers from the small vocabulary and the postings of the words found there.
+
+The index follows the instructions table by itself: `refresh()` runs before every search and
+indexes the items updated since the last refresh whose text changed (a hash per item tells a
+text edit from a status change), so edits, imports, regenerations and find-and-replace need
+no hook of their own. Deleted items leave postings behind that match no instruction row (ids
+are never reused), so they are harmless.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from core.store.db import Database
+
+# A word: one CJK character, or a run of letters/digits that are not CJK.
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
+WORD_PATTERN = rf"[{_CJK}]|[^\s\p{{P}}\p{{S}}{_CJK}]+"
+_TEXT = "n.question || ' ' || coalesce(array_to_string(n.options, ' '), '') || ' ' || n.answer"
+# Items updated this long before the last refresh are looked at again: a transaction that
+# committed after the refresh read the table may carry an older timestamp.
+MARGIN = timedelta(seconds=5)
+_WATERMARK_KEY = "search_index_at"
+MAX_RUNS = 32  # more id runs than this: one list instead of ranges
+# One refresh at a time per database file: two would index the same rows twice.
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(db: Database) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(str(db.path), threading.Lock())
+
+
+def words(db: Database, text: str) -> list[str]:
+    """The search words of `text`, as the index splits them, in order, without repeats."""
+    got = db.scalar("SELECT regexp_extract_all(lower(?), ?)", [text or "", WORD_PATTERN])
+    return list(dict.fromkeys(got or []))
+
+
+def refresh(db: Database) -> int:
+    """Index the items whose text changed since the last refresh; returns how many."""
+    with _lock(db), db.tx() as cur:
+        mark = cur.execute("SELECT value FROM meta WHERE key = ?", [_WATERMARK_KEY]).fetchone()
+        newest = cur.execute("SELECT max(updated_at) FROM instructions").fetchone()[0]
+        since = "true"
+        params: list = []
+        if mark is not None:
+            since = "n.updated_at >= ?::TIMESTAMP - ?"
+            params = [mark[0], MARGIN]
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE search_changed AS
+            SELECT c.id, c.h, c.text, s.item_id IS NOT NULL AS was_indexed FROM (
+                SELECT n.id, hash({_TEXT}) AS h, {_TEXT} AS text
+                FROM instructions n WHERE {since}
+            ) c LEFT JOIN search_items s ON s.item_id = c.id
+            WHERE s.text_hash IS DISTINCT FROM c.h""",
+            params,
+        )
+        n, reindexed = cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE was_indexed) FROM search_changed"
+        ).fetchone()
+        if n:
+            _index_changed(cur, reindexed > 0)
+        cur.execute("DROP TABLE search_changed")
+        if newest is not None:
+            cur.execute("DELETE FROM meta WHERE key = ?", [_WATERMARK_KEY])
+            cur.execute("INSERT INTO meta VALUES (?, ?)", [_WATERMARK_KEY, str(newest)])
+    return n
+
+
+def _index_changed(cur, drop_old: bool) -> None:
+    if drop_old:
+        cur.execute(
+            "DELETE FROM search_postings WHERE item_id IN "
+            "(SELECT id FROM search_changed WHERE was_indexed)"
+        )
+        cur.execute(
+            "DELETE FROM search_items WHERE item_id IN "
+            "(SELECT id FROM search_changed WHERE was_indexed)"
+        )
+    cur.execute("INSERT INTO search_items SELECT id, h FROM search_changed")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE search_new AS SELECT DISTINCT id AS item_id, token "
+        "FROM (SELECT id, unnest(regexp_extract_all(lower(text), ?)) AS token FROM search_changed)",
+        [WORD_PATTERN],
+    )
+    # New words get ids in word order, so the words sharing a prefix sit in a few id runs
+    # and their postings (stored in id order) in a few row groups.
+    cur.execute(
+        "INSERT INTO search_vocab "
+        "SELECT (SELECT coalesce(max(id), 0) FROM search_vocab) + row_number() OVER (ORDER BY token), "
+        "token FROM (SELECT DISTINCT token FROM search_new "
+        "WHERE token NOT IN (SELECT token FROM search_vocab))"
+    )
+    cur.execute(
+        "INSERT INTO search_postings SELECT v.id, t.item_id "
+        "FROM search_new t JOIN search_vocab v ON v.token = t.token ORDER BY v.id, t.item_id"
+    )
+    cur.execute("DROP TABLE search_new")
+
+
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def match_clause(db: Database, text: str, column: str = "n.id") -> tuple[str, list] | None:
+    """(SQL condition on `column`, params) true for the items matching `text`; None when
+    `text` has no words. Refreshes the index first."""
+    terms = words(db, text)
+    if not terms:
+        return None
+    refresh(db)
+    parts, params = [], []
+    for term in terms:
+        ids = [
+            r[0]
+            for r in db.fetchall(
+                "SELECT id FROM search_vocab WHERE starts_with(token, ?) ORDER BY id", [term]
+            )
+        ]
+        if not ids:
+            return "false", []
+        runs = _runs(ids)
+        if len(runs) <= MAX_RUNS:
+            # Ranges of ids let DuckDB skip the postings row groups outside them.
+            cond = " OR ".join("token_id BETWEEN ? AND ?" for _ in runs)
+            params.extend(v for run in runs for v in run)
+        else:
+            cond = "token_id IN (SELECT unnest(?::INTEGER[]))"
+            params.append(ids)
+        parts.append(f"{column} IN (SELECT item_id FROM search_postings WHERE {cond})")
+    return " AND ".join(parts), params
+
+
+def matching_ids(db: Database, text: str) -> list[int]:
+    """Ids of the items matching `text`, ascending (tests and the CLI)."""
+    clause = match_clause(db, text)
+    if clause is None:
+        return []
+    sql, params = clause
+    return [
+        r[0] for r in db.fetchall(f"SELECT n.id FROM instructions n WHERE {sql} ORDER BY 1", params)
+    ]

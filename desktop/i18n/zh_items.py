@@ -1,0 +1,58 @@
+"""Chinese for the Items tab, item history, adding by hand, per-item runs and the risk queue."""
+
+ZH_ITEMS = {
+    "Items": "条目",
+    "Risk": "风险",
+    "Flags": "标记",
+    "Question": "问题",
+    "Answer": "答案",
+    "Undecided": "未决定",
+    "Risky only (≥ {t:.2f})": "仅高风险（≥ {t:.2f}）",
+    "Words in questions, options, answers": "问题、选项、答案中的词",
+    "{n:,} item": "{n:,} 条",
+    "{n:,} items": "{n:,} 条",
+    "Show in review (Enter)": "在审阅中显示（Enter）",
+    "History (H)": "历史（H）",
+    "Regenerate": "重新生成",
+    "Re-verify": "重新核验",
+    "Add by hand…": "手动添加…",
+    "Add an instruction by hand…": "手动添加一条指令…",
+    "Pick an item of the image to add to, or add from the review pane": (
+        "请先选中要添加到的图像中的一条，或在审阅面板中添加"
+    ),
+    "Pick an image in the grid first": "请先在网格中选择一张图像",
+    "Added item #{id} to image #{image}": "已向图像 #{image} 添加条目 #{id}",
+    "Image #{id} is outside the grid's filter; shown in the pane": (
+        "图像 #{id} 不在网格的筛选范围内；已在面板中显示"
+    ),
+    "Show all": "全部显示",
+    "{n} item outside the filter is hidden": "已隐藏 {n} 条不符合筛选的条目",
+    "{n} items outside the filter are hidden": "已隐藏 {n} 条不符合筛选的条目",
+    "Add an instruction to image #{id}": "向图像 #{id} 添加指令",
+    "Add": "添加",
+    "Not added: {error}": "未添加：{error}",
+    "status": "状态",
+    "created by hand": "手动创建",
+    "History of item #{id}": "条目 #{id} 的历史",
+    "When": "时间",
+    "Who": "作者",
+    "Field": "字段",
+    "Before": "之前",
+    "After": "之后",
+    "No change recorded: the item is as it was made.": "没有修改记录：该条目保持创建时的样子。",
+    "Nothing left to review: every item is decided": "没有待审阅的条目：所有条目都已决定",
+    "{n:,} risky item left": "剩余 {n:,} 条高风险条目",
+    "{n:,} risky items left": "剩余 {n:,} 条高风险条目",
+    " (risk ≥ {t:.2f})": "（风险 ≥ {t:.2f}）",
+    "Review next: the riskiest undecided item": "审阅下一条：风险最高的未决定条目",
+    "regenerate": "重新生成",
+    "re-verify": "重新核验",
+    "Item #{id}: {what} started": "条目 #{id}：{what}已开始",
+    "Item #{id}: {what} done": "条目 #{id}：{what}已完成",
+    "Item #{id}: {what} failed: {why}": "条目 #{id}：{what}失败：{why}",
+    "Item #{id}: not run ({why})": "条目 #{id}：未运行（{why}）",
+    "Item #{id}: answered from the cache (same request as before)": (
+        "条目 #{id}：答案来自缓存（与之前的请求相同）"
+    ),
+    "Not run: {error}": "未运行：{error}",
+}
