@@ -235,7 +235,8 @@ class MainWindow(QMainWindow):
     def open_item(self, image_id: int, item_id: int) -> None:
         """Show one item in the review pane: its image (selected in the grid when the grid's
         filter holds it) with its card current."""
-        self.review.commit_pending()
+        if not self.review.can_leave():  # a refused value is still in a field
+            return
         self.tabs.setCurrentIndex(0)
         row = self.model.row_of(image_id)
         if row is not None:
