@@ -89,6 +89,13 @@ def get_key(backend_name: str, env_var: str | None = None) -> str | None:
     return value
 
 
+def key_source(backend_name: str, env_var: str | None = None) -> str | None:
+    """Where `get_key` finds this backend's key: "env", "keyring", or None (no key)."""
+    if env_var and os.environ.get(env_var):
+        return "env"
+    return "keyring" if get_key(backend_name) else None
+
+
 def set_key(backend_name: str, secret: str) -> None:
     """Store a key in the OS keyring. Fails clearly where no keyring exists (use an env var)."""
     remember_secret(secret)

@@ -102,7 +102,7 @@ NATIVE_DEFAULT_SLOTS = 4
 def cmd_add(args) -> int:
     from core.backends.keys import set_key
     from core.backends.registry import kind_class
-    from core.backends.settings import BackendConfig, add_backend
+    from core.backends.settings import BackendConfig, add_backend, load_backends
     from core.cli import emit_json
 
     fields = {
@@ -128,12 +128,17 @@ def cmd_add(args) -> int:
     config = BackendConfig(name=args.name, kind=args.kind, use_batch_api=args.batch_api, **fields)
     if args.preset and not config.model:
         config.model = _only_model(config)
-    add_backend(config, replace=args.replace)
+    # All or nothing: a backend written without the key it was given is half-saved (and the
+    # next add would answer "exists"), so the key is stored first and the config only after.
+    config.validate()
+    if config.name in load_backends() and not args.replace:
+        raise BackendConfigError(f"a backend named {config.name!r} exists; use --replace")
     if args.store_key:
         key = (
             sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("API key: ")
         )
         set_key(args.name, key)
+    add_backend(config, replace=args.replace)
     if args.json:
         emit_json({"added": config.to_json()})
     else:

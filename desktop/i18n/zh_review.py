@@ -9,4 +9,14 @@ ZH_REVIEW = {
         "审核面板中输入的值被拒绝：{reason}\n\n仍要关闭并丢弃它吗？"
     ),
     "Keep editing": "继续编辑",
+    # backend keys (desktop/views/settings)
+    "Not saved: there is no OS keyring on this machine to keep the key. Put the key in an "
+    "environment variable, type the variable's name in Key variable, and leave API key empty.": (
+        "未保存：本机没有可保存密钥的系统钥匙串。请把密钥放进一个环境变量，在“密钥变量”中填写该变量名，"
+        "并让“API 密钥”留空。"
+    ),
+    "the key comes from the environment variable {var}": "密钥来自环境变量 {var}",
+    "{var} is not set in this environment: set it, or type a key": (
+        "当前环境中未设置 {var}：请设置它，或输入密钥"
+    ),
 }

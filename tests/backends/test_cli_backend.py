@@ -61,3 +61,30 @@ def test_backend_test_passes_on_a_local_vlm(capsys, tiny_vlm_files):
 def test_models_lists_the_catalog(capsys):
     code, out = _json(capsys, ["backend", "models", "--json"])
     assert code == 0 and any(m["id"] == "smolvlm-256m" and m["mmproj"] for m in out["models"])
+
+
+def test_add_with_a_key_and_no_keyring_writes_nothing(capsys, studio_home, monkeypatch):
+    """All or nothing: without an OS keyring the backend is not written keyless (a later
+    add would have said "exists; use --replace" for a backend that cannot work)."""
+    import io
+
+    import keyring
+    from keyring.backends import fail
+
+    from core.backends.settings import load_backends
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("sk-test-0123456789abcdef\n"))
+        argv = ["backend", "add", "cloud", "--kind", "openai", "--model", "m", "--store-key"]
+        assert main(argv) != 0
+        assert "environment variable" in capsys.readouterr().err
+        assert load_backends() == {}
+        monkeypatch.setenv("CLOUD_CLI_KEY", "sk-test-0123456789abcdef")
+        argv = ["backend", "add", "cloud", "--kind", "openai", "--model", "m",
+                "--api-key-env", "CLOUD_CLI_KEY"]  # fmt: skip
+        assert main(argv) == 0
+        assert load_backends()["cloud"].api_key_env == "CLOUD_CLI_KEY"
+    finally:
+        keyring.set_keyring(previous)

@@ -293,14 +293,19 @@ class KindFields(QWidget):
         # A kind without a key (the managed server gets a random one each start) has none.
         return (self.api_key.text().strip() or None) if self.api_key is not None else None
 
-    def show_key_state(self, has_key: bool) -> None:
+    def show_key_state(self, source: str | None, env_var: str | None = None) -> None:
+        """Where the saved backend's key comes from (core.backends.keys.key_source)."""
         if self.api_key is None:
             return
-        self.api_key.setPlaceholderText(
-            tr("a key is saved in the OS keyring (type to replace it)")
-            if has_key
-            else tr("saved in the OS keyring, never in a file")
-        )
+        if source == "env":
+            text = tr("the key comes from the environment variable {var}", var=env_var)
+        elif source == "keyring":
+            text = tr("a key is saved in the OS keyring (type to replace it)")
+        elif env_var:
+            text = tr("{var} is not set in this environment: set it, or type a key", var=env_var)
+        else:
+            text = tr("saved in the OS keyring, never in a file")
+        self.api_key.setPlaceholderText(text)
 
     # catalog downloads -------------------------------------------------------------------
     def set_catalog(self, catalog: dict) -> None:

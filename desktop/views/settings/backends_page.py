@@ -176,12 +176,14 @@ class BackendsPage(QWidget):
 
     def _ask_key_state(self, cfg: BackendConfig) -> None:
         # The OS keyring may answer slowly (D-Bus, a locked wallet): ask on the worker pool.
-        from core.backends.keys import get_key
+        from core.backends.keys import key_source
 
         fields = self.fields[cfg.kind]
         self.worker.runner.submit(
-            lambda _r: bool(get_key(cfg.name, cfg.api_key_env)),
-            lambda has: self.editing == cfg.name and fields.show_key_state(has),
+            lambda _r: key_source(cfg.name, cfg.api_key_env),
+            lambda source: (
+                self.editing == cfg.name and fields.show_key_state(source, cfg.api_key_env)
+            ),
             lambda _e: None,
         )
 
@@ -224,23 +226,33 @@ class BackendsPage(QWidget):
         return BackendConfig(**(extra | fields))
 
     def save(self) -> bool:
-        """Validate and save the form; the key (if typed) goes to the keyring."""
+        """Validate and save the form, all or nothing: the key (if typed) goes to the keyring
+        first, and where it cannot, no backend is written (it would be one without its key)."""
         from core.backends import keys
-        from core.backends.settings import add_backend, remove_backend
+        from core.backends.settings import add_backend, load_backends, remove_backend
 
         try:
             cfg = self.config_from_form()
+            cfg.validate()
             renamed = self.editing is not None and self.editing != cfg.name
+            self.configs = load_backends()  # what is on disk, not what the list last showed
             if cfg.name in self.configs and cfg.name != self.editing:
                 raise StudioError(tr("a backend named {name!r} exists already", name=cfg.name))
-            add_backend(cfg, replace=cfg.name in self.configs)
             secret = self.fields[cfg.kind].secret()
-            if secret:
-                keys.set_key(cfg.name, secret)
+            old_key = keys.get_key(self.editing) if renamed and not secret else None
+            try:
+                if secret or old_key:
+                    keys.set_key(cfg.name, secret or old_key)
+            except keys.KeyStoreError:
+                raise StudioError(
+                    tr(
+                        "Not saved: there is no OS keyring on this machine to keep the key. "
+                        "Put the key in an environment variable, type the variable's name in "
+                        "Key variable, and leave API key empty."
+                    )
+                ) from None
+            add_backend(cfg, replace=cfg.name in self.configs)
             if renamed:
-                old_key = None if secret else keys.get_key(self.editing)
-                if old_key:
-                    keys.set_key(cfg.name, old_key)
                 remove_backend(self.editing)
                 keys.delete_key(self.editing)
         except StudioError as exc:
