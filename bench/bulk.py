@@ -27,8 +27,8 @@ from bench.gui import Heartbeat, build, pump  # noqa: E402
 
 
 def _timed(app, beat, name, start, until, results, timeout=600.0) -> None:
-    beat.phase = name
     beat.start()
+    beat.phase = name
     t = time.perf_counter()
     start()
     pump(app, until, timeout)
@@ -63,7 +63,7 @@ def measure(app, root: Path, n_sel: int) -> dict:
     stack = window.history.stack
 
     _timed(app, beat, "reject", lambda: window.bulk.decide("rejected"),
-           lambda: stack.count() == 1 and window.is_idle(), out)  # fmt: skip
+           lambda: stack.index() == 1 and window.is_idle(), out)  # fmt: skip
     _timed(app, beat, "undo", window.on_undo, window.is_idle, out)
     _timed(app, beat, "redo", window.on_redo, window.is_idle, out)
     _timed(app, beat, "undo again", window.on_undo, window.is_idle, out)
@@ -75,9 +75,9 @@ def measure(app, root: Path, n_sel: int) -> dict:
     out["select all count"] = len(all_ids)
 
     select_range()
-    before = stack.count()
+    before = stack.index()
     _timed(app, beat, "delete", window.bulk.delete,
-           lambda: stack.count() == before + 1 and window.is_idle(), out)  # fmt: skip
+           lambda: stack.index() == before + 1 and window.is_idle(), out)  # fmt: skip
     _timed(app, beat, "restore (undo)", window.on_undo, window.is_idle, out)
 
     select_range()
@@ -87,15 +87,15 @@ def measure(app, root: Path, n_sel: int) -> dict:
     dialog.replacement.setText("photo")
     _timed(app, beat, "replace preview", dialog.preview, lambda: not dialog.busy(), out)
     out["replace changes"] = len(dialog.plan.valid)
-    before = stack.count()
+    before = stack.index()
     _timed(app, beat, "replace apply", dialog.apply,
-           lambda: stack.count() == before + 1 and window.is_idle(), out)  # fmt: skip
+           lambda: stack.index() == before + 1 and window.is_idle(), out)  # fmt: skip
     _timed(app, beat, "replace undo", window.on_undo, window.is_idle, out)
     dialog.close()
 
     # baseline: the same rejection on the GUI thread
-    beat.phase = "baseline"
     beat.start()
+    beat.phase = "baseline"
     t = time.perf_counter()
     changes = bulk.decide_images(project.db, np.asarray(ids), "rejected")
     window.history.changed.emit(frozenset(int(i) for i in ids), False)

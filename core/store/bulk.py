@@ -66,8 +66,13 @@ def selection_ids(db: Database, selection: Selection) -> np.ndarray:
 
 
 def _changes(cur, sql: str, params: list, table: str, field: str, new) -> list[Change]:
-    rows = cur.execute(sql, params).fetchall()
-    return [Change(table, i, field, o, new) for i, o in rows]
+    # Read in slices: converting 100k rows in one C call holds the GIL for its whole length,
+    # and the GUI thread waits on it (the bulk edit runs on a worker thread).
+    result = cur.execute(sql, params)
+    changes: list[Change] = []
+    while rows := result.fetchmany(4096):
+        changes += [Change(table, i, field, o, new) for i, o in rows]
+    return changes
 
 
 def decide_images(

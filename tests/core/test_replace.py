@@ -121,3 +121,23 @@ def test_cli_replace_dry_run_then_write(proj, capsys):
     assert "would change 0 value(s)" in capsys.readouterr().out
     assert main(["replace", root, "--find", "(", "--replace", "x", "--regex"]) == 1
     assert "not a valid regular expression" in capsys.readouterr().err
+
+
+def test_many_captions_are_one_batch_and_undo_exactly(project):
+    populate(project, n_images=90, files=False)
+    db = project.db
+    before = _texts(db)
+    plan = replace.plan(db, ImageQuery(), "white", "pale", fields=["caption"])
+    assert len(plan.valid) >= 64  # the batched path (review._BATCH_MIN)
+    changes = replace.apply(db, plan, backup=False)
+    assert (
+        db.scalar("SELECT count(*) FROM captions WHERE is_current AND contains(text, 'white')") == 0
+    )
+    logged = db.fetchall(
+        "SELECT old, new FROM revisions WHERE field = 'caption' ORDER BY id DESC LIMIT 1"
+    )
+    assert "white" in logged[0][0] and "pale" in logged[0][1]
+    review.apply_changes(db, review.inverse(changes))
+    assert _texts(db) == before
+    with pytest.raises(review.EditConflict):
+        review.apply_changes(db, review.inverse(changes))  # already undone: refused
