@@ -92,13 +92,15 @@ def plan(
     regex: bool = False,
     match_case: bool = True,
     fields: tuple[str, ...] | list[str] = FIELDS,
+    itype: str | None = None,
+    item_status: str | None = None,
 ) -> ReplacePlan:
     """Every change of replacing `find` by `replace` in `fields` of the selection's images.
-    Under an ImageQuery, its instruction type and item status also narrow the instructions."""
+    `itype` / `item_status` narrow the instructions (an ImageQuery brings its own)."""
     fields = tuple(dict.fromkeys(fields)) or FIELDS
-    narrow = {}
     if isinstance(selection, ImageQuery):
-        narrow = {"itype": selection.itype, "item_status": selection.item_status}
+        itype, item_status = itype or selection.itype, item_status or selection.item_status
+    narrow = {"itype": itype, "item_status": item_status}
     hits = find_hits(
         db, selection, fields, find, replace, regex=regex, match_case=match_case, **narrow
     )

@@ -125,6 +125,8 @@ class BulkActions(QObject):
 
     # actions -------------------------------------------------------------------------
     def _selected(self) -> np.ndarray | None:
+        if not self.window.review.can_leave():  # save what is typed; a refused value waits
+            return None
         ids = self.selection.ids()
         if not len(ids):
             self.message.emit(tr("Select images in the grid first"))

@@ -159,9 +159,13 @@ class ReplaceDialog(QDialog):
         layout.addWidget(buttons)
 
     def _selection(self):
+        """The images, and the filter's instruction type and status, which also narrow the
+        instructions replaced (a filter on judgements replaces in judgements only)."""
+        query = self.window_.filters.query
+        narrow = {"itype": query.itype, "item_status": query.item_status}
         if self.scope.currentData() == "selection":
-            return self.window_.bulk.selection.ids().copy()
-        return self.window_.model.ids().copy()
+            return self.window_.bulk.selection.ids().copy(), narrow
+        return query, narrow
 
     def _stale(self) -> None:
         """Any change of the search makes the preview old: Apply waits for a new one."""
@@ -176,13 +180,13 @@ class ReplaceDialog(QDialog):
         if not fields:
             self.summary.setText(tr("Tick at least one place to replace in"))
             return
-        db, ids = self.window_.project.db, self._selection()
+        db, (ids, narrow) = self.window_.project.db, self._selection()
         args = (self.find.text(), self.replacement.text())
         opts = {"regex": self.regex.isChecked(), "match_case": self.match_case.isChecked()}
         self.summary.setText(tr("Looking…"))
         self.preview_button.setEnabled(False)
         self.runner.submit(
-            lambda _r: replace.plan(db, ids, *args, fields=fields, **opts),
+            lambda _r: replace.plan(db, ids, *args, fields=fields, **opts, **narrow),
             self._planned,
             self._failed,
         )

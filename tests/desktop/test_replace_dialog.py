@@ -101,3 +101,32 @@ def test_scope_is_the_selection_from_the_menu(qtbot, window):
         dialog.preview()
     first = window.model.image_id(0)
     assert {e.hit.image_id for e in dialog.plan.edits} == {first}
+
+
+def test_the_filter_type_narrows_the_instructions(qtbot, window):
+    window.filters.update(itype="judgement")
+    qtbot.waitUntil(lambda: window.model.query.itype == "judgement", timeout=5000)
+    dialog = _dialog(qtbot, window, "the", "THE")
+    for name, box in dialog.fields.items():
+        box.setChecked(name == "question")
+    with qtbot.waitSignal(dialog.planned, timeout=10000):
+        dialog.preview()
+    assert dialog.plan.valid
+    assert {e.hit.itype for e in dialog.plan.edits} == {"judgement"}
+
+
+def test_a_typed_edit_is_saved_before_a_bulk_action(qtbot, window):
+    """The pane's open field is saved first, so the bulk step never races an unsaved edit."""
+    window.grid.select_row(0)
+    qtbot.waitUntil(lambda: window.review.image_id == window.model.image_id(0), timeout=5000)
+    field = window.review.caption.text
+    field.setFocus()
+    field.setPlainText("Typed just before a bulk reject.")
+    with qtbot.waitSignal(window.bulk.done, timeout=10000):
+        window.bulk.decide("rejected")
+    db = window.project.db
+    image = window.model.image_id(0)
+    assert db.scalar("SELECT text FROM captions WHERE image_id = ? AND is_current", [image]) == (
+        "Typed just before a bulk reject."
+    )
+    assert db.scalar("SELECT status FROM images WHERE id = ?", [image]) == "rejected"
