@@ -1,4 +1,5 @@
-"""replace (find and replace over a selection), delete (to the trash), trash list|restore|empty.
+"""replace (find and replace over a selection), decide and move (bulk decisions, domains),
+delete (to the trash), trash list|restore|empty.
 
 A selection is the grid's filter as flags (--domain, --status, --itype, --item-status,
 --text) or ids (--images 1,2,3); with none, every image.
@@ -10,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from core.store.replace import FIELDS
+from core.vocab import IMAGE_STATUSES
 
 
 def _selection_flags(p: argparse.ArgumentParser) -> None:
@@ -40,6 +42,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_replace)
+
+    p = sub.add_parser("decide", help="set the status of many images (and their undecided items)")
+    p.add_argument("project", type=Path)
+    p.add_argument("decision", metavar="STATUS", choices=IMAGE_STATUSES, help="the new status")
+    _selection_flags(p)
+    p.add_argument("--all", action="store_true", help="needed to decide with no selection flag")
+    p.add_argument("--no-cascade", action="store_true", help="leave the instructions as they are")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser("move", help="move many images into a domain")
+    p.add_argument("project", type=Path)
+    p.add_argument("domain", help="an existing domain (see `domains list`)")
+    _selection_flags(p)
+    p.add_argument("--all", action="store_true", help="needed to move with no selection flag")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_move)
 
     p = sub.add_parser("delete", help="move images to the trash (undo: trash restore)")
     p.add_argument("project", type=Path)
@@ -148,15 +167,62 @@ def cmd_replace(args) -> int:
     return 0
 
 
+def _require_selection(args) -> None:
+    if not _has_flags(args) and not args.all:
+        from core.errors import StudioError
+
+        raise StudioError("no selection given: pass --images/--domain/... or --all")
+
+
+def _counts(changes) -> dict:
+    return {
+        "images": sum(1 for c in changes if c.table == "images"),
+        "instructions": sum(1 for c in changes if c.table == "instructions"),
+    }
+
+
+def cmd_decide(args) -> int:
+    from core.cli import emit_json
+    from core.project import Project
+    from core.store.bulk import decide_images
+
+    _require_selection(args)
+    with Project.open(args.project) as project:
+        changes = decide_images(
+            project.db, _selection(args), args.decision, cascade=not args.no_cascade
+        )
+    counts = _counts(changes)
+    if args.json:
+        emit_json({"status": args.decision} | counts)
+    else:
+        print(
+            f"{args.decision}: {counts['images']} image(s), {counts['instructions']} "
+            "instruction(s) changed (each logged in revisions)"
+        )
+    return 0
+
+
+def cmd_move(args) -> int:
+    from core.cli import emit_json
+    from core.project import Project
+    from core.store.bulk import move_images
+
+    _require_selection(args)
+    with Project.open(args.project) as project:
+        changes = move_images(project.db, _selection(args), args.domain)
+    if args.json:
+        emit_json({"domain": args.domain, "images": len(changes)})
+    else:
+        print(f"moved {len(changes)} image(s) to {args.domain}")
+    return 0
+
+
 def cmd_delete(args) -> int:
     from core.cli import emit_json
     from core.project import Project
     from core.trash import delete_images
 
-    if not _has_flags(args) and not args.all:
-        from core.errors import StudioError
-
-        raise StudioError("no selection given: pass --images/--domain/... or --all")
+    _require_selection(args)
     with Project.open(args.project) as project:
         batch = delete_images(project, _selection(args))
     if args.json:

@@ -156,3 +156,28 @@ def test_cli_delete_list_restore(proj, capsys):
     assert "not a list of ids" in capsys.readouterr().err
     assert main(["delete", root, "--images", "2,3"]) == 0
     assert "moved 2 image(s)" in capsys.readouterr().out
+
+
+def test_cli_decide_and_move(proj, capsys):
+    root = str(proj.root)
+    db_path = proj.root
+    proj.close()
+    assert main(["decide", root, "accepted"]) == 1
+    assert "no selection" in capsys.readouterr().err
+    assert main(["decide", root, "accepted", "--domain", "art", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["images"] == 4 and out["instructions"] > 0
+    assert main(["decide", root, "rejected", "--images", "1,2", "--no-cascade", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"status": "rejected", "images": 2, "instructions": 0}
+    assert main(["move", root, "street", "--images", "1,2"]) == 0
+    assert "moved" in capsys.readouterr().out
+    assert main(["move", root, "nowhere", "--all"]) == 1
+    assert "no domain named" in capsys.readouterr().err
+    from core.project import Project
+
+    with Project.open(db_path) as p:
+        assert p.db.fetchall("SELECT domain, status FROM images WHERE id IN (1, 2)") == [
+            ("street", "rejected"),
+            ("street", "rejected"),
+        ]
