@@ -17,7 +17,7 @@ from core.export.errors import ExportError
 BUF = 1 << 20
 
 
-def _copy(src: Path, dest: Path, known: str | None = None) -> str:
+def _copy(src: Path | str, dest: Path | str, known: str | None = None) -> str:
     h = hashlib.sha256()
     with open(src, "rb") as fi, open(dest, "wb") as fo:
         while chunk := fi.read(BUF):
@@ -34,7 +34,7 @@ def _hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _hardlink(src: Path, dest: Path, known: str | None = None) -> str:
+def _hardlink(src: Path | str, dest: Path | str, known: str | None = None) -> str:
     try:
         os.link(src, dest)
     except OSError as exc:
@@ -45,9 +45,9 @@ def _hardlink(src: Path, dest: Path, known: str | None = None) -> str:
     return known or _hash(dest)
 
 
-def _symlink(src: Path, dest: Path, known: str | None = None) -> str:
+def _symlink(src: Path | str, dest: Path | str, known: str | None = None) -> str:
     try:
-        target = os.path.relpath(src, dest.parent)
+        target = os.path.relpath(src, os.path.dirname(os.fspath(dest)))
     except ValueError:  # another drive on Windows: no relative path exists
         raise ExportError(
             "symlinked images need the export on the same drive as the project; "
@@ -68,14 +68,14 @@ PLACERS: dict[str, Callable[[Path, Path, str | None], str]] = {
 }
 
 
-def place_image(mode: str, src: Path, dest: Path, known: str | None = None) -> str:
+def place_image(mode: str, src: Path | str, dest: Path | str, known: str | None = None) -> str:
     """Put src at dest (whose folder exists); the sha256 of what dest holds."""
     if mode not in PLACERS:
         raise ExportError(f"unknown image mode {mode!r}; expected one of {', '.join(PLACERS)}")
     return PLACERS[mode](src, dest, known)
 
 
-def write_bytes(dest: Path, data: bytes) -> str:
+def write_bytes(dest: Path | str, data: bytes) -> str:
     """Write a new file (a normalized image); the sha256 of what it holds."""
     with open(dest, "xb") as f:
         f.write(data)

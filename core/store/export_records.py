@@ -21,6 +21,7 @@ _PAIRS = {
                {'role': 'assistant', 'content': [json_object('type', 'text', 'text', answer)]}]""",
 }
 _PAIRS["hf"] = _PAIRS["sharegpt"]
+_PAIRS["webdataset"] = _PAIRS["llava"]
 
 
 def _columns(fmt: str, grouped: bool) -> str:
@@ -31,7 +32,17 @@ def _columns(fmt: str, grouped: bool) -> str:
         return f"list({x} ORDER BY turn)" if grouped else f"[{x}]"
 
     messages = f"flatten(list({_PAIRS[fmt]} ORDER BY turn))" if grouped else _PAIRS[fmt]
-    meta = f"{{'domain': {one('domain')}, 'license': {one('license')}, 'turns': {each(_TURN)}}} AS meta"
+    meta_struct = (
+        f"{{'domain': {one('domain')}, 'license': {one('license')}, 'turns': {each(_TURN)}}}"
+    )
+    meta = f"{meta_struct} AS meta"
+    # webdataset: the sample's key, its image's path in the export, and the sample's JSON
+    # (LLaVA-shaped, `image` naming the tar member), serialised by DuckDB, not per row in Python
+    member = f"rec_id || '.' || regexp_extract({one('img')}, '[^.]+$')"
+    wds_json = (
+        f"to_json({{'id': rec_id, 'image': {member}, 'conversations': {messages}, "
+        f"'meta': {meta_struct}}})::VARCHAR"
+    )
     return {
         "llava": f"rec_id AS id, {one('img')} AS image, {messages} AS conversations, {meta}",
         "sharegpt": f"rec_id AS id, {messages} AS messages, ['images/' || {one('img')}] AS images, {meta}",
@@ -39,6 +50,7 @@ def _columns(fmt: str, grouped: bool) -> str:
         # image bytes come from the registered arrow table `export_blobs` (joined as b)
         "hf": f"rec_id AS id, [{{'bytes': {one('b.data')}, 'path': {one('img')}}}] AS images, "
         f"{messages} AS messages, {meta}",
+        "webdataset": f"rec_id AS key, {one('img')} AS image, {wds_json} AS json",
     }[fmt]
 
 

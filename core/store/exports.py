@@ -326,6 +326,19 @@ def copy_records(
     tmp.unlink(missing_ok=True)
 
 
+def webdataset_samples(
+    cur: duckdb.DuckDBPyConnection, split: str, first: str, last: str, batch: int = 2000
+) -> Iterator[list[tuple[str, str, str]]]:
+    """Batches of (key, image path, sample JSON) of one part of a split, in export order. The
+    query stays open between batches: run nothing else on `cur` until it is exhausted."""
+    if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
+        raise ValueError("bad split or sha256 bounds")
+    extra = f"AND s.sha256 BETWEEN '{first}' AND '{last}'"
+    cur.execute(record_query("webdataset", split, extra=extra))
+    while rows := cur.fetchmany(batch):
+        yield rows
+
+
 def _append_lines(src: Path, out, sep: bytes, lead: bytes) -> None:
     """Copy a JSON Lines file to `out` in blocks, each line led by `lead` and the line breaks
     between lines replaced by `sep`; the final line break is dropped when sep is not a plain

@@ -233,14 +233,14 @@ def test_refuses_non_empty_out_and_cleans_up_on_failure(proj, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-@pytest.mark.parametrize("fmt", ["llava", "trl"])
+@pytest.mark.parametrize("fmt", ["llava", "trl", "webdataset"])
 def test_parts_join_into_the_same_file(proj, tmp_path, monkeypatch, fmt):
     from core.store import exports as store
 
     export_project(proj, tmp_path / "one", ExportOptions(fmt))
     monkeypatch.setattr(store, "PART_ROWS", 3)  # many parts (each holds whole images)
     export_project(proj, tmp_path / "many", ExportOptions(fmt))
-    name = "train.json" if fmt == "llava" else "train.jsonl"
+    name = {"llava": "train.json", "webdataset": "train-000000.tar"}.get(fmt, "train.jsonl")
     one, many = (tmp_path / d / name for d in ("one", "many"))
     assert one.read_bytes() == many.read_bytes()
     if fmt == "llava":
@@ -318,3 +318,31 @@ def test_sql_picker_only_when_it_agrees_with_python(proj, tmp_path, monkeypatch)
     assert len(udf_calls) == 2  # sample disagreed: per-row path
     for r in _records(tmp_path / "other" / "train.json"):
         assert all(t["suffix"].startswith(f"{t['itype']}-{t['lang']}-") for t in r["meta"]["turns"])
+
+
+def test_webdataset_tar_bytes_are_tarfiles(tmp_path):
+    """The hand-built USTAR headers and end of archive equal what tarfile writes, short names,
+    names near and past the 100-byte field, non-ASCII names and sizes near block edges."""
+    import io
+    import tarfile
+
+    from core.export.formats.wds import TarWriter
+
+    members = [
+        ("a.json", b"{}"),
+        ("0123456789abcdef-1.jpg", bytes(511)),
+        ("k" * 95 + ".json", bytes(512)),
+        ("k" * 94 + ".json", bytes(1)),
+        ("d" * 60 + "/" + "k" * 60 + ".png", bytes(513)),
+        ("\u56fe\u7247-2.json", "\u4e2d\u6587".encode()),
+        ("empty.txt", b""),
+    ]
+    ours = TarWriter(tmp_path / "ours.tar")
+    with tarfile.open(tmp_path / "ref.tar", "w", format=tarfile.USTAR_FORMAT) as ref:
+        for name, data in members:
+            ours.add(name, data)
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            ref.addfile(info, io.BytesIO(data))
+    ours.close()
+    assert (tmp_path / "ours.tar").read_bytes() == (tmp_path / "ref.tar").read_bytes()
