@@ -34,7 +34,7 @@ def no_keyring():
 
 def test_no_keyring_saves_nothing_and_points_at_a_key_variable(
     qtbot,
-    dialog,
+    dialog,  # noqa: F811
     no_keyring,
     studio_home,
     monkeypatch,  # noqa: F811
@@ -60,8 +60,8 @@ def test_no_keyring_saves_nothing_and_points_at_a_key_variable(
 
 def test_key_state_tells_the_keyring_from_a_variable(
     qtbot,
-    dialog,
-    memory_keyring,
+    dialog,  # noqa: F811
+    memory_keyring,  # noqa: F811
     studio_home,
     monkeypatch,  # noqa: F811
 ):
