@@ -160,7 +160,9 @@ def start_job(
 ) -> JobHandle:
     slot = _claim_slot(db, job_id)
     try:
-        handle = JobHandle(make_runner(db, job_id, stage, backend, limits, on_event), slot)
+        runner = make_runner(db, job_id, stage, backend, limits, on_event)
+        runner.pause_when_down = True  # the handle's owner can resume it
+        handle = JobHandle(runner, slot)
     except BaseException:
         _release_slot(slot)
         raise

@@ -98,6 +98,9 @@ class Limits:
     # max_concurrency (None: `concurrency`, fixed); rpm / tpm stay ceilings
     adaptive: bool = True
     max_concurrency: int | None = None
+    # this many connection failures in a row (no reply in between) mean the server is down:
+    # the job pauses (stops, when nobody could resume it) instead of burning every item
+    max_connection_failures: int = 5
 
     @classmethod
     def from_backend(cls, backend, **overrides) -> Limits:

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from core.backends.base import Backend, BackendError, ChatResponse, Prepared
+from core.backends.base import Backend, BackendError, ChatResponse, ConnectionFailed, Prepared
 from core.backends.keys import redact
 from core.jobs.limiter import Limits, RateLimiter
 from core.jobs.progress import ProgressMixin
@@ -61,6 +61,9 @@ class JobRunner(ProgressMixin):
         self._stop_status: str | None = None
         self._stop_reason: str | None = None
         self._paused = False
+        self._down_in_a_row = 0  # connection failures since the last reply
+        # start_job sets this: someone can press Resume. A blocking run stops instead.
+        self.pause_when_down = False
 
     # control (thread-safe) ---------------------------------------------------------------
     def _call(self, fn, *args) -> None:
@@ -84,7 +87,7 @@ class JobRunner(ProgressMixin):
         """Abort requests in flight now; their items go back to pending."""
         self._call(self._request_stop, "cancelled", "cancelled by user", True)
 
-    def _set_paused(self, paused: bool) -> None:
+    def _set_paused(self, paused: bool, reason: str | None = None) -> None:
         if self._stop_status is not None:
             return
         if self._loop is None:  # not started yet
@@ -94,10 +97,22 @@ class JobRunner(ProgressMixin):
         if paused:
             self._gate.clear()
         else:
+            self._down_in_a_row = 0
             self._gate.set()
         self.status = "paused" if paused else "running"
-        self._writer.submit_status(self.status, None)
-        self._emit("status")
+        self._writer.submit_status(self.status, reason)
+        self._emit("status", reason, force=reason is not None)
+
+    def _connection_failed(self, exc: BackendError) -> None:
+        self._down_in_a_row += 1
+        limit = self.limits.max_connection_failures
+        if not limit or self._down_in_a_row < limit or self._paused or self._stop_status:
+            return
+        reason = f"server unreachable ({self._down_in_a_row} connection failures in a row: {exc})"
+        if self.pause_when_down:
+            self._set_paused(True, reason + "; resume when it is back")
+        else:
+            self._request_stop("stopped", reason + "; resume the job when it is back", False)
 
     def _request_stop(self, status: str, reason: str | None, abort: bool) -> None:
         if self._stop_status is None:
@@ -192,6 +207,11 @@ class JobRunner(ProgressMixin):
         counts = await self._writer.call(store.item_counts, self.db, self.job_id)
         if counts["pending"] or counts["running"]:
             return "stopped", "items left pending"
+        if counts["failed"] and not counts["done"]:
+            why = await self._writer.call(store.failed_items, self.db, self.job_id)
+            last = why[-1] if why else {}
+            detail = f" (last: {last.get('reason')}: {last.get('error')})" if last else ""
+            return "failed", f"all {counts['failed']} items failed{detail}"
         return "done", f"{counts['failed']} failed" if counts["failed"] else None
 
     def _refill(self) -> None:
@@ -313,6 +333,8 @@ class JobRunner(ProgressMixin):
             if exc.fatal:
                 self._request_stop("failed", str(exc), False)
                 return None
+            if isinstance(exc, ConnectionFailed):
+                self._connection_failed(exc)
             if exc.retry_after:
                 self._limiter.cool_down(exc.retry_after)
             if exc.http_status == 429:
@@ -321,6 +343,7 @@ class JobRunner(ProgressMixin):
         finally:
             self._in_flight -= 1
             self._sending.discard(task)
+        self._down_in_a_row = 0
         self._limiter.settle(charged, response.usage.total_tokens)
         self._limiter.on_success(response.rate)
         try:

@@ -19,4 +19,6 @@ ZH_REVIEW = {
     "{var} is not set in this environment: set it, or type a key": (
         "当前环境中未设置 {var}：请设置它，或输入密钥"
     ),
+    # jobs
+    " · {n:,} failed": " · {n:,} 个失败",
 }

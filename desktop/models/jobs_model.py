@@ -215,7 +215,8 @@ class JobsModel(QAbstractTableModel):
             status = status_text(row.status)
             return f"{status} ({row.reason})" if row.reason else status
         if name == "Progress":
-            return f"{row.done + row.failed:,} / {row.total:,}"
+            failed = tr(" · {n:,} failed", n=row.failed) if row.failed else ""
+            return f"{row.done:,} / {row.total:,}{failed}"
         if name == "Failed":
             return f"{row.failed:,}"
         if name == "In flight":

@@ -21,14 +21,15 @@ FAILURE_COLUMNS = (N_("Item"), N_("Attempts"), N_("Reason"), N_("Error"))
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a bar (done + failed of total)."""
+    """Draws the Progress column as a bar of the items done (failed ones are no progress: a job
+    whose items all failed shows an empty bar, and its status says failed)."""
 
     def paint(self, painter, option, index: QModelIndex) -> None:
         row: JobRow = index.data(Qt.ItemDataRole.UserRole)
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
         bar.minimum, bar.maximum = 0, max(1, row.total)
-        bar.progress = min(row.total, row.done + row.failed)
+        bar.progress = min(row.total, row.done)
         bar.text = index.data()
         bar.textVisible = True
         # Qt 6 reads the orientation from the state; the row's selection colour would hide

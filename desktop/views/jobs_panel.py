@@ -347,7 +347,7 @@ class JobsPanel(QWidget):
 
     def _show_row(self, row: JobRow) -> None:
         self.bar.setRange(0, max(1, row.total))
-        self.bar.setValue(min(row.total, row.done + row.failed))
+        self.bar.setValue(min(row.total, row.done))  # failed items are no progress
         self.bar.setFormat(f"{stage_text(row.stage)} — {status_text(row.status)} — %p%")
         self.summary.setText(row.summary())
 

@@ -290,3 +290,60 @@ def test_bad_job_input_is_a_clear_error(project, lb_backend):
     assert store.list_jobs(project.db) == []  # nothing half-written
     with pytest.raises(JobError, match="no job 99"):
         JobRunner(project.db, 99, Echo(), lb_backend)
+
+
+def test_a_job_whose_items_all_failed_ends_failed(project, loopback, lb_backend):
+    loopback.add_fault("400", times=-1)
+    job_id, final = _run(project, lb_backend, [str(i) for i in range(5)], max_attempts=2)
+    assert (final.status, final.done, final.failed) == ("failed", 0, 5)
+    job = store.get_job(project.db, job_id)
+    assert job["status"] == "failed" and "all 5 items failed" in job["status_reason"]
+    assert "rejected" in job["status_reason"]  # the reason of the failures, not only a count
+
+
+def test_a_dead_server_pauses_the_job_instead_of_retrying_every_item(project, loopback):
+    port = loopback.port
+    loopback.stop()
+    backend = make_backend(
+        BackendConfig(
+            name="gone", kind="openai", model="gpt-4o-mini",
+            base_url=f"http://127.0.0.1:{port}/v1", max_concurrency=2,
+        )
+    )  # fmt: skip
+    keys = [str(i) for i in range(500)]
+    job_id = create_job(project.db, "echo", keys, backend="gone", model="gpt-4o-mini")
+    events: queue.Queue = queue.Queue()
+    limits = Limits(concurrency=2, adaptive=False, max_connection_failures=4)
+    handle = start_job(project.db, job_id, Echo(), backend, limits, events.put)
+    handle.runner.retry = FAST_RETRY
+    deadline = time.monotonic() + 30
+    while store.get_job(project.db, job_id)["status"] != "paused":
+        assert time.monotonic() < deadline, "the job did not pause itself"
+        time.sleep(0.05)
+    job = store.get_job(project.db, job_id)
+    assert "cannot reach" in job["status_reason"] and "4" in job["status_reason"]
+    asked = store.requests_log(project.db, job_id)
+    assert len(asked) < 12  # a few attempts, not 500 items x max_attempts
+    handle.stop()
+    final = handle.wait(30)
+    assert final.status == "stopped" and final.done == 0
+    assert store.item_counts(project.db, job_id)["pending"] >= 490  # resumable, not failed
+
+
+def test_a_blocking_run_stops_on_a_dead_server(project, loopback):
+    port = loopback.port
+    loopback.stop()
+    backend = make_backend(
+        BackendConfig(
+            name="gone", kind="openai", model="gpt-4o-mini",
+            base_url=f"http://127.0.0.1:{port}/v1",
+        )
+    )  # fmt: skip
+    job_id = create_job(project.db, "echo", [str(i) for i in range(50)], backend="gone")
+    runner = JobRunner(
+        project.db, job_id, Echo(), backend, Limits(concurrency=2, max_connection_failures=3),
+        retry=FAST_RETRY,
+    )  # fmt: skip
+    final = runner.run()  # nobody could press Resume: it stops, resumable later
+    assert final.status == "stopped" and "cannot reach" in final.message
+    assert store.item_counts(project.db, job_id)["pending"] >= 45
