@@ -3,10 +3,12 @@ image kind) read by the peers' own code: TRL's vision collator with a tiny rando
 forward pass, LLaMA-Factory's ShareGPT converter and LLaVA plugin, the webdataset library,
 InternVL's meta layout. No peer may see a token/image mismatch; without the escape they do.
 
-LLaMA-Factory cannot install beside torch 2.13 (llamafactory 0.9.5 pins torch 2.14, datasets
-4.0, huggingface_hub 1.x); this test runs it when `import llamafactory` works, e.g. after
-`pip install --no-deps --target DIR llamafactory` and PYTHONPATH=DIR (its torchaudio import is
-stubbed by tests/export/stubs). Otherwise it is skipped and says why.
+LLaMA-Factory's metadata does not resolve beside this venv (llamafactory 0.9.5 caps
+transformers at 5.6, datasets at 4.0, peft at 0.18, trl at 0.24), but its data modules import
+and run with ours: `./dev test` installs it with `pip install --no-deps --target
+.venv/peers llamafactory==0.9.5` (8 s), this test puts `<venv>/peers` on the path, and its
+module-level `import torchaudio` is stubbed by tests/export/stubs. Without that folder (or on
+PYTHONPATH) the test is skipped and says why.
 """
 
 from __future__ import annotations
@@ -96,6 +98,9 @@ def test_trl_collator_and_a_forward_pass_on_a_tiny_llava(exports, llava):
 
 def _llamafactory():
     stubs = str(Path(__file__).parent / "stubs")
+    peers = Path(sys.prefix) / "peers"  # where ./dev test puts it (--no-deps --target)
+    if peers.is_dir() and str(peers) not in sys.path:
+        sys.path.append(str(peers))
     try:
         sys.path.append(stubs)
         from llamafactory.data import mm_plugin
@@ -103,7 +108,8 @@ def _llamafactory():
         from llamafactory.data.parser import get_dataset_list
     except ImportError as exc:
         pytest.skip(
-            f"llamafactory does not import here ({exc}); it cannot install beside torch 2.13"
+            f"llamafactory does not import here ({exc}); `./dev test` installs it into "
+            f"{Path(sys.prefix) / 'peers'}"
         )
     finally:
         sys.path.remove(stubs)
