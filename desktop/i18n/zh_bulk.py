@@ -61,6 +61,7 @@ ZH_BULK = {
     "snake_case id, e.g. street_food": "snake_case 标识，例如 street_food",
     "Title": "标题",
     "Rename…": "重命名…",
+    "Rename": "重命名",
     "Delete…": "删除…",
     "Its seed questions and prompts go with it (a backup is taken first).": (
         "其种子问题和提示词将一并删除（删除前会先备份）。"

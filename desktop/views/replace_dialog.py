@@ -149,6 +149,7 @@ class ReplaceDialog(QDialog):
         form.addRow(tr("In"), where)
         form.addRow(tr("Images"), self.scope)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
         buttons.rejected.connect(self.reject)
         buttons.addButton(self.preview_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.ActionRole)
