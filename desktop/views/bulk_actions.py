@@ -193,8 +193,18 @@ class BulkActions(QObject):
         )
 
     def rows_changed(self) -> None:
-        """Images came or went: the grid's query runs again, the domain counts too."""
-        self.window.model.refresh()
+        """Images came or went: the grid's query runs again, the domain counts too, and the
+        reviewer stays where they were (the row of the first image deleted, say)."""
+        model, row = self.window.model, self.grid.currentIndex().row()
+        if row >= 0:
+
+            def back(_query, count: int) -> None:
+                model.queryApplied.disconnect(back)
+                if count:
+                    self.grid.select_row(min(row, count - 1))
+
+            model.queryApplied.connect(back)
+        model.refresh()
         self.window.refresh_library()
 
     def run_stage(self, stage: str) -> None:

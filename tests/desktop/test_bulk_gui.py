@@ -136,6 +136,8 @@ def test_delete_to_trash_undo_redo(qtbot, window):
     _trigger(qtbot, window, "delete")
     assert db.scalar("SELECT count(*) FROM images") == n - 2
     qtbot.waitUntil(lambda: window.model.rowCount() == n - 2, timeout=5000)
+    qtbot.waitUntil(window.is_idle, timeout=5000)
+    assert window.grid.currentIndex().row() == 2  # the place is kept, not back to the top
     [batch] = store_trash.list_trash(db)
     assert sorted(store_trash.trashed_image_ids(db, batch.id)) == ids
     window.on_undo()
