@@ -45,8 +45,8 @@ def startup_message(exc: StudioError) -> str:
 def busy_work(window) -> list[str]:
     """What would stop if the window closed now: running jobs, a training run."""
     out = []
-    jobs = window.panels.get("jobs")
-    if jobs is not None and getattr(jobs, "busy", lambda: False)():
+    worker = getattr(window.panels.get("jobs"), "worker", None)
+    if worker is not None and worker.live:  # not busy(): that counts reading the job list too
         out.append(tr("a job is running"))
     training = window.panels.get("training")
     if training is not None and training.process.running():

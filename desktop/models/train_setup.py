@@ -35,6 +35,10 @@ class Preset:
     settings: dict
     note: str = ""
     sizes: dict = field(default_factory=dict)  # model -> billions of weights (params_b)
+    notes: dict = field(default_factory=dict)  # language -> the note, where it has one
+
+    def note_in(self, lang: str) -> str:
+        return self.notes.get(lang) or self.note
 
 
 def load_presets(path: Path | None = None) -> list[Preset]:
@@ -51,6 +55,11 @@ def load_presets(path: Path | None = None) -> list[Preset]:
                 settings=dict(item.get("settings", {})),
                 note=" ".join(str(item.get("note", "")).split()),
                 sizes={str(k): float(v) for k, v in (item.get("params_b") or {}).items()},
+                notes={
+                    key[len("note_") :]: " ".join(str(text).split())
+                    for key, text in item.items()
+                    if key.startswith("note_")
+                },
             )
         )
     return out

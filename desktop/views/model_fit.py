@@ -3,8 +3,8 @@ model does not fit (or is a multi-billion model on a CPU), the smallest preset t
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.models.machine import (
     Fit,
@@ -55,10 +55,11 @@ class ModelFitNote(QWidget):
         self.button.setObjectName("useSmallest")
         self.button.hide()
         self.button.clicked.connect(self._use)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.button)
+        # Text above, button below: the form's column is narrow and the warning is long.
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.label)
+        column.addWidget(self.button, 0, Qt.AlignmentFlag.AlignLeft)
         self.fit: Fit | None = None
         self._smallest: tuple[str, str] | None = None
 

@@ -201,11 +201,11 @@ class StartPage(QWidget):
         if session is None:
             return
         for root in session.memory.recent():
-            item = QListWidgetItem(f"{root.name}\n    {root}")
+            # One line: Qt elides a two-line item whose first line holds CJK text.
+            name = tr("{name} (open)", name=root.name) if root == self.project.root else root.name
+            item = QListWidgetItem(f"{name}  —  {root}")
             item.setData(PATH_ROLE, str(root))
             item.setToolTip(str(root))
-            if root == self.project.root:
-                item.setText(tr("{name} (open)", name=root.name) + f"\n    {root}")
             self.recent.addItem(item)
 
     def _open_item(self, item: QListWidgetItem) -> None:

@@ -37,7 +37,7 @@ from desktop.models.train_setup import (
     parse_extra,
     preset_for_model,
 )
-from desktop.strings import N_, tr
+from desktop.strings import N_, language, tr
 from desktop.views.model_fit import ModelFitNote
 from desktop.views.train_fields import check_box, default_python, dspin, side_by_side, spin
 from desktop.workers.trainer_process import EnvCheck, describe_env
@@ -198,7 +198,7 @@ class TrainForm(QWidget):
         # A model the user typed or chose stays; only another preset's suggestion is replaced.
         self.model.setEditText(typed if typed and typed not in suggested else preset.models[0])
         self.model.blockSignals(False)
-        self.preset_note.setText(preset.note)
+        self.preset_note.setText(preset.note_in(language()))
         self.apply(preset.settings)
         self.show_fit()
 

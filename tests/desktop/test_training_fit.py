@@ -132,3 +132,21 @@ def test_a_big_gpu_keeps_the_first_preset_and_the_env_check_refines_the_machine(
     assert "this machine has 4 GB" in form.fit_note.label.text()
     form.qlora.setChecked(True)  # 4-bit weights: 7B still needs more than 4 GB
     assert not form.fit_note.fit.fits
+
+
+def test_preset_notes_are_chinese_in_the_chinese_interface(qtbot, project):
+    from desktop import strings
+    from desktop.views.training_panel import TrainingPanel
+
+    presets = load_presets()
+    assert all(p.notes.get("zh") for p in presets)
+    try:
+        strings.set_language("zh")
+        panel = TrainingPanel(project, machine=CPU_ONLY)
+        qtbot.addWidget(panel)
+        for preset in presets:
+            panel.form.select_preset(preset.name)
+            assert panel.form.preset_note.text() == preset.notes["zh"] != preset.note
+        assert "约需" in panel.form.fit_note.label.text()
+    finally:
+        strings.set_language("en")

@@ -187,6 +187,36 @@ def test_trainer_config_errors_show_in_the_log(qtbot, exported, tiny_llava):
     assert "unknown key 'learning_rat' (did you mean 'learning_rate'?)" in log
     assert "exit code 2" in panel.message.text()
     assert (run / RUN_CONFIG).is_file()
+    # It ended before writing any status: failed, not "not started" or "waiting for step 1".
+    assert panel.monitor.state == "failed"
+    assert panel.monitor.progress.format() == "failed before step 1"
+    assert not panel.resume_button.isEnabled() and panel.start_button.isEnabled()
+    assert "before step 1" in panel.resume_button.toolTip()
+
+
+def test_a_run_that_failed_before_step_1_says_failed_and_offers_no_resume(
+    qtbot, exported, tiny_llava, tmp_path
+):
+    panel = make_panel(qtbot, exported)
+    configure(panel, tiny_llava, 5)
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    panel.form.model.setEditText(str(empty))  # the trainer gets as far as loading it
+    run = panel.start()
+    wait_finished(qtbot, panel, timeout=120_000)
+    status = json.loads((run / "status.json").read_text())
+    assert status["state"] == "failed" and status.get("error")
+    qtbot.waitUntil(lambda: panel.monitor.state == "failed", timeout=10_000)
+    assert panel.monitor.progress.format() == "failed before step 1"
+    assert not panel.resume_button.isEnabled()
+    assert "Error:" in panel.monitor.eval_label.text()
+    # Opened again later (a new window), the run still reads as failed, with no Resume.
+    panel.close()
+    again = make_panel(qtbot, exported)
+    assert again.monitor.run_dir == run and again.monitor.state == "failed"
+    assert again.monitor.progress.format() == "failed before step 1"
+    assert not again.resume_button.isEnabled()
+    save_shot(again, "training_failed_before_step_1")
 
 
 @pytest.mark.train
