@@ -49,9 +49,9 @@ class BatchJobRunner(JobRunner):
             self._stop_status, self._stop_reason = status, reason
         self._wake.set()
 
-    def _set_paused(self, paused: bool) -> None:
+    def _set_paused(self, paused: bool, reason: str | None = None) -> None:
         if not getattr(self, "_in_batch_phase", False):
-            super()._set_paused(paused)
+            super()._set_paused(paused, reason)  # the live leftovers pause like any job
         # batches run on the provider's side: pausing them means nothing; stop or cancel
 
     # running ------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def test_a_batch_the_provider_refuses_fails_its_items_with_its_message(
     loopback.batches.fail_validation = "line 1: unknown model"
     job_id = create_job(project.db, "echo", ["a", "b"])
     final = run_job(project.db, job_id, Echo(), lb_backend, _limits())
-    assert final.status == "done" and final.failed == 2
+    assert final.status == "failed" and final.failed == 2  # every item failed: the job did
+    assert "unknown model" in final.message
     failed = store.failed_items(project.db, job_id)
     assert {f["reason"] for f in failed} == {"batch_failed"}
     assert "unknown model" in failed[0]["error"]
@@ -278,3 +279,35 @@ def test_a_resumed_run_holds_the_requests_still_out_against_its_budget(
     store.set_budget(project.db, job_id, None)
     assert run_job(project.db, job_id, Padded(), lb_backend, _limits()).done == 20
     assert loopback.stats.requests == 20 and set(loopback.stats.seen_text.values()) == {1}
+
+
+def test_the_live_leftovers_of_an_expired_batch_pause_when_the_server_goes_down(
+    project, loopback, lb_backend
+):
+    from core.jobs import RetryPolicy
+
+    loopback.batches.expire_after = 3
+    job_id = create_job(project.db, "echo", [str(i) for i in range(8)])
+
+    def on_event(event):  # the batch expired; its 5 leftovers go live, into a dead link
+        if "left unanswered as live calls" in (event.message or ""):
+            loopback.add_fault("disconnect", times=-1)
+
+    limits = _limits(batch_on_expiry="live", max_connection_failures=3, adaptive=False,
+                     concurrency=1)  # fmt: skip
+    handle = start_job(project.db, job_id, Echo(), lb_backend, limits, on_event)
+    handle.runner.retry = RetryPolicy(base_s=0.01, cap_s=0.05)
+    deadline = threading.Event()
+    for _ in range(600):
+        if store.get_job(project.db, job_id)["status"] == "paused":
+            break
+        deadline.wait(0.05)
+    job = store.get_job(project.db, job_id)
+    assert job["status"] == "paused" and "connection failures in a row" in job["status_reason"]
+    loopback.faults.clear()
+    handle.resume()
+    final = handle.wait(30)
+    assert final.status == "done" and final.done == 8 and final.failed == 0
+    log = store.requests_log(project.db, job_id)
+    assert sum(r["batch"] and r["outcome"] == "ok" for r in log) == 3
+    assert sum(not r["batch"] and r["outcome"] == "ok" for r in log) == 5
