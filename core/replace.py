@@ -12,6 +12,7 @@ current again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from core.store import review
 from core.store.backup import snapshot
@@ -44,11 +45,11 @@ class ReplacePlan:
     fields: tuple[str, ...]
     edits: list[Edit] = field(default_factory=list)
 
-    @property
+    @cached_property
     def valid(self) -> list[Edit]:
         return [e for e in self.edits if e.problem is None]
 
-    @property
+    @cached_property
     def refused(self) -> list[Edit]:
         return [e for e in self.edits if e.problem is not None]
 

@@ -121,6 +121,8 @@ class ReplaceDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        # Widths from the first rows only: measuring 100k rows would hold the GUI thread.
+        header.setResizeContentsPrecision(64)
         self.summary = QLabel(objectName="replaceSummary", wordWrap=True)
         self._layout()
         self.preview_button.clicked.connect(self.preview)
