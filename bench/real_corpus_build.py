@@ -42,7 +42,9 @@ def build(seeds: list[int], out: Path, project_dir: Path | None = None,
     captions = yaml.safe_load((CORPUS / "captions.yaml").read_text(encoding="utf-8"))["captions"]
     gguf = smollm2_gguf()
     backend = make_backend(
-        BackendConfig(name="smollm2", kind="llama_cpp", gguf=str(gguf), n_ctx=4096, n_threads=1)
+        BackendConfig(
+            name="smollm2", kind="llama_cpp", gguf=str(gguf), n_ctx=4096, n_threads=1, timeout_s=600
+        )
     )
     outputs = []
     try:

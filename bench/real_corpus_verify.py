@@ -1,10 +1,10 @@
 """Caption-grounded verification and blind answerability over the real-output corpus, by a
 real local model, stored next to it (tests/pipeline/corpus_real/verify_<name>.yaml).
 
-The corpus items (outputs.yaml) go into a fresh demo project with the hand-written captions;
+The corpus items (outputs*.yaml and the corrected set) go into a fresh demo project with the hand-written captions;
 `verify --against caption` and `blind` then run through the job engine on the managed
 llama.cpp backend (SmolLM2-135M-Instruct by default, one thread, grammar-constrained), and
-each item's verdicts are written out by corpus key. bench/checks_corpus.py reads the file to
+each item's verdicts are written out by corpus key; items the file already has are kept, only the new ones are asked (--redo: all). bench/checks_corpus.py reads the file to
 report recall on wrong-answer defects and the riskiest-30 % share.
 
     .venv/bin/python bench/real_corpus_verify.py [--gguf FILE] [--name smollm2]
@@ -25,7 +25,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "pipeline" / "corpus_real"
 
 
-def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = True) -> Path:
+def entries() -> list[dict]:
+    """Every corpus item (the model's runs and the corrected set) with its key."""
+    from tests.pipeline.corpus_real_eval import load, load_corrected
+
+    outputs, _, _ = load()
+    out = [{"key": f"{r['id']}:{n}", "image": r["image"], "itype": r["itype"], "lang": r["lang"],
+            "question": it["question"], "options": it.get("options"), "answer": it["answer"]}
+           for r in outputs["outputs"] for n, it in enumerate(r["items"], start=1)]  # fmt: skip
+    for it in load_corrected():
+        out.append({**it, "image": it["key"].split(":")[1], "options": it.get("options")})
+    return out
+
+
+def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = True,
+        redo: bool = False) -> Path:  # fmt: skip
+    """Verdicts for the items the file lacks (all with `redo`), merged into it."""
     from core.backends import BackendConfig, make_backend
     from core.demo import demo_images, ensure_demo_project
     from core.jobs import Limits
@@ -37,11 +52,13 @@ def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = Tr
     from core.store.pipeline import NewInstruction
 
     os.environ.setdefault("MMSTUDIO_HOME", tempfile.mkdtemp(prefix="mmstudio-verify-home-"))
-    outputs = yaml.safe_load((CORPUS / "outputs.yaml").read_text(encoding="utf-8"))["outputs"]
+    path = CORPUS / f"verify_{name}.yaml"
+    old = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    out: dict[str, dict] = {} if redo or old is None else dict(old["verdicts"])
+    todo = [e for e in entries() if e["key"] not in out]
     captions = yaml.safe_load((CORPUS / "captions.yaml").read_text(encoding="utf-8"))["captions"]
     backend = make_backend(BackendConfig(name=name, kind="llama_cpp", gguf=str(gguf), n_ctx=2048,
                                          n_threads=1, timeout_s=600))  # fmt: skip
-    out: dict[str, dict] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = ensure_demo_project(project_dir or Path(tmp) / "demo")
@@ -54,13 +71,10 @@ def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = Tr
                     for name_, image_id in ids.items():
                         sp.add_caption(db, image_id, captions[name_].strip(), "en", None, None,
                                        None, origin="manual")  # fmt: skip
-                    for reply in outputs:
-                        rows = [NewInstruction(ids[reply["image"]], reply["itype"], reply["lang"],
-                                               it["question"], it["answer"], it.get("options"))
-                                for it in reply["items"]]  # fmt: skip
-                        new = sp.insert_instructions(db, rows)
-                        for n, row_id in enumerate(new, start=1):
-                            keys[row_id] = f"{reply['id']}:{n}"
+                    rows = [NewInstruction(ids[e["image"]], e["itype"], e["lang"], e["question"],
+                                           e["answer"], e["options"]) for e in todo]  # fmt: skip
+                    new = sp.insert_instructions(db, rows)
+                    keys = {row_id: e["key"] for row_id, e in zip(new, todo, strict=True)}
                     (root / "corpus_keys.yaml").write_text(yaml.safe_dump(keys))
                 else:
                     keys = yaml.safe_load((root / "corpus_keys.yaml").read_text())
@@ -77,7 +91,6 @@ def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = Tr
                                 "caption_untellable", "blind_answers", "blind_score")}  # fmt: skip
     finally:
         backend.close()
-    path = CORPUS / f"verify_{name}.yaml"
     doc = {"model": gguf.name, "verdicts": out}
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True, width=100), "utf-8")
     return path
@@ -91,8 +104,10 @@ def main() -> int:
     ap.add_argument("--name", default="smollm2")
     ap.add_argument("--project", type=Path, help="work in (or resume) this project folder")
     ap.add_argument("--no-blind", action="store_true", help="caption verification only")
+    ap.add_argument("--redo", action="store_true", help="verify every item again")
     args = ap.parse_args()
-    print(run(args.gguf or smollm2_gguf(), args.name, args.project, blind=not args.no_blind))
+    print(run(args.gguf or smollm2_gguf(), args.name, args.project, blind=not args.no_blind,
+              redo=args.redo))  # fmt: skip
     return 0
 
 
