@@ -32,6 +32,13 @@ def install_project_menu(window) -> None:
     menu.insertAction(first, start)
     menu.insertSeparator(first)
     window.project_actions = {"new": new, "open": opened, "recent": recent, "start": start}
+    # Panels append their File entries after Quit; Quit belongs last.
+    for action in menu.actions():
+        if action.text() == tr("Quit"):
+            menu.removeAction(action)
+            menu.addSeparator()
+            menu.addAction(action)
+            break
 
 
 def _start_page(window):

@@ -172,3 +172,36 @@ def test_layout_filters_and_tab_are_remembered_per_project(
     assert back.findChild(QSplitter, "browseSplit").sizes() == saved_sizes
     assert back.size() == saved_size
     assert back.tabs.currentIndex() == 0
+
+
+def _looks_drawn(image) -> bool:
+    """Colours, not sizes: a blank or unpainted grab has only a few."""
+    step_x, step_y = max(1, image.width() // 80), max(1, image.height() // 60)
+    colours = {
+        image.pixel(x, y)
+        for x in range(0, image.width(), step_x)
+        for y in range(0, image.height(), step_y)
+    }
+    return len(colours) > 8
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_start_page_pictures(qtbot, review_project, session, lang):
+    """Kept as tests/screenshots/start_page_<lang>.png for a person to look at."""
+    from desktop import strings
+    from tests.conftest import REPO
+
+    strings.set_language(lang)
+    window = session.show(review_project)
+    window.show_panel("start")
+    wait_idle(qtbot, window)
+    steps_of(qtbot, window)
+    quit_text = "退出" if lang == "zh" else "Quit"
+    assert window.menus["File"].actions()[-1].text() == quit_text  # Quit stays last
+    out = REPO / "tests" / "screenshots"
+    out.mkdir(exist_ok=True)
+    image = window.grab().toImage()
+    assert image.save(str(out / f"start_page_{lang}.png"))
+    assert _looks_drawn(image)
+    if lang == "zh":
+        assert step_label(window, "caption") == "3 张图像没有描述：请运行描述阶段。"
