@@ -3,6 +3,7 @@
     .venv/bin/python bench/gui.py                  # 100,000 images, 10 instructions each
     .venv/bin/python bench/gui.py --scale 0.1      # quicker
     .venv/bin/python bench/gui.py --reuse          # keep the generated project between runs
+    .venv/bin/python bench/gui.py --no-items       # without bench/gui_items.py's Items tab part
 
 Measures open -> first painted grid, filter switches (query + repaint), scrolling through 10k
 thumbnails (decoded on pool threads), edit-save latency through the review pane's undo path,
@@ -296,6 +297,9 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out" / "gui")
     parser.add_argument("--reuse", action="store_true", help="reuse a project generated earlier")
+    parser.add_argument(
+        "--no-items", action="store_true", help="skip the Items tab measures (bench/gui_items.py)"
+    )
     args = parser.parse_args()
     n_images = int(100_000 * args.scale)
 
@@ -356,6 +360,10 @@ def main() -> int:
         f"machine load average       {os.getloadavg()[0]:8.2f}      on {os.cpu_count()} CPUs "
         "(stalls include time the OS gave other processes)"
     )
+    if not args.no_items:
+        from bench.gui_items import run_items
+
+        run_items(app, args.out)
     return 0
 
 

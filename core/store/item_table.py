@@ -171,14 +171,14 @@ def _row(r) -> ItemRow:
 
 
 def first_rows(db: Database, q: ItemQuery, limit: int, offset: int = 0) -> list[ItemRow]:
-    """Rows `offset`..`offset + limit` of the query, straight from a top-N (no full sort)."""
-    _sort, order = _order(q)
+    """Rows `offset`..`offset + limit` of the query, straight from a top-N (no full sort):
+    the ids first (the image table joined only when the sort reads it), then their rows."""
+    sort, order = _order(q)
+    join = " JOIN images i ON i.id = n.image_id" if sort.needs_image else ""
     where, params = _where(db, q)
-    sql = (
-        f"SELECT {_COLS} FROM instructions n JOIN images i ON i.id = n.image_id{where} "
-        f"ORDER BY {order} LIMIT ? OFFSET ?"
-    )
-    return [_row(r) for r in db.cursor().execute(sql, [*params, limit, offset]).fetchall()]
+    sql = f"SELECT n.id FROM instructions n{join}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+    ids = [r[0] for r in db.cursor().execute(sql, [*params, limit, offset]).fetchall()]
+    return [r for r in rows_for(db, ids) if r is not None]
 
 
 def rows_for(db: Database, ids: Sequence[int]) -> list[ItemRow | None]:

@@ -44,9 +44,36 @@ def words(db: Database, text: str) -> list[str]:
     return list(dict.fromkeys(got or []))
 
 
+def _state(db: Database) -> tuple:
+    """What tells a change apart, read in one scan of updated_at: the newest stamp, and how
+    many rows carry a stamp within MARGIN of the last refresh's (a late commit adds one)."""
+    mark = db.scalar("SELECT value FROM meta WHERE key = ?", [_WATERMARK_KEY])
+    if mark is None:
+        return (None,)
+    return db.fetchone(
+        "SELECT max(updated_at), count(*) FILTER (WHERE updated_at >= ?::TIMESTAMP - ?) "
+        "FROM instructions",
+        [mark, MARGIN],
+    )
+
+
+# Per database file: the state after its last refresh (nothing changed since: no work).
+_seen: dict[str, tuple] = {}
+
+
 def refresh(db: Database) -> int:
     """Index the items whose text changed since the last refresh; returns how many."""
-    with _lock(db), db.tx() as cur:
+    with _lock(db):
+        state = _state(db)
+        if state[0] is not None and _seen.get(str(db.path)) == state:
+            return 0
+        n = _refresh(db)
+        _seen[str(db.path)] = _state(db)
+    return n
+
+
+def _refresh(db: Database) -> int:
+    with db.tx() as cur:
         mark = cur.execute("SELECT value FROM meta WHERE key = ?", [_WATERMARK_KEY]).fetchone()
         newest = cur.execute("SELECT max(updated_at) FROM instructions").fetchone()[0]
         since = "true"
@@ -55,14 +82,16 @@ def refresh(db: Database) -> int:
             since = "n.updated_at >= ?::TIMESTAMP - ?"
             params = [mark[0], MARGIN]
         cur.execute(
-            f"""CREATE OR REPLACE TEMP TABLE search_changed AS
-            SELECT c.id, c.h, c.text, s.item_id IS NOT NULL AS was_indexed FROM (
-                SELECT n.id, hash({_TEXT}) AS h, {_TEXT} AS text
-                FROM instructions n WHERE {since}
-            ) c LEFT JOIN search_items s ON s.item_id = c.id
-            WHERE s.text_hash IS DISTINCT FROM c.h""",
+            f"CREATE OR REPLACE TEMP TABLE search_cands AS SELECT n.id, hash({_TEXT}) AS h, "
+            f"{_TEXT} AS text FROM instructions n WHERE {since}",
             params,
         )
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE search_changed AS "
+            "SELECT c.id, c.h, c.text, s.item_id IS NOT NULL AS was_indexed FROM search_cands c "
+            "LEFT JOIN search_items s ON s.item_id = c.id WHERE s.text_hash IS DISTINCT FROM c.h"
+        )
+        cur.execute("DROP TABLE search_cands")
         n, reindexed = cur.execute(
             "SELECT count(*), count(*) FILTER (WHERE was_indexed) FROM search_changed"
         ).fetchone()
@@ -97,7 +126,7 @@ def _index_changed(cur, drop_old: bool) -> None:
         "INSERT INTO search_vocab "
         "SELECT (SELECT coalesce(max(id), 0) FROM search_vocab) + row_number() OVER (ORDER BY token), "
         "token FROM (SELECT DISTINCT token FROM search_new "
-        "WHERE token NOT IN (SELECT token FROM search_vocab))"
+        "WHERE token NOT IN (SELECT token FROM search_vocab)) ORDER BY token"
     )
     cur.execute(
         "INSERT INTO search_postings SELECT v.id, t.item_id "
@@ -116,19 +145,48 @@ def _runs(ids: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _after_prefix(prefix: str) -> str:
+    """The smallest string above every string that starts with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+# (file, text) -> (index state, clause): a query's count, first page and id list ask for
+# the same text one after the other.
+_clauses: dict[tuple[str, str], tuple] = {}
+
+
 def match_clause(db: Database, text: str, column: str = "n.id") -> tuple[str, list] | None:
     """(SQL condition on `column`, params) true for the items matching `text`; None when
     `text` has no words. Refreshes the index first."""
+    refresh(db)
+    key = (str(db.path), text)
+    state = _seen.get(str(db.path))
+    memo = _clauses.get(key)
+    if memo is not None and memo[0] == state:
+        sql, params = memo[1]
+    else:
+        sql, params = _clause(db, text)
+        if len(_clauses) > 64:
+            _clauses.clear()
+        _clauses[key] = (state, (sql, params))
+    if sql is None:
+        return None
+    return sql.replace("{column}", column), params
+
+
+def _clause(db: Database, text: str) -> tuple[str | None, list]:
     terms = words(db, text)
     if not terms:
-        return None
-    refresh(db)
+        return None, []
     parts, params = [], []
     for term in terms:
+        # A range on the (sorted) words lets DuckDB skip most of the vocabulary.
         ids = [
             r[0]
             for r in db.fetchall(
-                "SELECT id FROM search_vocab WHERE starts_with(token, ?) ORDER BY id", [term]
+                "SELECT id FROM search_vocab WHERE token >= ? AND token < ? "
+                "AND starts_with(token, ?) ORDER BY id",
+                [term, _after_prefix(term), term],
             )
         ]
         if not ids:
@@ -141,7 +199,7 @@ def match_clause(db: Database, text: str, column: str = "n.id") -> tuple[str, li
         else:
             cond = "token_id IN (SELECT unnest(?::INTEGER[]))"
             params.append(ids)
-        parts.append(f"{column} IN (SELECT item_id FROM search_postings WHERE {cond})")
+        parts.append(f"{{column}} IN (SELECT item_id FROM search_postings WHERE {cond})")
     return " AND ".join(parts), params
 
 
