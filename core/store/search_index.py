@@ -14,6 +14,7 @@ are never reused), so they are harmless.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -23,9 +24,9 @@ from core.store.db import Database
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
 WORD_PATTERN = rf"[{_CJK}]|[^\s\p{{P}}\p{{S}}{_CJK}]+"
 _TEXT = "n.question || ' ' || coalesce(array_to_string(n.options, ' '), '') || ' ' || n.answer"
-# Items updated this long before the last refresh are looked at again: a transaction that
-# committed after the refresh read the table may carry an older timestamp.
-MARGIN = timedelta(seconds=5)
+# Items updated this long before the last refresh began are looked at again: a transaction
+# that committed after the refresh read the table carries its own, older, start time.
+MARGIN = timedelta(seconds=30)
 _WATERMARK_KEY = "search_index_at"
 MAX_RUNS = 32  # more id runs than this: one list instead of ranges
 # One refresh at a time per database file: two would index the same rows twice.
@@ -45,15 +46,10 @@ def words(db: Database, text: str) -> list[str]:
 
 
 def _state(db: Database) -> tuple:
-    """What tells a change apart, read in one scan of updated_at: the newest stamp, and how
-    many rows carry a stamp within MARGIN of the last refresh's (a late commit adds one)."""
-    mark = db.scalar("SELECT value FROM meta WHERE key = ?", [_WATERMARK_KEY])
-    if mark is None:
-        return (None,)
+    """What tells a change apart, in one scan of updated_at: any insert, delete or update
+    (a late commit with an old stamp too) changes the count or the sum of the stamps."""
     return db.fetchone(
-        "SELECT max(updated_at), count(*) FILTER (WHERE updated_at >= ?::TIMESTAMP - ?) "
-        "FROM instructions",
-        [mark, MARGIN],
+        "SELECT count(*), max(updated_at), sum(epoch_us(updated_at)) FROM instructions"
     )
 
 
@@ -65,7 +61,7 @@ def refresh(db: Database) -> int:
     """Index the items whose text changed since the last refresh; returns how many."""
     with _lock(db):
         state = _state(db)
-        if state[0] is not None and _seen.get(str(db.path)) == state:
+        if _seen.get(str(db.path)) == state:
             return 0
         n = _refresh(db)
         _seen[str(db.path)] = _state(db)
@@ -75,7 +71,7 @@ def refresh(db: Database) -> int:
 def _refresh(db: Database) -> int:
     with db.tx() as cur:
         mark = cur.execute("SELECT value FROM meta WHERE key = ?", [_WATERMARK_KEY]).fetchone()
-        newest = cur.execute("SELECT max(updated_at) FROM instructions").fetchone()[0]
+        began = cur.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
         since = "true"
         params: list = []
         if mark is not None:
@@ -98,9 +94,8 @@ def _refresh(db: Database) -> int:
         if n:
             _index_changed(cur, reindexed > 0)
         cur.execute("DROP TABLE search_changed")
-        if newest is not None:
-            cur.execute("DELETE FROM meta WHERE key = ?", [_WATERMARK_KEY])
-            cur.execute("INSERT INTO meta VALUES (?, ?)", [_WATERMARK_KEY, str(newest)])
+        cur.execute("DELETE FROM meta WHERE key = ?", [_WATERMARK_KEY])
+        cur.execute("INSERT INTO meta VALUES (?, ?)", [_WATERMARK_KEY, str(began)])
     return n
 
 
@@ -155,9 +150,9 @@ def _after_prefix(prefix: str) -> str:
 _clauses: dict[tuple[str, str], tuple] = {}
 
 
-def match_clause(db: Database, text: str, column: str = "n.id") -> tuple[str, list] | None:
-    """(SQL condition on `column`, params) true for the items matching `text`; None when
-    `text` has no words. Refreshes the index first."""
+def match_clause(db: Database, text: str) -> tuple[str, list] | None:
+    """(SQL condition on the instructions row `n`, params) true for the items matching
+    `text`; None when `text` has no words. Refreshes the index first."""
     refresh(db)
     key = (str(db.path), text)
     state = _seen.get(str(db.path))
@@ -171,14 +166,23 @@ def match_clause(db: Database, text: str, column: str = "n.id") -> tuple[str, li
         _clauses[key] = (state, (sql, params))
     if sql is None:
         return None
-    return sql.replace("{column}", column), params
+    return sql, params
+
+
+def _word_start(term: str) -> tuple[str, list]:
+    """SQL true where `term` begins a word of the item's text: after the start, a space, a
+    punctuation mark, a symbol or a CJK character (each of those is a word of its own)."""
+    return f"regexp_matches(lower({_TEXT}), ?)", [rf"(^|[\s\p{{P}}\p{{S}}{_CJK}]){re.escape(term)}"]
 
 
 def _clause(db: Database, text: str) -> tuple[str | None, list]:
+    """The rarest word through the postings (the index's work: a few row groups), the other
+    words checked on the text of those candidates only (a word in every item would make the
+    postings join as costly as a scan)."""
     terms = words(db, text)
     if not terms:
         return None, []
-    parts, params = [], []
+    found = []
     for term in terms:
         # A range on the (sorted) words lets DuckDB skip most of the vocabulary.
         ids = [
@@ -195,12 +199,21 @@ def _clause(db: Database, text: str) -> tuple[str | None, list]:
         if len(runs) <= MAX_RUNS:
             # Ranges of ids let DuckDB skip the postings row groups outside them.
             cond = " OR ".join("token_id BETWEEN ? AND ?" for _ in runs)
-            params.extend(v for run in runs for v in run)
+            params = [v for run in runs for v in run]
         else:
             cond = "token_id IN (SELECT unnest(?::INTEGER[]))"
-            params.append(ids)
-        parts.append(f"{{column}} IN (SELECT item_id FROM search_postings WHERE {cond})")
-    return " AND ".join(parts), params
+            params = [ids]
+        n = db.scalar(f"SELECT count(*) FROM search_postings WHERE {cond}", params)
+        found.append((n, term, cond, params))
+    found.sort(key=lambda f: f[0])
+    _n, _term, cond, params = found[0]
+    sql = f"n.id IN (SELECT item_id FROM search_postings WHERE {cond})"
+    params = list(params)
+    for _n, term, _cond, _params in found[1:]:
+        check, more = _word_start(term)
+        sql += f" AND {check}"
+        params += more
+    return sql, params
 
 
 def matching_ids(db: Database, text: str) -> list[int]:
