@@ -14,7 +14,6 @@ are never reused), so they are harmless.
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import timedelta
 
@@ -118,10 +117,14 @@ def _index_changed(cur, drop_old: bool) -> None:
     # New words get ids in word order, so the words sharing a prefix sit in a few id runs
     # and their postings (stored in id order) in a few row groups.
     cur.execute(
-        "INSERT INTO search_vocab "
+        "INSERT INTO search_vocab (id, token) "
         "SELECT (SELECT coalesce(max(id), 0) FROM search_vocab) + row_number() OVER (ORDER BY token), "
         "token FROM (SELECT DISTINCT token FROM search_new "
         "WHERE token NOT IN (SELECT token FROM search_vocab)) ORDER BY token"
+    )
+    cur.execute(
+        "UPDATE search_vocab SET df = df + c.n FROM (SELECT token, count(*) AS n FROM search_new "
+        "GROUP BY token) c WHERE c.token = search_vocab.token"
     )
     cur.execute(
         "INSERT INTO search_postings SELECT v.id, t.item_id "
@@ -169,32 +172,22 @@ def match_clause(db: Database, text: str) -> tuple[str, list] | None:
     return sql, params
 
 
-def _word_start(term: str) -> tuple[str, list]:
-    """SQL true where `term` begins a word of the item's text: after the start, a space, a
-    punctuation mark, a symbol or a CJK character (each of those is a word of its own)."""
-    return f"regexp_matches(lower({_TEXT}), ?)", [rf"(^|[\s\p{{P}}\p{{S}}{_CJK}]){re.escape(term)}"]
-
-
 def _clause(db: Database, text: str) -> tuple[str | None, list]:
-    """The rarest word through the postings (the index's work: a few row groups), the other
-    words checked on the text of those candidates only (a word in every item would make the
-    postings join as costly as a scan)."""
+    """Every word's postings, intersected rarest first."""
     terms = words(db, text)
     if not terms:
         return None, []
     found = []
     for term in terms:
         # A range on the (sorted) words lets DuckDB skip most of the vocabulary.
-        ids = [
-            r[0]
-            for r in db.fetchall(
-                "SELECT id FROM search_vocab WHERE token >= ? AND token < ? "
-                "AND starts_with(token, ?) ORDER BY id",
-                [term, _after_prefix(term), term],
-            )
-        ]
-        if not ids:
+        rows = db.fetchall(
+            "SELECT id, df FROM search_vocab WHERE token >= ? AND token < ? "
+            "AND starts_with(token, ?) ORDER BY id",
+            [term, _after_prefix(term), term],
+        )
+        if not rows:
             return "false", []
+        ids = [r[0] for r in rows]
         runs = _runs(ids)
         if len(runs) <= MAX_RUNS:
             # Ranges of ids let DuckDB skip the postings row groups outside them.
@@ -203,17 +196,16 @@ def _clause(db: Database, text: str) -> tuple[str | None, list]:
         else:
             cond = "token_id IN (SELECT unnest(?::INTEGER[]))"
             params = [ids]
-        n = db.scalar(f"SELECT count(*) FROM search_postings WHERE {cond}", params)
-        found.append((n, term, cond, params))
+        found.append((sum(r[1] for r in rows), term, cond, params))
+    # Rarest first: each further word's postings are read only to probe the (small) set of
+    # items left so far, never hashed whole (a word in every item would cost a scan).
     found.sort(key=lambda f: f[0])
     _n, _term, cond, params = found[0]
-    sql = f"n.id IN (SELECT item_id FROM search_postings WHERE {cond})"
-    params = list(params)
-    for _n, term, _cond, _params in found[1:]:
-        check, more = _word_start(term)
-        sql += f" AND {check}"
-        params += more
-    return sql, params
+    inner, params = f"SELECT item_id FROM search_postings WHERE {cond}", list(params)
+    for _n, _term, cond, more in found[1:]:
+        inner = f"SELECT item_id FROM search_postings WHERE ({cond}) AND item_id IN ({inner})"
+        params = list(more) + params
+    return f"n.id IN ({inner})", params
 
 
 def matching_ids(db: Database, text: str) -> list[int]:
