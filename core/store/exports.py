@@ -77,7 +77,7 @@ def build_selection(
     group = (
         "'i' || n.image_id"
         if multi_turn
-        else "CASE WHEN n.conversation_id IS NULL THEN 'q' || n.id "
+        else "CASE WHEN n.conversation_id IS NULL THEN NULL "
         "ELSE 'c' || n.image_id || ':' || n.conversation_id END"
     )
     # Keys and windows on narrow rows first; the text is joined once at the end.
@@ -92,13 +92,20 @@ def build_selection(
                row_number() OVER (PARTITION BY dom ORDER BY md5(? || ':' || sha256)) AS r,
                count(*) OVER (PARTITION BY dom) AS n
         FROM (SELECT DISTINCT image_id, sha256, dom FROM base)
-    ), grouped AS (
-        SELECT b.nid, b.image_id, b.sha256,
-               CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END AS split,
-               min(b.nid) OVER (PARTITION BY b.grp) AS first_nid,
-               count(*) OVER (PARTITION BY b.grp) AS nturns,
-               row_number() OVER (PARTITION BY b.grp ORDER BY b.nid) AS turn
+    ), split AS (
+        SELECT b.*, CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END
+                    AS split
         FROM base b JOIN imgs m USING (image_id)
+    ), grouped AS (
+        -- A lone question (no group) is a record of one turn: no window has to sort it.
+        SELECT nid, image_id, sha256, split, nid AS first_nid, 1 AS nturns, 1 AS turn
+        FROM split WHERE grp IS NULL
+        UNION ALL
+        SELECT nid, image_id, sha256, split,
+               min(nid) OVER (PARTITION BY grp) AS first_nid,
+               count(*) OVER (PARTITION BY grp) AS nturns,
+               row_number() OVER (PARTITION BY grp ORDER BY nid) AS turn
+        FROM split WHERE grp IS NOT NULL
     ), keyed AS (
         SELECT *, substr(sha256, 1, 16) || '-'
                   || dense_rank() OVER (PARTITION BY image_id ORDER BY first_nid) AS rec_id
