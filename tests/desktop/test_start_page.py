@@ -12,7 +12,11 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QPushButton, QS
 from core.backends.settings import BackendConfig, add_backend
 from core.project import Project
 from core.store import browse
+from tests.desktop import test_training_panel as training
 from tests.desktop.conftest import wait_idle
+
+# The Training tab's fixtures (a real export, a tiny random-weight LLaVA), shared.
+exported, tiny_llava = training.exported, training.tiny_llava
 
 pytestmark = pytest.mark.gui
 
@@ -205,3 +209,39 @@ def test_start_page_pictures(qtbot, review_project, session, lang):
     assert _looks_drawn(image)
     if lang == "zh":
         assert step_label(window, "caption") == "3 张图像没有描述：请运行描述阶段。"
+
+
+@pytest.mark.train
+def test_switching_away_from_a_training_run_asks_then_stops_it(
+    qtbot, exported, tiny_llava, tmp_path, monkeypatch
+):
+    """A real trainer child: the switch asks first; declined, nothing changes; accepted, the
+    child is stopped (the run reads interrupted, resumable) and the new project opens."""
+    import json
+
+    from desktop.project_session import ProjectSession
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    answers, asked = [False, True], []
+    session = ProjectSession(
+        warn=lambda t, m: asked.append(m), confirm=lambda t, m: asked.append(m) or answers.pop(0)
+    )
+    try:
+        window = session.show(exported)
+        panel = window.panels["training"]
+        training.configure(panel, tiny_llava, 400)
+        run = panel.start()
+        qtbot.waitUntil(lambda: panel.monitor.metrics.step >= 1, timeout=120_000)
+        Project.create(tmp_path / "next").close()
+        assert session.switch(tmp_path / "next") is False
+        assert "a training run is going" in asked[-1] and session.window is window
+        assert panel.process.running()
+        assert session.switch(tmp_path / "next") is True
+        assert session.project.root == (tmp_path / "next").resolve()
+        status = json.loads((run / "status.json").read_text())
+        assert status["state"] in ("running", "interrupted")  # killed: left as it was
+        from desktop.models.run_metrics import effective_state, read_status
+
+        qtbot.waitUntil(lambda: effective_state(read_status(run)) == "interrupted", timeout=30_000)
+    finally:
+        session.close()
