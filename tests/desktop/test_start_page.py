@@ -245,3 +245,20 @@ def test_switching_away_from_a_training_run_asks_then_stops_it(
         qtbot.waitUntil(lambda: effective_state(read_status(run)) == "interrupted", timeout=30_000)
     finally:
         session.close()
+
+
+def test_without_a_path_the_app_opens_the_last_project(tmp_path):
+    import shutil
+
+    from desktop.app import open_project
+    from desktop.project_memory import ProjectMemory
+
+    Project.create(tmp_path / "last").close()
+    Project.create(tmp_path / "gone").close()
+    memory = ProjectMemory()
+    memory.add_recent(tmp_path / "last")
+    memory.add_recent(tmp_path / "gone")
+    shutil.rmtree(tmp_path / "gone")  # deleted since: skipped, not an error
+    assert ProjectMemory().last_project() == (tmp_path / "last").resolve()
+    with open_project(None) as project:
+        assert project.root == (tmp_path / "last").resolve()
