@@ -67,11 +67,13 @@ def test_the_declared_limit_paces_the_run_and_a_local_kind_keeps_its_setting(pro
 
 
 def test_without_headers_429s_teach_the_rate(project):
+    # A limit of 2 requests/s (a bucket of 4) is below what the first window of 8 sends at once
+    # on any machine, however loaded: at 20/s a busy machine never reached it and saw no 429.
     events = []
-    with LoopbackServer(latency=0.005, slots=64, rpm=1200, rate_headers=False) as server:
-        job_id, runner, final = _run(server, 120, events)(project)
+    with LoopbackServer(latency=0.005, slots=64, rpm=120, rate_headers=False) as server:
+        job_id, runner, final = _run(server, 24, events)(project)
         refused = server.stats.faults["rate_limit"]
-    assert final.status == "done" and final.done == 120 and final.failed == 0
+    assert final.status == "done" and final.done == 24 and final.failed == 0
     assert refused >= 1 and runner._limiter.throttled == refused
     assert not runner._limiter.header_limited
     learnt = runner._limiter.rate_per_s
