@@ -66,7 +66,9 @@ def build(seeds: list[int], out: Path, project_dir: Path | None = None,
                                         image_ids=image_ids, fmt=fmt)  # fmt: skip
                     if types:
                         opts.itypes = types
-                    summary = run_stage(project, "generate", opts, backend, Limits(concurrency=1))
+                    summary = run_stage(
+                        project, "generate", opts, backend, Limits(concurrency=1)
+                    ).to_json()
                     print(f"seed {seed}: {summary['done']} done, {summary['failed']} failed")
                     outputs += _collect(db, summary["job_id"], files, seed, fmt)
     finally:

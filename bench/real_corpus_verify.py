@@ -83,7 +83,7 @@ def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = Tr
                 if blind:
                     stages.append(("blind", StageOptions()))
                 for stage, opts in stages:
-                    summary = run_stage(project, stage, opts, backend, one)
+                    summary = run_stage(project, stage, opts, backend, one).to_json()
                     print(f"{stage}: {summary['done']} done, {summary['failed']} failed")
                 for row_id, key in keys.items():
                     d = quality.quality_detail(db, row_id)

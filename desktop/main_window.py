@@ -64,7 +64,6 @@ class MainWindow(QMainWindow):
         self.background = TaskRunner(self, threads=1)
         self.discard_box: QMessageBox | None = None  # asks before a refused value is lost
         self._shut_down = False
-        self._keep_image: int | None = None  # the image to select again after a re-query
 
         self.sidebar = DomainSidebar(self)
         self.filter_bar = FilterBar(self)
@@ -170,6 +169,7 @@ class MainWindow(QMainWindow):
         self.sidebar.domainSelected.connect(lambda d: self.filters.update(domain=d))
         self.filter_bar.changed.connect(lambda changes: self.filters.update(**changes))
         self.model.queryApplied.connect(self._query_applied)
+        self.model.rowsMerged.connect(self._rows_merged)
         self.model.queryFailed.connect(
             lambda m: self.statusBar().showMessage(tr("Filter failed: {error}", error=m))
         )
@@ -214,13 +214,11 @@ class MainWindow(QMainWindow):
         return self.bulk.selection.ids().tolist()
 
     def show_changes(self, changes) -> None:
-        """Re-read only the grid rows (and the open image) a job or an import touched
-        (core.changes.Changes); new images need the grid's query run again."""
-        if changes.added_images:
-            self._keep_image = self.grid.current_image()  # the reviewer's place survives
-            self.model.refresh()
-        else:
-            self.model.invalidate(changes.images)
+        """After a job or an import (core.changes.Changes): the filters again over the rows it
+        touched (one that no longer matches leaves, a new match comes in), the reviewer's place
+        kept, and the open image re-read if it was one of them."""
+        if changes or changes.added_images:
+            self.model.reapply(changes.images)
         if self.review.image_id in changes.images:
             self.review.refresh()
         for widget in self.panels.values():  # the Items tab re-reads its rows too
@@ -261,12 +259,11 @@ class MainWindow(QMainWindow):
     # reactions -----------------------------------------------------------------------
     def _query_applied(self, query, count: int) -> None:
         self.count_label.setText(trn("{n:,} image", "{n:,} images", count))
-        keep, self._keep_image = self._keep_image, None
-        row = self.model.row_of(keep) if keep is not None else None
-        if row is not None:
-            self.grid.select_row(row)
-        elif count and not self.grid.currentIndex().isValid():
+        if count and not self.grid.currentIndex().isValid():
             self.grid.select_row(0)
+
+    def _rows_merged(self, count: int) -> None:
+        self.count_label.setText(trn("{n:,} image", "{n:,} images", count))
 
     def _history_changed(self, images, replay: bool) -> None:
         self.model.invalidate(images)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import time
 from pathlib import Path
 
@@ -100,5 +101,59 @@ def probe(backend, image: Path | None = None, policy=None) -> dict:
     else:
         shot = {"ok": None, "skipped": NO_IMAGES}
     ok = bool(text["ok"]) and shot["ok"] is not False
+    record(backend.name, backend.model, ok)
     return {"backend": backend.name, "kind": backend.kind, "model": backend.model, "ok": ok,
             "text": text, "image": shot}  # fmt: skip
+
+
+# the last result per backend ------------------------------------------------------------
+RESULTS_FILE = "backend_tests.yaml"
+
+
+def _results_path() -> Path:
+    from core.paths import user_home
+
+    return user_home() / RESULTS_FILE
+
+
+def last_results() -> dict[str, dict]:
+    """name -> {"ok", "model", "at"} of each backend's last test (an unreadable file: none)."""
+    import yaml
+
+    path = _results_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    return {k: v for k, v in (raw or {}).items() if isinstance(v, dict)}
+
+
+def record(name: str, model: str, ok: bool) -> None:
+    """Keep this test's outcome beside the backends (the Jobs form prefers one that passed);
+    written atomically, and never the reason a test fails."""
+    import os
+    import tempfile
+    from datetime import UTC, datetime
+
+    import yaml
+
+    results = last_results()
+    results[name] = {
+        "ok": ok,
+        "model": model,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    path = _results_path()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tests-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(results, fh, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home: the test itself still stands
+        logging.getLogger(__name__).warning("cannot record the backend test: %s", exc)
+
+
+def passed(names) -> list[str]:
+    """Those of `names` whose last test passed."""
+    results = last_results()
+    return [name for name in names if results.get(name, {}).get("ok")]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core import itypes as itype_registry
-from core.vocab import LANGS, STAGE_NAMES
+from core.pipeline.option_fields import add_arguments, from_cli
+from core.pipeline.options import OPTION_CLASSES
+from core.vocab import STAGE_NAMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,34 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cancel", action="store_true",
                    help="with --resume: cancel the job (and its batches still out)")  # fmt: skip
     p.add_argument("--backend", help="backend name (see `mmstudio backend list`)")
-    p.add_argument("--domain", help="only images of this domain")
-    p.add_argument("--images", help="only these images: comma-separated ids, e.g. 1,2,3")
-    p.add_argument("--items", help="verify, blind: only these instructions: ids, e.g. 4,9")
-    p.add_argument("--statuses", help="verify, blind, expand: only items of these statuses, "
-                   "e.g. new,needs_review (default: the stage's own)")  # fmt: skip
-    p.add_argument("--limit", type=int, help="at most this many images (items for expand)")
-    p.add_argument("--lang", default="en", choices=LANGS, help="output language")
-    p.add_argument(
-        "--types", help=f"generate: comma-separated, of {', '.join(itype_registry.names())}"
-    )
-    p.add_argument("--format", dest="fmt", default="tagged", choices=("tagged", "json"),
-                   help="generate: the paper's tagged layout or JSON")  # fmt: skip
-    p.add_argument("--seeds", type=int, default=3, help="generate: seed questions per request")
-    p.add_argument("--with-image", action="store_true", help="generate: send the image too")
-    p.add_argument("--ocr-engine", default="rapidocr", choices=("rapidocr", "vlm"))
-    p.add_argument("--mode", default="rephrase", choices=("rephrase", "translate", "import"),
-                   help="expand: what to do")  # fmt: skip
-    p.add_argument("--source", help="expand --mode import: a LLaVA/ShareGPT file or export folder")
-    p.add_argument("--source-format", help="expand --mode import: llava | sharegpt | ... (guessed)")
-    p.add_argument("--against", default="image", choices=("image", "caption"),
-                   help="verify: the VLM sees the image, or a text model reads the caption")  # fmt: skip
-    p.add_argument("--blind-trials", type=int, default=3,
-                   help="blind: times each judgement / multiple-choice item is asked")  # fmt: skip
-    p.add_argument("--blind-threshold", type=float, default=1.0,
-                   help="blind: flag items scoring at least this (0-1; 1 = right every time)")  # fmt: skip
-    p.add_argument("--force", action="store_true", help="redo items that already have a result")
+    # Each stage's own options, one flag per field (core/pipeline/options.py declares them).
+    add_arguments(p, OPTION_CLASSES)
     p.add_argument("--concurrency", type=int, help="requests in flight (default: the backend's)")
-    p.add_argument("--budget", type=float, help="stop the job cleanly past this many USD")
     p.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
                    help="send the run through the Batch API (half price, up to 24 h); "
                         "default: the backend's use_batch_api")  # fmt: skip
@@ -75,48 +51,11 @@ def _stage(name: str) -> str:
 
 
 def _options(args):
-    from core.pipeline.common import StageOptions
-    from core.pipeline.run import PipelineError
+    """The chosen stage's own options from the flags the user gave."""
+    from core.pipeline import stages
 
-    known = itype_registry.names()
-    itypes = list(known)
-    if args.types:
-        itypes = [t.strip() for t in args.types.split(",") if t.strip()]
-        unknown = sorted(set(itypes) - set(known))
-        if unknown:
-            raise PipelineError(
-                f"unknown type(s) {', '.join(unknown)}; expected {', '.join(known)}"
-            )
-    return StageOptions(
-        lang=args.lang, domain=args.domain, image_ids=_ids(args.images, "--images", "image"),
-        limit=args.limit,
-        itypes=itypes, seeds_k=args.seeds, fmt=args.fmt, attach_image=args.with_image,
-        force=args.force, ocr_engine=args.ocr_engine, mode=args.mode, source=args.source,
-        source_format=args.source_format, budget_usd=args.budget, against=args.against,
-        blind_trials=args.blind_trials, blind_threshold=args.blind_threshold,
-        instruction_ids=_ids(args.items, "--items", "instruction"),
-        statuses=[s.strip() for s in args.statuses.split(",") if s.strip()] if args.statuses else None,
-    )  # fmt: skip
-
-
-def _ids(text: str | None, flag: str, what: str) -> list[int] | None:
-    from core.pipeline.run import PipelineError
-
-    if text is None:
-        return None
-    ids = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        try:
-            ids.append(int(part))
-        except ValueError:
-            raise PipelineError(
-                f"{flag}: {part!r} is not an {what} id; expected numbers like 1,2,3"
-            ) from None
-    if not ids:
-        raise PipelineError(f"{flag}: no {what} id given; expected numbers like 1,2,3")
-    return sorted(set(ids))
+    spec = stages.get(args.stage)
+    return spec.options(**from_cli(spec.options, args, OPTION_CLASSES, args.stage))
 
 
 def cmd_run(args) -> int:
@@ -151,17 +90,16 @@ def cmd_run(args) -> int:
                 result = dry_run(project, args.stage, opts, backend)
             else:
                 result = _run_with_progress(project, args, opts, backend, limits)
-            if result.get("job_id"):
-                result |= _batch_summary(project, result["job_id"])
+            if result.job_id:
+                result.batch = _batch_summary(project, result.job_id)
     finally:
         if backend is not None:
             backend.close()
     if args.json:
-        emit_json(result)
+        emit_json(result.to_json())
     else:
-        print(describe(result))
-    failed = result.get("failed") or 0
-    return 1 if failed and not result.get("done") else 0
+        print(result.summary_text())
+    return 0 if result.ok() else 1
 
 
 def _job_backend(project, job_id: int) -> str:
@@ -188,21 +126,21 @@ def _resume(project, args, backend, limits) -> dict:
         bar.close()
 
 
-def _batch_summary(project, job_id: int) -> dict:
+def _batch_summary(project, job_id: int) -> dict | None:
     """The Batch API part of a run's summary, when the job used it."""
     from core.store import batches as bstore
     from core.store import jobs as store
 
     rows = bstore.job_batches(project.db, job_id)
     if not rows:
-        return {}
+        return None
     usage = store.job_usage(project.db, job_id)
-    return {"batch": {
+    return {
         "batches": len(rows), "open": sum(not r["settled"] for r in rows),
         "in_batch": store.item_counts(project.db, job_id)["in_batch"],
         "expired": sum(r["status"] == "expired" for r in rows),
         "requests": usage["batch_requests"], "cost_usd": round(usage["batch_cost_usd"], 6),
-    }}  # fmt: skip
+    }  # fmt: skip
 
 
 def _run_with_progress(project, args, opts, backend, limits):
@@ -227,25 +165,3 @@ def _run_with_progress(project, args, opts, backend, limits):
         local.close()
         for bar in bars.values():
             bar.close()
-
-
-def describe(result: dict) -> str:
-    stage = result["stage"]
-    if result.get("dry_run"):
-        lines = [f"{stage}: {result['requests']} request(s) would be sent"]
-        if result.get("note"):
-            lines = [f"{stage}: {result['note']}"]
-        for p in result.get("prompts", []):
-            lines.append(f"--- item {p['item']}")
-            for m in p["messages"]:
-                images = "".join(f"\n[image: {i}]" for i in m.get("images", []))
-                lines.append(f"[{m['role']}]\n{m['text']}{images}")
-        cost = result.get("estimated_cost_usd")
-        lines.append(
-            f"estimated cost: at most ${cost:.4f}" if cost is not None
-            else "estimated cost: unknown (no backend given, or its model is not in the price table)"
-        )  # fmt: skip
-        return "\n".join(lines)
-    from core.pipeline import stages
-
-    return stages.get(stage).summary_text(result)  # each stage words its own summary

@@ -146,11 +146,10 @@ class Constraint:
 def request_constraints(
     capabilities, fmt: str, itype: str, lang: str, n: int, max_chars: dict | None = None
 ) -> Constraint:
-    """The constraint for one generate request, from what the backend can enforce
-    (`Capabilities`; a backend kind's name is looked up for its declared capabilities).
-    A format it cannot constrain sends none and relies on the tolerant parser (the paper's
+    """The constraint for one generate request, from what the backend can enforce (its
+    effective `Capabilities`: the kind's, as its preset narrows them). A format it cannot constrain sends none and relies on the tolerant parser (the paper's
     tagged format on a cloud model)."""
-    caps = _capabilities(capabilities)
+    caps = capabilities
     if fmt == "tagged" and GRAMMAR in caps.constraints:
         # A field the SDK does not know; the openai kind forwards it in the request body.
         return Constraint(extra={"grammar": gbnf_tagged(itype, lang, n, max_chars)})
@@ -158,15 +157,6 @@ def request_constraints(
         schema = json_schema(itype, lang, n, balanced=caps.schema_prefix_items, max_chars=max_chars)
         return Constraint(json_schema=schema)
     return Constraint()
-
-
-def _capabilities(given) -> Capabilities:
-    if isinstance(given, Capabilities):
-        return given
-    from core.backends.registry import kind_class
-
-    cls = kind_class(given)
-    return Capabilities(frozenset(cls.output_constraints), cls.schema_prefix_items)
 
 
 def verify_constraint(capabilities: Capabilities, itype: str, lang: str) -> dict:

@@ -13,6 +13,7 @@ from core.jobs.stage import BadOutput
 from core.pipeline.common import ModelStage
 from core.pipeline.options import CaptionOptions
 from core.pipeline.prompts import caption_prompt, simple_prompt
+from core.pipeline.results import CaptionResult
 from core.pipeline.stages import EngineRun, StageSpec, register
 from core.pipeline.textutil import length_units
 from core.store import pipeline as store
@@ -125,12 +126,8 @@ class Caption(StageSpec):
     options = CaptionOptions
     sends_images = True
     engine_stages = {"caption": CaptionStage, "caption_retry": CaptionRetryStage}
+    result = CaptionResult
 
-    def summary_text(self, result):
-        text = super().summary_text(result)
-        if result.get("retry", {}).get("items"):
-            text += f"\n  {result['retry']['items']} short caption(s) asked again"
-        return text
 
     def plan(self, project, opts, backend):
         items, skipped = plan_captions(project, opts)

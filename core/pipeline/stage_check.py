@@ -13,6 +13,7 @@ from itertools import groupby
 from core.pipeline.checks import CheckConfig, run_checks
 from core.pipeline.items import Item
 from core.pipeline.options import RunOptions
+from core.pipeline.results import CheckResult
 from core.pipeline.risk import refresh_risk
 from core.pipeline.stages import DirectRun, StageSpec, register
 from core.store import check_pages
@@ -70,15 +71,11 @@ class Check(StageSpec):
     def needs_model(self, opts):
         return False
 
-    def summary_text(self, result):
-        flags = ", ".join(f"{k} {v}" for k, v in result["flags"].items()) or "none"
-        return (
-            f"check: {result['checked']} items, {result['passed']} passed, "
-            f"{result['flagged']} flagged ({flags})"
-        )
 
     def plan(self, project, opts, backend):
         return DirectRun(
-            lambda progress: run_check_stage(project, opts, progress=progress),
+            lambda progress: CheckResult(
+                "check", opts.lang, opts.domain, **run_check_stage(project, opts, progress=progress)
+            ),
             changes=lambda: selection_changes(project.db, opts, instructions=True),
         )

@@ -18,6 +18,7 @@ from core.pipeline.items import LETTERS
 from core.pipeline.options import ExpandOptions, PipelineError
 from core.pipeline.parsers import ParseError, parse_tagged
 from core.pipeline.prompts import simple_prompt
+from core.pipeline.results import ExpandResult, ImportResult
 from core.pipeline.stages import DirectRun, EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.store.pipeline import NewInstruction
@@ -131,7 +132,7 @@ def plan_expansion(project, opts) -> tuple[list[tuple[str, dict]], dict]:
     return items, skipped
 
 
-def import_items(project, opts) -> dict:
+def import_items(project, opts):
     from core.export.importer import import_data
 
     if not opts.source:
@@ -144,7 +145,7 @@ def import_items(project, opts) -> dict:
         status="new",
         skip_invalid=True,
     )
-    return summary.to_json()
+    return summary
 
 
 ENGINE_STAGES = {"rephrase": RephraseStage, "translate": TranslateStage}
@@ -158,6 +159,7 @@ class Expand(StageSpec):
     title = "Expand (rephrase / translate)"
     options = ExpandOptions
     engine_stages = ENGINE_STAGES
+    result = ExpandResult
 
     def needs_model(self, opts):
         return opts.mode != "import"
@@ -167,7 +169,9 @@ class Expand(StageSpec):
             if not opts.source:
                 raise PipelineError("expand --mode import needs --source FILE_OR_FOLDER")
             return DirectRun(
-                lambda progress: {"mode": "import", "import": import_items(project, opts)},
+                lambda progress: ImportResult(
+                    "expand", opts.lang, opts.domain, import_items(project, opts)
+                ),
                 changes=lambda: Changes(added_images=True),
             )
         items, skipped = plan_expansion(project, opts)
@@ -175,12 +179,3 @@ class Expand(StageSpec):
 
     def describe(self, opts):
         return {"mode": opts.mode}
-
-    def summary_text(self, result):
-        if result.get("mode") != "import":
-            return super().summary_text(result)
-        imp = result["import"]
-        return (
-            f"expand import: {imp['instructions']} items from {imp['records']} "
-            f"{imp['format']} records"
-        )

@@ -12,6 +12,7 @@ from core.pipeline.common import ModelStage
 from core.pipeline.ocr import LOCAL_ENGINES, lines_text, parse_vlm_transcript
 from core.pipeline.options import OcrOptions
 from core.pipeline.prompts import simple_prompt
+from core.pipeline.results import OcrResult
 from core.pipeline.stages import DirectRun, EngineRun, StageSpec, register
 from core.store import pipeline as store
 from core.store.changes import selection_changes
@@ -88,18 +89,15 @@ class Ocr(StageSpec):
     def needs_model(self, opts):
         return opts.ocr_engine == "vlm"
 
-    def summary_text(self, result):
-        if "job_id" in result:  # the vlm engine ran as a job
-            return super().summary_text(result)
-        return (
-            f"ocr ({result['engine']}): {result['images']} images read, "
-            f"{result['with_text']} with text, {result['skipped']} skipped"
-        )
-
     def plan(self, project, opts, backend):
         if not self.needs_model(opts):
             return DirectRun(
-                lambda progress: run_local_ocr(project, opts, progress, threads=opts.threads),
+                lambda progress: OcrResult(
+                    "ocr",
+                    opts.lang,
+                    opts.domain,
+                    **run_local_ocr(project, opts, progress, threads=opts.threads),
+                ),  # fmt: skip
                 changes=lambda: selection_changes(project.db, opts),
             )
         items, skipped = plan_vlm_ocr(project, opts, backend.model if backend else "?")

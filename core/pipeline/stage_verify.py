@@ -14,6 +14,7 @@ from core.pipeline.common import ModelStage
 from core.pipeline.grammar import verify_constraint
 from core.pipeline.options import VerifyOptions
 from core.pipeline.prompts import verify_prompt
+from core.pipeline.results import VerifyResult
 from core.pipeline.risk import refresh_risk
 from core.pipeline.selection import item_statuses
 from core.pipeline.stage_verify_caption import CaptionVerifyStage, plan_caption_verification
@@ -105,6 +106,7 @@ class Verify(StageSpec):
     options = VerifyOptions
     sends_images = True
     engine_stages = {"verify": VerifyStage, "verify_caption": CaptionVerifyStage}
+    result = VerifyResult
 
     def needs_images(self, opts):
         return opts.against != "caption"  # against the caption: any text model serves

@@ -17,7 +17,13 @@ from typing import ClassVar
 
 from core.changes import Changes
 from core.jobs.stage import Stage, register_stage
-from core.pipeline.options import PipelineError, RunOptions, register_options
+from core.pipeline.options import (
+    PipelineError,
+    RunOptions,
+    register_options,
+    unregister_options,
+)
+from core.pipeline.results import EngineResult, StageResult
 from core.pipeline.selection import check_items
 
 # The built-in stages in pipeline order; each module registers its spec when imported.
@@ -48,10 +54,11 @@ class EngineRun:
 
 @dataclass
 class DirectRun:
-    """Work that runs here without the engine; `run(progress)` returns its summary part and
-    `changes()`, asked once it has run, the rows it touched (core.changes.Changes)."""
+    """Work that runs here without the engine; `run(progress)` returns its result (a
+    core.pipeline.results.StageResult) and `changes()`, asked once it has run, the rows it
+    touched (core.changes.Changes)."""
 
-    run: Callable[[Progress | None], dict]
+    run: Callable[[Progress | None], StageResult]
     skipped: dict = field(default_factory=dict)
     changes: Callable[[], Changes] = Changes
 
@@ -62,6 +69,9 @@ class StageSpec:
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""  # English, for lists; the GUI translates it
     options: ClassVar[type[RunOptions]] = RunOptions
+    # What a run through the job engine returns (its `describe` fields are the subclass's);
+    # a direct run returns its own result from DirectRun.run.
+    result: ClassVar[type[EngineResult]] = EngineResult
     sends_images: ClassVar[bool] = False  # its requests carry the image
     # job-stage name -> factory(project, options): what the engine runs, and what a resume
     # finds by the name stored with the job.
@@ -78,29 +88,8 @@ class StageSpec:
         raise NotImplementedError
 
     def describe(self, opts) -> dict:
-        """Keys this stage adds to its run summary besides the common ones."""
+        """Values of this stage's own result fields (`result`) that follow from `opts`."""
         return {}
-
-    def summary_text(self, result: dict) -> str:
-        """One run's summary (the `mmstudio run --json` document) for people."""
-        text = (
-            f"{self.name}: {result['done']} done, {result['failed']} failed, "
-            f"{result['cached']} from cache, ${result['cost_usd']:.4f}"
-        )
-        if result.get("skipped"):
-            text += (
-                " (skipped: " + ", ".join(f"{k} {v}" for k, v in result["skipped"].items()) + ")"
-            )
-        b = result.get("batch")
-        if b:
-            text += (f"\n  batch API: {b['batches']} batch(es), {b['requests']} answers, "
-                     f"${b['cost_usd']:.4f}")  # fmt: skip
-            if b["open"]:
-                text += (f"; {b['open']} still running ({b['in_batch']} requests): collect with "
-                         f"`mmstudio run PROJECT --resume {result['job_id']}`")  # fmt: skip
-        for f in result.get("failures", [])[:5]:
-            text += f"\n  failed {f['key']}: {f['reason']}: {f['error']}"
-        return text
 
 
 _SPECS: dict[str, StageSpec] = {}
@@ -128,6 +117,8 @@ def unregister(name: str) -> None:
     spec = _SPECS.pop(name, None)
     for job_stage in getattr(spec, "engine_stages", {}):
         unregister_stage(job_stage)
+    if spec is not None and all(s.options is not spec.options for s in _SPECS.values()):
+        unregister_options(spec.options)
 
 
 def _load_builtins() -> None:
@@ -151,6 +142,15 @@ def get(name: str) -> StageSpec:
         raise PipelineError(
             f"unknown stage {name!r}; expected one of {', '.join(_SPECS)}"
         ) from None
+
+
+def next_stage(project) -> str | None:
+    """The stage the project needs next: the first of its next steps (core.next_steps, what
+    the start page lists too) that is a stage; images without captions: caption."""
+    from core.next_steps import next_steps, project_state
+
+    known = names()
+    return next((step for step, _n in next_steps(project_state(project)) if step in known), None)
 
 
 def spec_of_job_stage(job_stage: str) -> StageSpec:

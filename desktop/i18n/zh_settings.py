@@ -134,4 +134,7 @@ ZH_SETTINGS = {
     "llama-server (parallel slots)": "llama-server（并行槽位）",
     "llama-server file": "llama-server 可执行文件",
     "empty: $MMSTUDIO_LLAMA_SERVER or PATH": "留空：使用 $MMSTUDIO_LLAMA_SERVER 或 PATH",
+    "Ask before runs costing more than": "运行费用超过此值时先询问",
+    "The Jobs tab asks before it starts a run estimated to cost more than this": "估计费用超过此值时，任务页在开始运行前先询问",
+    "the confirmation threshold must be a number of dollars, 0 or more": "确认阈值必须是不小于 0 的美元金额",
 }

@@ -45,6 +45,7 @@ class ImageListModel(QAbstractListModel):
 
     queryApplied = Signal(object, int)  # ImageQuery, row count
     queryFailed = Signal(str)
+    rowsMerged = Signal(int)  # reapply() moved rows in or out: the new row count
 
     def __init__(self, project, loader: ThumbnailLoader, parent: QObject | None = None):
         super().__init__(parent)
@@ -58,6 +59,8 @@ class ImageListModel(QAbstractListModel):
         self._loading: set[int] = set()
         self._row_of: dict[int, int] = {}  # image id -> row, for rows seen in pages
         self._generation = 0
+        self._epoch = 0  # bumped when rows move: a page read before then is stale
+        self._merging = False
         self._closed = False
         loader.loaded.connect(self._thumb_loaded)
 
@@ -153,7 +156,7 @@ class ImageListModel(QAbstractListModel):
             return None
         page_no = r // self.PAGE
         page = self._pages.get(page_no)
-        if page is None and self._closed:
+        if page is None and (self._closed or self._merging):
             return None
         if page is None:
             self._request(page_no)
@@ -182,10 +185,10 @@ class ImageListModel(QAbstractListModel):
         if not ids:
             return
         self._loading.add(page_no)
-        generation, db = self._generation, self.project.db
+        generation, epoch, db = self._generation, self._epoch, self.project.db
 
         def landed(page: Page) -> None:
-            if generation != self._generation:
+            if generation != self._generation or epoch != self._epoch:
                 return
             self._loading.discard(page_no)
             self._store(page_no, page)
@@ -256,8 +259,98 @@ class ImageListModel(QAbstractListModel):
 
         self.pager.submit(lambda _report: browse.page_rows(db, ids), landed)
 
+    def reapply(self, image_ids) -> None:
+        """After a job or an import changed these images: the current filter again, moving
+        only what changed. A row that no longer matches leaves, a new match comes in where
+        the sort puts it, the rest stay (the view's current row, a persistent index, with
+        them); the changed rows are re-read. The query runs on the filter thread."""
+        if self.query is None or self._closed:
+            return
+        generation, db, query = self._generation, self.project.db, self.query
+        changed = sorted({int(i) for i in image_ids})
+
+        def read(_report):
+            return browse.image_ids(db, query), browse.page_rows(db, changed) if changed else []
+
+        def landed(result) -> None:
+            if generation == self._generation:  # a newer filter replaced this list
+                self._merge(*result)
+
+        self.runner.submit(read, landed, lambda exc: self.queryFailed.emit(str(exc)))
+
+    def _merge(self, new_ids: np.ndarray, rows: list[ImageRow]) -> None:
+        known = {row.id: row for page in self._pages.values() for row in page if row is not None}
+        known.update((row.id, row) for row in rows)
+        if np.array_equal(self._ids, new_ids):
+            self._update_rows(rows)
+            return
+        self._merging = True
+        self._epoch += 1
+        self._pages.clear()
+        self._loading.clear()
+        self._row_of.clear()
+        try:
+            self._move_rows(new_ids)
+        finally:
+            self._merging = False
+        for page_no in range((len(self._ids) + self.PAGE - 1) // self.PAGE):
+            ids = self._page_ids(page_no)
+            if all(i in known for i in ids):
+                self._store(page_no, [known[i] for i in ids])
+        if len(self._ids):
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+        self.rowsMerged.emit(len(self._ids))
+
+    def _move_rows(self, new_ids: np.ndarray) -> None:
+        root = QModelIndex()
+        for start, end in reversed(_runs(np.flatnonzero(~np.isin(self._ids, new_ids)))):
+            self.beginRemoveRows(root, start, end)
+            self._ids = np.delete(self._ids, np.s_[start : end + 1])
+            self.endRemoveRows()
+        fresh = ~np.isin(new_ids, self._ids)
+        if np.array_equal(new_ids[~fresh], self._ids):
+            # The survivors kept their order: each new run goes in at its final place.
+            for start, end in _runs(np.flatnonzero(fresh)):
+                self.beginInsertRows(root, start, end)
+                self._ids = np.insert(self._ids, start, new_ids[start : end + 1])
+                self.endInsertRows()
+            return
+        # The sort moved rows (most flags first, say): the new ones are added, then one
+        # layout change puts every row in its place and the persistent indexes follow.
+        if fresh.any():
+            n = len(self._ids)
+            self.beginInsertRows(root, n, n + int(fresh.sum()) - 1)
+            self._ids = np.concatenate([self._ids, new_ids[fresh]])
+            self.endInsertRows()
+        self.layoutAboutToBeChanged.emit()
+        where = {int(i): r for r, i in enumerate(new_ids)}
+        before = self.persistentIndexList()
+        after = [self.index(where[int(self._ids[p.row()])]) for p in before]
+        self._ids = new_ids.astype(np.int64, copy=False)
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
+
+    def _update_rows(self, rows: list[ImageRow]) -> None:
+        for row in rows:
+            r = self.row_of(row.id)
+            page = self._pages.get(r // self.PAGE) if r is not None else None
+            if page is not None:
+                page[r % self.PAGE] = row
+                self.dataChanged.emit(self.index(r), self.index(r))
+
     def _thumb_loaded(self, image_id) -> None:
         r = self._row_of.get(image_id)
         if r is not None:
             index = self.index(r)
             self.dataChanged.emit(index, index, [THUMB_ROLE])
+
+
+def _runs(positions: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted positions as (first, last) runs of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for p in positions.tolist():
+        if runs and runs[-1][1] == p - 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs

@@ -17,7 +17,8 @@ from core.pipeline.options import PipelineError
 from core.pipeline.stages import DirectRun, EngineRun
 from desktop.strings import tr
 
-__all__ = ["Cancelled", "DirectRun", "EngineRun", "Scope", "plan", "stage_order", "uses_model"]
+__all__ = ["Cancelled", "DirectOutcome", "DirectRun", "EngineRun", "Scope", "estimate", "plan",
+           "stage_order", "uses_model"]  # fmt: skip
 
 SCOPE_KINDS = ("images", "domain", "all")
 
@@ -26,6 +27,17 @@ Progress = Callable[[int, int], None]
 
 class Cancelled(Exception):
     """Raised from a direct run's progress callback to stop it between two images."""
+
+
+@dataclass(frozen=True)
+class DirectOutcome:
+    """How a direct run ended: done (with its core.pipeline.results.StageResult), cancelled,
+    or failed (with the error's message)."""
+
+    stage: str
+    status: str  # done | cancelled | failed
+    result: object = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,16 @@ def uses_model(stage: str, opts) -> bool:
     return stages.uses_model(stage, opts)
 
 
+def estimate(project, stage: str, opts, scope: Scope, backend=None):
+    """What a run of `stage` over `scope` would send and cost: core's dry run
+    (core.pipeline.run.dry_run, a DryRunResult), without the prompts."""
+    from core.pipeline.run import dry_run
+
+    opts = type(opts).from_json(opts.to_json())  # the caller's options stay as they are
+    _narrow(scope, opts)
+    return dry_run(project, stage, opts, backend, show=0)
+
+
 def plan(project, stage: str, opts, scope: Scope, backend=None):
     """The run for `stage` over `scope`: an EngineRun (possibly with no items) or a DirectRun,
     planned by the core stage registry exactly as `mmstudio run --images/--domain` plans it.
@@ -90,9 +112,4 @@ def plan(project, stage: str, opts, scope: Scope, backend=None):
             tr("stage {stage} sends images, but backend {name!r} takes none"),
             opts=typed,
         )
-    run = stages.plan(project, stage, typed, backend)
-    if isinstance(run, DirectRun):
-        header = {"stage": stage, "lang": typed.lang, "domain": typed.domain}
-        direct = run.run
-        run = DirectRun(lambda progress: header | direct(progress), run.skipped, run.changes)
-    return typed, run
+    return typed, stages.plan(project, stage, typed, backend)

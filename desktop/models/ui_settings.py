@@ -15,7 +15,8 @@ from desktop.strings import tr
 
 FILE_NAME = "desktop.yaml"
 LANGUAGES = {"en": "English", "zh": "中文 (Chinese)"}
-DEFAULTS = {"language": "en"}
+# confirm_cost_usd: the Jobs form asks before starting a run estimated to cost more than this
+DEFAULTS = {"language": "en", "confirm_cost_usd": 1.0}
 
 
 class UiSettingsError(StudioError):
@@ -54,6 +55,12 @@ def save_ui_settings(**changes) -> dict:
                 language=changes["language"],
             )
         )
+    if "confirm_cost_usd" in changes:
+        value = changes["confirm_cost_usd"]
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise UiSettingsError(
+                tr("the confirmation threshold must be a number of dollars, 0 or more")
+            )
     merged = load_ui_settings() | changes
     path = ui_settings_path()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".desktop-", suffix=".yaml")

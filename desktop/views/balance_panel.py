@@ -195,7 +195,7 @@ def fill(window, action: str, domain: str, types: list[str]) -> str:
         window.show_panel("collect")
         collect.search()
         return tr("Searching Openverse for {domain}: pick results and download", domain=domain)
-    from core.pipeline.common import StageOptions
+    from core.pipeline import stages
     from desktop.models.job_plan import Scope
 
     jobs = window.panels["jobs"]
@@ -203,7 +203,8 @@ def fill(window, action: str, domain: str, types: list[str]) -> str:
     if not backend:
         window.show_panel("jobs")
         return tr("Add or choose a backend in the Jobs tab first (Tools > Settings)")
-    opts = StageOptions(lang=jobs.form.lang.currentData())
+    # the stage's own options, in the output language the Jobs form has
+    opts = stages.get(action).options(lang=jobs.form.options().lang)
     if action == "generate":
         opts.itypes = list(types)
     from desktop.models.jobs_model import stage_text

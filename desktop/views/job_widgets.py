@@ -66,20 +66,21 @@ class FailuresTable(QTableWidget):
             self.add(r["key"], r["attempts"], r["reason"], r["error"])
 
 
-def direct_count(summary: dict) -> int:
-    return int(summary.get("images") or summary.get("checked") or 0)
+def phrase_text(phrase) -> str:
+    """A core Phrase (core.pipeline.results) in the interface's language."""
+    from core.pipeline.results import Plural
+
+    values = {
+        k: trn(v.one, v.many, v.n) if isinstance(v, Plural) else v for k, v in phrase.values.items()
+    }
+    return tr(phrase.template, **values)
 
 
-def describe_direct(summary: dict) -> str:
-    if summary.get("status") == "failed":
-        return tr("failed: {error}", error=summary.get("error"))
-    if summary.get("status") == "cancelled":
+def describe_outcome(outcome) -> str:
+    """A direct run's end (desktop.models.job_plan.DirectOutcome) in words: its result
+    describes itself."""
+    if outcome.status == "failed":
+        return tr("failed: {error}", error=outcome.error)
+    if outcome.status == "cancelled":
         return tr("cancelled")
-    if "checked" in summary:
-        images = trn("{n:,} image", "{n:,} images", summary["images"])
-        return tr("{checked:,} items checked on {images}, {flagged:,} flagged",
-                  checked=summary["checked"], images=images, flagged=summary["flagged"])  # fmt: skip
-    fails = len(summary.get("failed") or [])
-    text = tr("{images:,} images read, {with_text:,} with text",
-              images=summary.get("images", 0), with_text=summary.get("with_text", 0))  # fmt: skip
-    return text + (tr(", {n} failed", n=fails) if fails else "")
+    return phrase_text(outcome.result.describe())

@@ -34,7 +34,7 @@ from desktop.models.jobs_model import (
 from desktop.panels import MenuAction, Panel, register_action, register_panel
 from desktop.strings import N_, tr
 from desktop.views.job_start_form import JobStartForm
-from desktop.views.job_widgets import FailuresTable, ProgressDelegate, describe_direct, direct_count
+from desktop.views.job_widgets import FailuresTable, ProgressDelegate, describe_outcome
 from desktop.workers.job_worker import JobWorker
 from desktop.workers.tasks import TaskRunner
 
@@ -51,7 +51,8 @@ class JobsPanel(QWidget):
         self.reader = TaskRunner(self, threads=1)
         self.current_key: int | str | None = None
 
-        self.form = JobStartForm(selection or (lambda: []), shown or (lambda: []), self)
+        self.form = JobStartForm(selection or (lambda: []), shown or (lambda: []), self,
+                                 project=project, runner=self.worker.pool)  # fmt: skip
         self.form.startRequested.connect(self.start)
         self.form.message.connect(self.say)
         self.model = JobsModel(self)
@@ -102,6 +103,7 @@ class JobsPanel(QWidget):
         w.changed.connect(self.changed)
         self.reload_choices()
         self.reload(recover=True)
+        self._suggest_stage()
         self._update_buttons()
 
     def _layout(self) -> None:
@@ -150,6 +152,13 @@ class JobsPanel(QWidget):
         except BackendConfigError as exc:
             self.form.set_backends([])
             self.say(str(exc))
+
+    def _suggest_stage(self) -> None:
+        """Offer the stage the project needs next (core decides), read on the pool."""
+        from core.pipeline.stages import next_stage
+
+        project = self.project
+        self.reader.submit(lambda _r: next_stage(project), self.form.suggest_stage)
 
     def reload(self, recover: bool = False) -> None:
         """Jobs stored in the project, read on a pool thread. `recover` (once, when the window
@@ -255,17 +264,16 @@ class JobsPanel(QWidget):
         if key == self.current_key:
             self._show_row(row)
 
-    def _direct_ended(self, key: str, summary: dict) -> None:
+    def _direct_ended(self, key: str, outcome) -> None:
         row = self.model.job(key)
         if row is not None:
-            row.status = summary.get("status", "done")
-            row.reason = summary.get("error")
-            if row.status == "done":
-                row.done = row.total = max(row.total, direct_count(summary))
+            row.status, row.reason = outcome.status, outcome.error
+            if outcome.result is not None:
+                row.done = row.total = max(row.total, outcome.result.count())
             self.model.changed(self.model.row_of(key))
             if key == self.current_key:
                 self._show_row(row)
-        self.say(f"{stage_text(summary.get('stage', key))}: {describe_direct(summary)}")
+        self.say(f"{stage_text(outcome.stage)}: {describe_outcome(outcome)}")
         self._update_buttons()
         self.jobFinished.emit(-1)
 
@@ -369,7 +377,7 @@ class JobsPanel(QWidget):
         self.message.setText(text)
 
     def busy(self) -> bool:
-        return self.worker.busy() or self.reader.busy()
+        return self.worker.busy() or self.reader.busy() or self.form.busy()
 
 
 # registration with the main window ---------------------------------------------------------

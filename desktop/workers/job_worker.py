@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.pipeline.common import StageOptions
-from desktop.models.job_plan import Cancelled, DirectRun, EngineRun, Scope, plan
+from desktop.models.job_plan import Cancelled, DirectOutcome, DirectRun, EngineRun, Scope, plan
 from desktop.strings import tr
 from desktop.workers.tasks import TaskRunner
 
@@ -41,7 +40,7 @@ class JobWorker(QObject):
     nothingToDo = Signal(str, object)  # stage, what the planner skipped
     directStarted = Signal(str, str)  # run key, stage
     directProgress = Signal(str, int, int)  # run key, done, total
-    directEnded = Signal(str, object)  # run key, summary dict (with "status")
+    directEnded = Signal(str, object)  # run key, DirectOutcome
     failed = Signal(str)  # a message for the user
     changed = Signal(object)  # core.changes.Changes: the rows a finished job or run touched
 
@@ -61,7 +60,7 @@ class JobWorker(QObject):
     def start(
         self,
         stage: str,
-        opts: StageOptions,
+        opts,
         scope: Scope,
         backend_name: str | None,
         batch: bool | None = None,
@@ -79,7 +78,7 @@ class JobWorker(QObject):
                 )
             )
             return
-        project, opts = self.project, StageOptions.from_json(opts.to_json())
+        project, opts = self.project, type(opts).from_json(opts.to_json())  # a copy to narrow
 
         def work(report):
             backend = self._backend(backend_name, stage, opts)
@@ -144,7 +143,7 @@ class JobWorker(QObject):
         self._starting += 1
         self.pool.submit(work, lambda r: self._started(None, r), self._start_failed)
 
-    def _backend(self, name: str | None, stage: str, opts: StageOptions):
+    def _backend(self, name: str | None, stage: str, opts):
         from desktop.models.job_plan import uses_model
 
         if not uses_model(stage, opts):
@@ -236,20 +235,20 @@ class JobWorker(QObject):
                     raise Cancelled()
 
             try:
-                summary = run.run(progress) | {"status": "done"}
+                outcome = DirectOutcome(stage, "done", run.run(progress))
             except Cancelled:
-                summary = {"stage": stage, "status": "cancelled"}
-            return summary, run.changes()  # a cancelled run may have touched some of them
+                outcome = DirectOutcome(stage, "cancelled")
+            return outcome, run.changes()  # a cancelled run may have touched some of them
 
         def ended(result):
-            summary, changes = result
+            outcome, changes = result
             self._direct_cancel.pop(key, None)
-            self.directEnded.emit(key, summary)
+            self.directEnded.emit(key, outcome)
             self.changed.emit(changes)
 
         def broke(exc):
             self._direct_cancel.pop(key, None)
-            self.directEnded.emit(key, {"stage": stage, "status": "failed", "error": _message(exc)})
+            self.directEnded.emit(key, DirectOutcome(stage, "failed", error=_message(exc)))
 
         self.directStarted.emit(key, stage)
         self.pool.submit(work, ended, broke, lambda p: self.directProgress.emit(key, *p))

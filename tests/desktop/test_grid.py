@@ -147,3 +147,57 @@ def test_grid_paints_tiles_with_status_and_badges(qtbot, window):
     centre = image.pixelColor(rect.center().x(), rect.top() + 30)
     assert centre.name() not in ("#d6d9de", highlight.name())
     assert window.model.data(window.model.index(0)) == f"#{window.model.image_id(0)}"
+
+
+def _merged(qtbot, window, changes):
+    with qtbot.waitSignal(window.model.rowsMerged, timeout=5000):
+        window.show_changes(changes)
+    wait_idle(qtbot, window)
+
+
+def test_a_finished_job_reapplies_the_filters_and_keeps_the_place(qtbot, window):
+    from core.changes import Changes
+    from core.store import pipeline as sp
+    from core.store.pipeline import NewInstruction
+
+    db = window.project.db
+    _apply(qtbot, window, lambda: window.filters.update(has_caption=False))
+    bare = _shown_ids(window)
+    assert len(bare) == 3  # every 4th image of the fixture has no caption
+    window.grid.select_row(1)
+    wait_idle(qtbot, window)
+    place = window.grid.current_image()
+
+    # A caption job captioned the first one: it leaves the list, the reviewer stays put.
+    sp.add_caption(db, bare[0], "A caption from a job.", "en", "m", None, None)
+    _merged(qtbot, window, Changes.of([bare[0]]))
+    assert _shown_ids(window) == bare[1:]
+    assert window.grid.current_image() == place and window.review.image_id == place
+    assert window.count_label.text() == "2 images"
+
+    # An import added an image without a caption: a new match comes in, at its place.
+    new_id = db.execute(
+        "INSERT INTO images (sha256, width, height, format, storage, path) "
+        "VALUES ('f' || repeat('0', 63), 10, 10, 'PNG', 'copy', 'x.png') RETURNING id"
+    ).fetchone()[0]
+    _merged(qtbot, window, Changes.of([new_id], added=True))
+    assert _shown_ids(window) == [*bare[1:], new_id]
+    assert window.grid.current_image() == place
+
+    # The sort moves a touched row (most instructions first): rows follow their ids.
+    _apply(qtbot, window, lambda: window.filters.update(has_caption=None, sort="items"))
+    before = _shown_ids(window)
+    window.grid.select_row(0)
+    wait_idle(qtbot, window)
+    top = window.grid.current_image()
+    last = before[-1]
+    sp.insert_instructions(db, [NewInstruction(last, "short_vqa", "en", f"Q{k}?", "A")
+                                for k in range(9)])  # fmt: skip
+    _merged(qtbot, window, Changes.of([last]))
+    after = _shown_ids(window)
+    assert after[0] == last and sorted(after) == sorted(before)
+    assert after == browse.image_ids(db, window.filters.query).tolist()
+    assert window.grid.current_image() == top  # the reviewer's image, one row lower now
+    qtbot.waitUntil(lambda: window.model.data(window.model.index(0), ROW_ROLE) is not None)
+    row = window.model.data(window.model.index(0), ROW_ROLE)
+    assert row.id == last and row.n_items >= 9  # the touched row was re-read

@@ -236,9 +236,9 @@ def test_selection_scope_for_model_and_direct_stages(qtbot, make_panel, server, 
     panel.form.choose("check", "selection")
     with qtbot.waitSignal(panel.worker.directEnded, timeout=15000) as ended:
         panel.form.start_button.click()
-    summary = ended.args[1]
-    assert summary["status"] == "done" and summary["images"] == 1
-    assert summary["checked"] == len(rows)
+    outcome = ended.args[1]
+    assert outcome.status == "done" and outcome.result.images == 1
+    assert outcome.result.checked == len(rows)
     assert {r.status for r in sp.select_instructions(db)} <= {"ok", "needs_review"}
     row = job_row(panel)
     assert row.direct and row.status == "done" and row.done == row.total == 1  # images
@@ -317,12 +317,11 @@ def test_embedded_ocr_then_caption_with_its_retry_job(qtbot, make_panel, server,
     add_loop_backend(server)
     db = jobs_project.db
     panel = make_panel()
-    panel.form.threads = 1
-    panel.form.choose("ocr", "domain", domain="ocr", ocr_engine="rapidocr")
+    panel.form.choose("ocr", "domain", domain="ocr", ocr_engine="rapidocr", threads=1)
     with qtbot.waitSignal(panel.worker.directEnded, timeout=120000) as ended:
         panel.form.start_button.click()
-    summary = ended.args[1]
-    assert (summary["status"], summary["images"], summary["with_text"]) == ("done", 4, 4)
+    outcome = ended.args[1]
+    assert (outcome.status, outcome.result.images, outcome.result.with_text) == ("done", 4, 4)
     bakery = next(i.id for i in sp.select_images(db) if "FRESH" in (sp.ocr_text(db, i.id) or ""))
     assert job_row(panel).direct and job_row(panel).status == "done"
 
@@ -346,7 +345,7 @@ def test_a_job_stopped_by_its_budget_resumes_under_a_new_one(qtbot, make_panel, 
     add_loop_backend(server, concurrency=1)
     panel = make_panel()
     # each call reserves its worst case (every reply at max_tokens) before it starts
-    job_id = start(qtbot, panel, "caption", "all", backend="loop", budget=0.0008)
+    job_id = start(qtbot, panel, "caption", "all", backend="loop", budget_usd=0.0008)
     with qtbot.waitSignal(panel.worker.failed, timeout=5000) as refused:
         panel.form.start_button.click()  # the same stage again while it runs: refused
     assert f"a caption job is running already (job {job_id})" in refused.args[0]
@@ -356,7 +355,7 @@ def test_a_job_stopped_by_its_budget_resumes_under_a_new_one(qtbot, make_panel, 
     assert js.get_job(panel.project.db, job_id)["budget_usd"] == 0.0008
     assert panel.resume_button.isEnabled()
 
-    panel.form.choose(budget=0.0)  # "no budget"
+    panel.form.choose(budget_usd=0.0)  # "no budget"
     panel.resume_button.click()
     assert "with no budget" in panel.message.text()
     qtbot.waitUntil(lambda: panel.worker.is_live(job_id), timeout=15000)

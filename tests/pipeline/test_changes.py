@@ -15,10 +15,10 @@ def test_jobs_direct_runs_and_imports_name_what_they_changed(demo_project, loopb
     loopback.reply = reply
     ocr = [img.id for img in select_images(demo_project.db, "ocr")]
     opts = StageOptions(domain="ocr", itypes=["judgement"])
-    cap = run_stage(demo_project, "caption", opts, lb_backend)
+    cap = run_stage(demo_project, "caption", opts, lb_backend).to_json()
     assert job_changes(demo_project.db, cap["job_id"]) == Changes.of(ocr)
 
-    gen = run_stage(demo_project, "generate", opts, lb_backend)
+    gen = run_stage(demo_project, "generate", opts, lb_backend).to_json()
     made = select_instructions(demo_project.db, domain="ocr")
     assert len(made) == 8
     assert job_changes(demo_project.db, gen["job_id"]) == Changes.of(ocr, [r.id for r in made])

@@ -39,13 +39,13 @@ def test_caption_generate_check_verify_on_llama_cpp(demo_project, tiny_vlm_files
     try:
         cap = run_stage(
             demo_project, "caption", StageOptions(domain="ocr", caption_min=1), vlm, one
-        )
+        ).to_json()
         assert (cap["done"], cap["failed"]) == (2, 0)  # random weights: text, but text
 
         tagged = StageOptions(
             domain="ocr", limit=1, counts=COUNTS, max_chars=SHORT, temperature=0.8
         )
-        gen = run_stage(demo_project, "generate", tagged, llm, one)
+        gen = run_stage(demo_project, "generate", tagged, llm, one).to_json()
         assert gen["failed"] == 0, gen["failures"]
         rows = sp.select_instructions(demo_project.db)
         got = {t: sum(r.itype == t for r in rows) for t in COUNTS}
@@ -57,12 +57,12 @@ def test_caption_generate_check_verify_on_llama_cpp(demo_project, tiny_vlm_files
 
         as_json = StageOptions(domain="ocr", limit=1, fmt="json", force=True, counts=COUNTS,
                                itypes=["judgement", "multiple_choice"], max_chars=SHORT)  # fmt: skip
-        gen_json = run_stage(demo_project, "generate", as_json, llm, one)
+        gen_json = run_stage(demo_project, "generate", as_json, llm, one).to_json()
         assert gen_json["failed"] == 0, gen_json["failures"]
         assert len(sp.select_instructions(demo_project.db)) == sum(COUNTS.values()) + 3
 
         run_stage(demo_project, "check", StageOptions())
-        ver = run_stage(demo_project, "verify", StageOptions(), vlm, one)
+        ver = run_stage(demo_project, "verify", StageOptions(), vlm, one).to_json()
         assert ver["failed"] == 0
         verified = [r for r in sp.select_instructions(demo_project.db) if r.itype != "long_vqa"]
         assert all(r.verify_answer is not None for r in verified)

@@ -60,11 +60,27 @@ def test_llama_cpp_compiles_our_grammars_and_schemas(itype, lang):
     llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)
 
 
-def test_request_constraints_per_backend_kind():
-    local = request_constraints("llama_cpp", "tagged", "judgement", "en", 2)
+def _caps(kind: str, **config):
+    from core.backends import BackendConfig
+    from core.backends.registry import kind_class
+
+    return kind_class(kind)(BackendConfig(name="b", kind=kind, model="m", **config)).capabilities
+
+
+def test_request_constraints_follow_the_backends_capabilities():
+    local = request_constraints(_caps("llama_cpp", gguf="m.gguf"), "tagged", "judgement", "en", 2)
     assert "<Q2>" in local.extra["grammar"] and local.json_schema is None
-    local_json = request_constraints("llama_cpp", "json", "judgement", "en", 2)
+    local_json = request_constraints(
+        _caps("llama_cpp", gguf="m.gguf"), "json", "judgement", "en", 2
+    )
     assert "prefixItems" in local_json.json_schema["properties"]["items"]
-    cloud = request_constraints("openai", "json", "judgement", "en", 2)
+    cloud = request_constraints(_caps("openai"), "json", "judgement", "en", 2)
     assert "prefixItems" not in cloud.json_schema["properties"]["items"]
-    assert request_constraints("openai", "tagged", "judgement", "en", 2).is_empty
+    assert request_constraints(_caps("openai"), "tagged", "judgement", "en", 2).is_empty
+    # One kind, two presets: llama-server takes a grammar (and prefixItems), OpenAI does not.
+    server = _caps("openai", preset="llama-server")
+    assert "grammar" in request_constraints(server, "tagged", "judgement", "en", 2).extra
+    schema = request_constraints(server, "json", "judgement", "en", 2).json_schema
+    assert "prefixItems" in schema["properties"]["items"]
+    assert request_constraints(_caps("openai", preset="openai"), "tagged", "judgement", "en",
+                               2).is_empty  # fmt: skip

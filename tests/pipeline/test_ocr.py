@@ -40,18 +40,18 @@ def test_blank_image_has_no_lines(tmp_path):
 
 
 def test_ocr_stage_stores_lines_and_skips_done_images(demo_project):
-    first = run_stage(demo_project, "ocr", StageOptions(threads=1))
+    first = run_stage(demo_project, "ocr", StageOptions(threads=1)).to_json()
     assert first["images"] == 4 and first["with_text"] == 4 and not first["failed"]
     texts = [sp.ocr_text(demo_project.db, img.id) for img in sp.select_images(demo_project.db)]
     assert any("FRESH BREAD" in t for t in texts) and any("JAZZ" in t for t in texts)
-    again = run_stage(demo_project, "ocr", StageOptions(threads=1))
+    again = run_stage(demo_project, "ocr", StageOptions(threads=1)).to_json()
     assert again["images"] == 0 and again["skipped"] == 4
 
 
 def test_missing_file_is_reported_not_fatal(demo_project):
     img = sp.select_images(demo_project.db)[0]
     demo_project.resolve_media(img.storage, img.path).unlink()
-    result = run_stage(demo_project, "ocr", StageOptions(threads=1))
+    result = run_stage(demo_project, "ocr", StageOptions(threads=1)).to_json()
     assert result["failed"][0]["image_id"] == img.id and result["with_text"] == 3
 
 
@@ -59,7 +59,7 @@ def test_vlm_engine_through_a_backend(demo_project, loopback, lb_backend):
     loopback.reply = reply
     result = run_stage(
         demo_project, "ocr", StageOptions(ocr_engine="vlm", domain="ocr"), lb_backend
-    )
+    ).to_json()
     assert (result["done"], result["failed"]) == (2, 0)
     image = sp.select_images(demo_project.db, domain="ocr")[0].id
     assert sp.ocr_lines(demo_project.db, image) == [

@@ -24,7 +24,7 @@ def _generated(project, backend):
     """Hand-written captions, then generate and check: 13 items on each of the 4 images."""
     for img in sp.select_images(project.db):
         sp.add_caption(project.db, img.id, LONG_CAPTION, "en", None, None, None, origin="manual")
-    gen = run_stage(project, "generate", StageOptions(), backend, Limits(concurrency=4))
+    gen = run_stage(project, "generate", StageOptions(), backend, Limits(concurrency=4)).to_json()
     assert gen["failed"] == 0
     run_stage(project, "check", StageOptions())
     return {r.question: r for r in sp.select_instructions(project.db)}
@@ -37,7 +37,7 @@ def test_caption_verification_blind_answerability_and_risk(demo_project, scripte
     limits = Limits(concurrency=4)
 
     ver = run_stage(project, "verify", StageOptions(against="caption", image_ids=one),
-                    lb_backend, limits)  # fmt: skip
+                    lb_backend, limits).to_json()  # fmt: skip
     assert ver["against"] == "caption" and ver["failed"] == 0
     assert ver["items"] == 13 and ver["cost_usd"] > 0  # every type, priced like any stage
     rows = {r.question: r for r in sp.select_instructions(db, image_ids=one)}
@@ -63,7 +63,7 @@ def test_caption_verification_blind_answerability_and_risk(demo_project, scripte
                                                    if i.id not in one])  # fmt: skip
     assert all(quality.quality_detail(db, r.id)["caption_answer"] is None for r in others)
 
-    blind = run_stage(project, "blind", StageOptions(image_ids=one), lb_backend, limits)
+    blind = run_stage(project, "blind", StageOptions(image_ids=one), lb_backend, limits).to_json()
     assert blind["failed"] == 0 and blind["items"] == (4 + 3) * 3  # judgement + MC, 3 trials
     rows = {r.question: r for r in sp.select_instructions(db, image_ids=one)}
     border = quality.quality_detail(db, rows["What colour is the border of the sign?"].id)
@@ -89,15 +89,17 @@ def test_caption_verification_blind_answerability_and_risk(demo_project, scripte
     # Re-running pays for nothing: everything is already verified / scored.
     seen = scripted.stats.requests
     again = run_stage(project, "verify", StageOptions(against="caption", image_ids=one),
-                      lb_backend, limits)  # fmt: skip
+                      lb_backend, limits).to_json()  # fmt: skip
     assert again["items"] == 0 and again["skipped"]["already_verified"] == 13
-    assert run_stage(project, "blind", StageOptions(image_ids=one), lb_backend)["items"] == 0
+    assert (
+        run_stage(project, "blind", StageOptions(image_ids=one), lb_backend).to_json()["items"] == 0
+    )
     forced = run_stage(project, "verify", StageOptions(against="caption", image_ids=one,
-                                                       force=True), lb_backend, limits)  # fmt: skip
+                                                       force=True), lb_backend, limits).to_json()  # fmt: skip
     assert forced["cached"] == 13 and scripted.stats.requests == seen
 
     # The image verify mode keeps working on the same selection, beside the caption verdicts.
-    img = run_stage(project, "verify", StageOptions(image_ids=one), lb_backend, limits)
+    img = run_stage(project, "verify", StageOptions(image_ids=one), lb_backend, limits).to_json()
     assert img["failed"] == 0 and img["items"] == 10
     after = quality.quality_detail(db, rows["Is the sign round?"].id)
     assert after["image_answer"] is not None and after["caption_agree"] is False

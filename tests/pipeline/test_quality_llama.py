@@ -60,7 +60,7 @@ def test_caption_verify_and_blind_on_smollm2(demo_project, smollm2):
     ids = sp.insert_instructions(db, items)
     one = Limits(concurrency=1)
 
-    ver = run_stage(demo_project, "verify", StageOptions(against="caption"), smollm2, one)
+    ver = run_stage(demo_project, "verify", StageOptions(against="caption"), smollm2, one).to_json()
     assert (ver["done"], ver["failed"]) == (5, 0)
     allowed = {"judgement": {"yes", "no", "cannot tell"}, "long_vqa": {"yes", "no", "cannot tell"},
                "multiple_choice": {"A", "B", "C", "D", "cannot tell"}}  # fmt: skip
@@ -72,7 +72,7 @@ def test_caption_verify_and_blind_on_smollm2(demo_project, smollm2):
         assert got["caption_untellable"] is (got["caption_answer"] == "cannot tell")
         assert 0.0 <= got["risk"] <= 1.0
 
-    blind = run_stage(demo_project, "blind", StageOptions(blind_trials=2), smollm2, one)
+    blind = run_stage(demo_project, "blind", StageOptions(blind_trials=2), smollm2, one).to_json()
     assert (blind["done"], blind["failed"]) == (3 * 2, 0)
     for row in sp.select_instructions(db, itypes=["judgement", "multiple_choice"]):
         got = quality.quality_detail(db, row.id)

@@ -27,7 +27,7 @@ def _generated(project, backend):
     """Hand-written captions, then generate and check: 13 items on each of the 4 images."""
     for img in sp.select_images(project.db):
         sp.add_caption(project.db, img.id, LONG_CAPTION, "en", None, None, None, origin="manual")
-    gen = run_stage(project, "generate", StageOptions(), backend, Limits(concurrency=4))
+    gen = run_stage(project, "generate", StageOptions(), backend, Limits(concurrency=4)).to_json()
     assert gen["failed"] == 0
     run_stage(project, "check", StageOptions())
     return {r.question: r for r in sp.select_instructions(project.db)}

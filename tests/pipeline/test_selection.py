@@ -45,11 +45,11 @@ def test_every_planner_keeps_to_the_chosen_images(demo_project, scripted, lb_bac
     items, _ = plan_vlm_ocr(project, sel(), "gpt-4o-mini")
     assert sorted(p["image_id"] for _, p in items) == chosen
 
-    ocr = run_stage(project, "ocr", sel(threads=1))
+    ocr = run_stage(project, "ocr", sel(threads=1)).to_json()
     assert (ocr["images"], ocr["skipped"]) == (2, 0)
     assert sp.images_with_ocr(db, "rapidocr") == set(chosen)
 
-    cap = run_stage(project, "caption", sel(), lb_backend, limits)
+    cap = run_stage(project, "caption", sel(), lb_backend, limits).to_json()
     assert (cap["items"], cap["done"], cap["failed"]) == (2, 2, 0)
     assert all(sp.current_caption(db, i, "en") for i in chosen)
     assert not any(sp.current_caption(db, i, "en") for i in others)
@@ -58,13 +58,13 @@ def test_every_planner_keeps_to_the_chosen_images(demo_project, scripted, lb_bac
     run_stage(project, "caption", StageOptions(), lb_backend, limits)
     items, _ = plan_generation(project, sel())
     assert {p["image_id"] for _, p in items} == set(chosen) and len(items) == 2 * 4
-    gen = run_stage(project, "generate", sel(), lb_backend, limits)
+    gen = run_stage(project, "generate", sel(), lb_backend, limits).to_json()
     assert (gen["items"], gen["failed"]) == (8, 0)
     assert {r.image_id for r in sp.select_instructions(db)} == set(chosen)
     run_stage(project, "generate", StageOptions(), lb_backend, limits)  # the others get items
     mine = {r.id for r in sp.select_instructions(db, image_ids=chosen)}
 
-    chk = run_stage(project, "check", StageOptions(image_ids=[chosen[0]]))
+    chk = run_stage(project, "check", StageOptions(image_ids=[chosen[0]])).to_json()
     assert chk["images"] == 1 and chk["checked"] == len(
         sp.select_instructions(db, image_ids=[chosen[0]])
     )
@@ -89,7 +89,7 @@ def test_selection_survives_the_job_params_and_dry_run(demo_project, scripted, l
     chosen, _ = _pick(demo_project.db)
     opts = StageOptions(image_ids=chosen)
     assert StageOptions.from_json(json.loads(json.dumps(opts.to_json()))).image_ids == chosen
-    plan = dry_run(demo_project, "caption", opts, lb_backend)
+    plan = dry_run(demo_project, "caption", opts, lb_backend).to_json()
     assert plan["requests"] == 2 and scripted.stats.requests == 0
 
 

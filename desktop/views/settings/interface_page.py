@@ -1,8 +1,17 @@
-"""Settings > Interface: the UI language, kept in the user's desktop.yaml."""
+"""Settings > Interface: the UI language and the Jobs tab's cost confirmation threshold, kept
+in the user's desktop.yaml."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.errors import StudioError
 from desktop.models.ui_settings import LANGUAGES, load_ui_settings, save_ui_settings
@@ -15,6 +24,13 @@ class InterfacePage(QWidget):
         self.language = QComboBox(objectName="uiLanguage")
         for code, title in LANGUAGES.items():
             self.language.addItem(title, code)
+        self.confirm_cost = QDoubleSpinBox(objectName="uiConfirmCost")
+        self.confirm_cost.setRange(0, 100_000)
+        self.confirm_cost.setDecimals(2)
+        self.confirm_cost.setPrefix("$ ")
+        self.confirm_cost.setToolTip(
+            tr("The Jobs tab asks before it starts a run estimated to cost more than this")
+        )
         self.save_button = QPushButton(tr("Save"), objectName="saveInterface")
         self.status = QLabel(objectName="interfaceStatus", wordWrap=True)
         note = QLabel(
@@ -29,6 +45,7 @@ class InterfacePage(QWidget):
         note.setWordWrap(True)
         form = QFormLayout()
         form.addRow(tr("Interface language"), self.language)
+        form.addRow(tr("Ask before runs costing more than"), self.confirm_cost)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)
@@ -36,12 +53,15 @@ class InterfacePage(QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.save_button.clicked.connect(self.save)
-        current = load_ui_settings()["language"]
-        self.language.setCurrentIndex(max(0, self.language.findData(current)))
+        current = load_ui_settings()
+        self.language.setCurrentIndex(max(0, self.language.findData(current["language"])))
+        self.confirm_cost.setValue(float(current["confirm_cost_usd"]))
 
     def save(self) -> bool:
         try:
-            saved = save_ui_settings(language=self.language.currentData())
+            saved = save_ui_settings(
+                language=self.language.currentData(), confirm_cost_usd=self.confirm_cost.value()
+            )
         except StudioError as exc:
             self.status.setText(str(exc))
             return False
