@@ -49,7 +49,9 @@ _STATUS_LIST = dict(
 )
 # Chosen instructions (any status): the review pane's re-verify of one item; not on the form.
 _ITEM_IDS = dict(
-    flag="--items", form=False, noun="instruction",
+    flag="--items",
+    form=False,
+    noun="instruction",
     help="verify, blind: only these instructions; generate: regenerate these in place "
     "(ids, e.g. 4,9)",
 )

@@ -128,7 +128,6 @@ class Caption(StageSpec):
     engine_stages = {"caption": CaptionStage, "caption_retry": CaptionRetryStage}
     result = CaptionResult
 
-
     def plan(self, project, opts, backend):
         items, skipped = plan_captions(project, opts)
 

@@ -71,7 +71,6 @@ class Check(StageSpec):
     def needs_model(self, opts):
         return False
 
-
     def plan(self, project, opts, backend):
         return DirectRun(
             lambda progress: CheckResult(

@@ -162,7 +162,6 @@ class Generate(StageSpec):
     options = GenerateOptions
     engine_stages = {"generate": GenerateStage}
 
-
     def plan(self, project, opts, backend):
         planner = plan_generation if opts.instruction_ids is None else plan_regeneration
         items, skipped = planner(project, opts)
