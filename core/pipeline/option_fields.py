@@ -103,10 +103,16 @@ def form_fields(cls) -> list[OptionField]:
     return [f for f in fields_of(cls) if f.form]
 
 
-# the command line ---------------------------------------------------------------------------
-class OptionError(StudioError):
+class PipelineError(StudioError):
+    """A stage cannot run as asked: unknown stage or option, bad selection, no backend
+    (core.pipeline.options re-exports it, where callers import it from)."""
+
+
+class OptionError(PipelineError):
     """A value given for an option cannot be read."""
 
+
+# the command line ---------------------------------------------------------------------------
 
 def add_arguments(parser, classes) -> None:
     """One flag per option of `classes` (a field shared by several stages once). Each is

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from core import itypes as itype_registry
-from core.errors import StudioError
-from core.pipeline.option_fields import check_choices, opt
+from core.pipeline.option_fields import PipelineError, check_choices, opt  # noqa: F401
 from core.vocab import ITEM_STATUSES, LANGS
 
 # Minimum caption length: words for English, characters for Chinese (see textutil).
@@ -22,10 +21,6 @@ DEFAULT_LONG_MIN_WORDS = {"en": 60, "zh": 100}
 # Keys a front-end stores beside the options (the Jobs panel's scope), and keys older versions
 # stored: all are known, none is an option of the stage that reads them back.
 ENVELOPE_KEYS = frozenset({"scope", "requested_stage", "backend_kind"})
-
-
-class PipelineError(StudioError):
-    """A stage cannot run as asked: unknown stage or option, bad selection, no backend."""
 
 
 def _default_counts() -> dict[str, int]:
