@@ -114,6 +114,7 @@ class OptionError(PipelineError):
 
 # the command line ---------------------------------------------------------------------------
 
+
 def add_arguments(parser, classes) -> None:
     """One flag per option of `classes` (a field shared by several stages once). Each is
     None unless given, so `from_cli` knows what the user chose."""

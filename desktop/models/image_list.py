@@ -248,14 +248,8 @@ class ImageListModel(QAbstractListModel):
         generation, db = self._generation, self.project.db
 
         def landed(rows: list[ImageRow]) -> None:
-            if generation != self._generation:
-                return
-            for row in rows:
-                r = self.row_of(row.id)
-                page = self._pages.get(r // self.PAGE) if r is not None else None
-                if page is not None:
-                    page[r % self.PAGE] = row
-                    self.dataChanged.emit(self.index(r), self.index(r))
+            if generation == self._generation:
+                self._update_rows(rows)
 
         self.pager.submit(lambda _report: browse.page_rows(db, ids), landed)
 

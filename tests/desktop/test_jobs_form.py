@@ -17,24 +17,12 @@ jobs_project = panel_tests.jobs_project  # six rendered signs in two domains
 server = panel_tests.server  # the loopback server with scripted replies
 
 
+make_panel = panel_tests.make_panel  # the panel over the real engine, waited for
+
+
 @pytest.fixture
-def panel_of(qtbot):
-    from desktop.views.jobs_panel import JobsPanel
-
-    made = []
-
-    def make(project):
-        panel = JobsPanel(project)
-        qtbot.addWidget(panel)
-        panel.resize(1300, 760)
-        panel.show()
-        qtbot.waitUntil(lambda: not panel.busy(), timeout=10000)
-        made.append(panel)
-        return panel
-
-    yield make
-    for panel in made:
-        assert panel.runner.wait(10000)
+def panel_of(make_panel):
+    return lambda project: make_panel(project=project)
 
 
 def settled(qtbot, form):
