@@ -10,7 +10,7 @@ import random
 from PySide6.QtCore import QObject, Signal
 
 from core.changes import Changes
-from core.pipeline.common import StageOptions
+from core.pipeline import stages
 from desktop.models.job_plan import Scope
 from desktop.strings import N_, tr
 from desktop.workers.job_worker import JobWorker
@@ -52,14 +52,14 @@ class ItemRuns(QObject):
 
     def regenerate(self, image_id: int, item_id: int, lang: str) -> None:
         # A new sample seed: a new request, never the reply an earlier run cached.
-        opts = StageOptions(
+        opts = stages.get("generate").options(
             lang=lang, instruction_ids=[item_id], sample_seed=random.randrange(1, 2**31)
         )
         self._start("regenerate", "generate", opts, image_id, item_id)
 
     def reverify(self, image_id: int, item_id: int) -> None:
         # force: verify it again even when it was verified before
-        opts = StageOptions(instruction_ids=[item_id], force=True)
+        opts = stages.get("verify").options(instruction_ids=[item_id], force=True)
         self._start("reverify", "verify", opts, image_id, item_id)
 
     def _start(self, what: str, stage: str, opts, image_id: int, item_id: int) -> None:
@@ -99,7 +99,8 @@ class ItemRuns(QObject):
                                  id=item_id))  # fmt: skip
         if what == "regenerate":
             self._checks_pending = (image_id, item_id)
-            self.worker.start("check", StageOptions(), Scope("images", (image_id,)), None)
+            check = stages.get("check").options()
+            self.worker.start("check", check, Scope("images", (image_id,)), None)
             return
         self._done(what, image_id, item_id)
 
