@@ -39,8 +39,9 @@ def entries() -> list[dict]:
 
 
 def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = True,
-        redo: bool = False) -> Path:  # fmt: skip
-    """Verdicts for the items the file lacks (all with `redo`), merged into it."""
+        redo: bool = False, only: str | None = None) -> Path:  # fmt: skip
+    """Verdicts for the items the file lacks (all with `redo`; with `only`, those whose key
+    starts so), merged into it."""
     from core.backends import BackendConfig, make_backend
     from core.demo import demo_images, ensure_demo_project
     from core.jobs import Limits
@@ -55,7 +56,7 @@ def run(gguf: Path, name: str, project_dir: Path | None = None, blind: bool = Tr
     path = CORPUS / f"verify_{name}.yaml"
     old = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     out: dict[str, dict] = {} if redo or old is None else dict(old["verdicts"])
-    todo = [e for e in entries() if e["key"] not in out]
+    todo = [e for e in entries() if e["key"] not in out and e["key"].startswith(only or "")]
     captions = yaml.safe_load((CORPUS / "captions.yaml").read_text(encoding="utf-8"))["captions"]
     backend = make_backend(BackendConfig(name=name, kind="llama_cpp", gguf=str(gguf), n_ctx=2048,
                                          n_threads=1, timeout_s=600))  # fmt: skip
@@ -105,9 +106,10 @@ def main() -> int:
     ap.add_argument("--project", type=Path, help="work in (or resume) this project folder")
     ap.add_argument("--no-blind", action="store_true", help="caption verification only")
     ap.add_argument("--redo", action="store_true", help="verify every item again")
+    ap.add_argument("--only", help="only items whose key starts so (c: the corrected set)")
     args = ap.parse_args()
     print(run(args.gguf or smollm2_gguf(), args.name, args.project, blind=not args.no_blind,
-              redo=args.redo))  # fmt: skip
+              redo=args.redo, only=args.only))  # fmt: skip
     return 0
 
 
