@@ -13,7 +13,6 @@ import duckdb
 
 from core import __version__
 from core.export import suffix as suffixes
-from core.export.dbtune import export_settings
 from core.export.errors import ExportError
 from core.export.formats import FORMATS, Format
 from core.export.images import PLACERS, place_image, read_bytes, write_bytes
@@ -23,6 +22,7 @@ from core.export.safetext import MODES as TEXT_MODES
 from core.export.textguard import guard_selection
 from core.project import Project
 from core.store import exports as store
+from core.store.dbtune import export_settings
 from core.vocab import ITEM_STATUSES as STATUSES
 from core.vocab import ITYPES, LANGS
 
