@@ -149,7 +149,7 @@ class BatchJobRunner(JobRunner):
         counts = await w.call(store.item_counts, self.db, self.job_id)
         usage = await w.call(store.job_usage, self.db, self.job_id)
         self._total, self._done, self._failed = counts["total"], counts["done"], counts["failed"]
-        self._cached = counts["cached"]
+        self._cached = self._cached_before = counts["cached"]
         self._in_flight = counts["in_batch"]
         self._ptok, self._ctok, self._cost = (
             usage["prompt_tokens"], usage["completion_tokens"], usage["cost_usd"],

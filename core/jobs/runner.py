@@ -20,7 +20,15 @@ from core.backends.keys import redact
 from core.jobs.limiter import Limits, RateLimiter
 from core.jobs.progress import ProgressMixin
 from core.jobs.retry import RetryPolicy
-from core.jobs.stage import BadOutput, EventCallback, JobEvent, Stage, StoreContext, request_key
+from core.jobs.stage import (
+    BadOutput,
+    EventCallback,
+    JobEvent,
+    Stage,
+    StoreContext,
+    request_key,
+    resampled,
+)
 from core.jobs.writer import Writer
 from core.store import jobs as store
 from core.store.db import Database
@@ -161,7 +169,7 @@ class JobRunner(ProgressMixin):
                 counts["done"],
                 counts["failed"],
             )
-            self._cached = counts["cached"]
+            self._cached = self._cached_before = counts["cached"]
             self._ptok, self._ctok = usage["prompt_tokens"], usage["completion_tokens"]
             self._cost = usage["cost_usd"]
             self._start_done = self._done + self._failed
@@ -212,7 +220,14 @@ class JobRunner(ProgressMixin):
             last = why[-1] if why else {}
             detail = f" (last: {last.get('reason')}: {last.get('error')})" if last else ""
             return "failed", f"all {counts['failed']} items failed{detail}"
-        return "done", f"{counts['failed']} failed" if counts["failed"] else None
+        notes = [f"{counts['failed']} failed"] if counts["failed"] else []
+        reused = self._cached - self._cached_before
+        if reused:  # a redo answered from the cache asked nothing: say so
+            notes.append(
+                f"{reused} answered from the reply cache, nothing sent "
+                "(re-sample to ask the model again)"
+            )
+        return "done", "; ".join(notes) or None
 
     def _refill(self) -> None:
         """Keep about two rounds of items claimed ahead of the workers."""
@@ -263,6 +278,7 @@ class JobRunner(ProgressMixin):
         request = self.stage.build(item)
         if request is None:
             return None
+        resampled(request, self.stage.resample)
         prepared = self.backend.prepare(request)
         key = request_key(self.stage.name, item.key, self.backend.model, prepared.prompt_hash)
         cached = store.cache_get(self.db, key) if self.stage.cache else None

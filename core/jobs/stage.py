@@ -51,6 +51,9 @@ class Stage:
 
     name: str = "stage"
     cache: bool = True  # reuse a cached reply for the same stage + item + model + prompt
+    # n > 0: the n-th re-sample of these items: each request gets another seed (and a
+    # temperature above 0), hence a new request key, so the model is asked again
+    resample: int = 0
 
     def build(self, item: JobItem) -> ChatRequest | None:
         """The request for one item, or None to skip it (it is marked done, nothing stored)."""
@@ -77,6 +80,17 @@ class Stage:
             return
         for item, value, ctx in results:
             self.store(db, item, value, ctx)
+
+
+RESAMPLE_TEMPERATURE = 0.7  # a greedy request asked again at 0 would answer the same
+
+
+def resampled(request: ChatRequest, n: int) -> ChatRequest:
+    """`request` as its n-th re-sample: another seed, and a temperature that lets it differ."""
+    if n > 0:
+        request.seed = (request.seed or 0) + 7919 * n
+        request.temperature = max(request.temperature or 0.0, RESAMPLE_TEMPERATURE)
+    return request
 
 
 def request_key(stage: str, item_key: str, model: str | None, prompt_hash: str) -> str:

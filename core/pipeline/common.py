@@ -24,6 +24,7 @@ class ModelStage(Stage):
         self.project = project
         self.db = project.db
         self.opts = options
+        self.resample = getattr(options, "resample", 0) or 0  # core.jobs.stage.Stage.resample
         self.capabilities = Capabilities()  # what the backend enforces; see use_backend
         self._meta: dict[str, dict] = {}
         self._lock = threading.Lock()

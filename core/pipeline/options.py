@@ -68,6 +68,14 @@ class RunOptions:
                             help="at most this many images (items for expand)")  # fmt: skip
     force: bool = opt(False, label="Redo items that already have a result",
                       help="redo items that already have a result")  # fmt: skip
+    # ask the model again rather than take the reply cache's answer: the n-th re-sample gets
+    # a new seed and temperature, so a new request key (core.jobs.stage.resampled); the Jobs
+    # tab's Re-sample button sets it
+    resample: int = opt(
+        0, minimum=0, form=False,
+        help="with --force: ask the model again (new seed and temperature: a new request "
+        "key) instead of taking the reply cache's answer; N counts the re-samples",
+    )  # fmt: skip
     # a job stops cleanly once it has spent this
     budget_usd: float | None = opt(
         None, flag="--budget", label="Budget", minimum=0, special="no budget", decimals=4,
@@ -104,6 +112,8 @@ class RunOptions:
         if self.lang not in LANGS:
             raise PipelineError(f"unknown language {self.lang!r}; expected en or zh")
         check_choices(self)
+        if self.resample < 0:
+            raise PipelineError(f"resample must be 0 or more, not {self.resample}")
 
 
 @dataclass

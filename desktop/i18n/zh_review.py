@@ -21,4 +21,10 @@ ZH_REVIEW = {
     ),
     # jobs
     " · {n:,} failed": " · {n:,} 个失败",
+    "Re-sample": "重新采样",
+    "Ask the model again for this job's images with a new seed and temperature, "
+    "instead of the answers the reply cache gave": (
+        "用新的随机种子和温度为该任务的图像重新询问模型，而不沿用回复缓存中的答案"
+    ),
+    "Re-sampling the images of job {id}…": "正在为任务 {id} 的图像重新采样…",
 }

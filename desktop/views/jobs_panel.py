@@ -77,6 +77,11 @@ class JobsPanel(QWidget):
         self.cancel_button = QPushButton(tr("Cancel"), objectName="cancelJob")
         self.cancel_button.setToolTip(tr("Abort now; unfinished items go back to pending"))
         self.retry_button = QPushButton(tr("Retry failed"), objectName="retryJob")
+        self.resample_button = QPushButton(tr("Re-sample"), objectName="resampleJob")
+        self.resample_button.setToolTip(
+            tr("Ask the model again for this job's images with a new seed and temperature, "
+               "instead of the answers the reply cache gave")
+        )  # fmt: skip
         self.refresh_button = QPushButton(tr("Refresh"), objectName="refreshJobs")
         for button, slot in (
             (self.pause_button, self.pause),
@@ -84,6 +89,7 @@ class JobsPanel(QWidget):
             (self.stop_button, self.stop),
             (self.cancel_button, self.cancel),
             (self.retry_button, self.retry),
+            (self.resample_button, self.resample),
             (self.refresh_button, self.reload),
         ):
             button.clicked.connect(slot)
@@ -111,7 +117,7 @@ class JobsPanel(QWidget):
         QVBoxLayout(start_box).addWidget(self.form)
         buttons = QHBoxLayout()
         for b in (self.pause_button, self.resume_button, self.stop_button, self.cancel_button,
-                  self.retry_button):  # fmt: skip
+                  self.retry_button, self.resample_button):  # fmt: skip
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -327,6 +333,13 @@ class JobsPanel(QWidget):
         self.failures.setRowCount(0)
         self.worker.resume_job(row.key, self.form.backend.currentData() or row.backend, retry=True)
 
+    def resample(self) -> None:
+        row = self.selected()
+        if row is None or row.direct or self.worker.is_live(row.key):
+            return
+        self.say(tr("Re-sampling the images of job {id}…", id=row.key))
+        self.worker.resample_job(row.key, self.form.backend.currentData() or row.backend)
+
     # selection and display ---------------------------------------------------------------
     def select(self, key) -> None:
         i = self.model.row_of(key)
@@ -371,6 +384,9 @@ class JobsPanel(QWidget):
         self.cancel_button.setEnabled(live or running_direct)
         self.retry_button.setEnabled(
             row is not None and not row.direct and not live and row.failed > 0
+        )
+        self.resample_button.setEnabled(  # some answers came from the cache: ask again
+            row is not None and not row.direct and not live and row.cached > 0
         )
 
     def say(self, text: str) -> None:

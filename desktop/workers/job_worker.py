@@ -143,6 +143,29 @@ class JobWorker(QObject):
         self._starting += 1
         self.pool.submit(work, lambda r: self._started(None, r), self._start_failed)
 
+    def resample_job(self, job_id: int, backend_name: str | None = None) -> None:
+        """Run a finished job's stage again over its images with a new seed and temperature
+        (core.jobs.stage.resampled): a new request key, so the model is really asked, where a
+        redo was answered from the reply cache."""
+        from core.pipeline import stages
+        from core.store import jobs as js
+
+        job = js.get_job(self.project.db, job_id)
+        if job is None:
+            self.failed.emit(tr("job {id} is not in this project", id=job_id))
+            return
+        params = dict(job["params"])
+        stage = params.get("requested_stage", job["stage"])
+        opts = stages.get(stage).options.from_json(params)
+        opts.force, opts.resample = True, int(params.get("resample") or 0) + 1
+        if params.get("image_ids"):
+            scope = Scope("images", tuple(params["image_ids"]))
+        elif params.get("domain"):
+            scope = Scope("domain", domain=params["domain"])
+        else:
+            scope = Scope("all")
+        self.start(stage, opts, scope, backend_name or job["backend"])
+
     def _backend(self, name: str | None, stage: str, opts):
         from desktop.models.job_plan import uses_model
 

@@ -1,5 +1,5 @@
-"""A job whose every item failed reads failed in the Jobs panel, with an empty bar; a dead
-server pauses the job with the reason (issue 14, "A job whose items all failed")."""
+"""How a job's outcome reads in the Jobs panel (issue 14): every item failed is "failed" with an
+empty bar, and a redo answered from the reply cache says so and offers a real re-sample."""
 
 from __future__ import annotations
 
@@ -33,3 +33,29 @@ def test_all_items_failed_shows_failed_and_an_empty_bar(qtbot, make_panel, serve
     progress = panel.model.index(panel.model.row_of(job_id), PROGRESS_COLUMN).data()
     assert progress.startswith("0 / 2") and "2 failed" in progress
     assert panel.retry_button.isEnabled()
+
+
+def test_a_redo_from_the_cache_says_so_and_re_sample_asks_again(
+    qtbot,
+    make_panel,  # noqa: F811
+    server,  # noqa: F811
+):
+    add_loop_backend(server, concurrency=2)
+    panel = make_panel()
+    job_id = start(qtbot, panel, "caption", "domain", domain="posters", backend="loop")
+    wait_ended(qtbot, panel, job_id)
+    asked = server.stats.requests
+    redo = start(qtbot, panel, "caption", "domain", domain="posters", backend="loop", force=True)
+    wait_ended(qtbot, panel, redo)
+    row = job_row(panel)
+    assert row.key == redo and row.cached == 2 and server.stats.requests == asked
+    assert "answered from the reply cache" in (row.reason or "")
+    assert "reply cache" in panel.message.text()
+    assert panel.resample_button.isEnabled()
+    with qtbot.waitSignal(panel.worker.jobStarted, timeout=15000) as started:
+        panel.resample_button.click()
+    again = started.args[0]
+    wait_ended(qtbot, panel, again)
+    row = job_row(panel)
+    assert row.key == again and (row.status, row.done, row.cached) == ("done", 2, 0)
+    assert server.stats.requests == asked + 2  # the model was asked again

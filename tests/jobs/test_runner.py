@@ -347,3 +347,28 @@ def test_a_blocking_run_stops_on_a_dead_server(project, loopback):
     final = runner.run()  # nobody could press Resume: it stops, resumable later
     assert final.status == "stopped" and "cannot reach" in final.message
     assert store.item_counts(project.db, job_id)["pending"] >= 45
+
+
+def test_a_redo_answered_from_the_cache_says_so_and_a_resample_asks_again(
+    project, loopback, lb_backend
+):
+    keys = [str(i) for i in range(6)]
+    _run(project, lb_backend, keys)
+    asked = loopback.stats.requests
+    _, final = _run(project, lb_backend, keys)  # the redo: the same requests
+    assert loopback.stats.requests == asked and final.cached == 6
+    assert "6 answered from the reply cache, nothing sent" in final.message
+    assert "re-sample" in final.message
+    first = Echo()
+    first.resample = 1
+    _, final = _run(project, lb_backend, keys, stage=first)
+    assert loopback.stats.requests == asked + 6  # really asked: a new key per request
+    assert final.cached == 0 and final.message is None
+    again = Echo()
+    again.resample = 1  # the same re-sample twice is the cache's again; the next one is new
+    _run(project, lb_backend, keys, stage=again)
+    assert loopback.stats.requests == asked + 6
+    second = Echo()
+    second.resample = 2
+    _run(project, lb_backend, keys, stage=second)
+    assert loopback.stats.requests == asked + 12
