@@ -100,8 +100,6 @@ ZH_BROWSE = {
     "Q": "问",
     "Ans": "答",
     " · round {n}": " · 第 {n} 轮",
-    "≠ the verifier answered {answer} (disagrees)": "≠ 核验模型回答 {answer}（不一致）",
-    "✓ the verifier agrees": "✓ 核验模型一致",
     "Accept image": "接受图像",
     "Reject image": "拒绝图像",
     "No image selected": "未选择图像",

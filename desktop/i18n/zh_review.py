@@ -27,4 +27,16 @@ ZH_REVIEW = {
         "用新的随机种子和温度为该任务的图像重新询问模型，而不沿用回复缓存中的答案"
     ),
     "Re-sampling the images of job {id}…": "正在为任务 {id} 的图像重新采样…",
+    # where the image came from
+    "imported file": "导入的文件",
+    "also seen in {n} other place(s)": "另在 {n} 处出现",
+    # the verifiers, on one line
+    "Verifiers:": "验证：",
+    "image ✓": "图像 ✓",
+    "image ≠ {answer}": "图像 ≠ {answer}",
+    "caption ✓": "描述 ✓",
+    "caption ≠ {answer}": "描述 ≠ {answer}",
+    "caption: cannot tell": "描述：无法判断",
+    "answered without the image": "不看图像也能答出",
+    "risk {risk:.2f}": "风险 {risk:.2f}",
 }

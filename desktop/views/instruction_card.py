@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.store.browse import Instruction
+from core.store.review_info import is_model_flag
 from desktop.strings import ITYPE_COLORS, N_, STATUS_COLORS, label, tr
 from desktop.views.fields import FieldEdit
 
@@ -41,9 +42,10 @@ class InstructionCard(QFrame):
     decided = Signal(int, str)  # instruction id, status
     focused = Signal(int)  # instruction id: the user clicked or typed into this card
 
-    def __init__(self, item: Instruction, parent=None):
+    def __init__(self, item: Instruction, parent=None, quality: dict | None = None):
         super().__init__(parent)
         self.item = item
+        self.quality = quality  # core.store.review_info.verifier_answers of this item
         self.setObjectName("instructionCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
@@ -90,7 +92,7 @@ class InstructionCard(QFrame):
         self.notes.setWordWrap(True)
         layout.addWidget(self.notes)
         self._current = False
-        self.update_from(item)
+        self.update_from(item, quality=quality)
 
     def _field(self, grid: QGridLayout, row: int, caption: str, field, text, min_lines=1):
         tag = QLabel(f"<b>{caption}</b>", self)
@@ -116,16 +118,17 @@ class InstructionCard(QFrame):
     def fields(self) -> list[FieldEdit]:
         return [self.question, *self.options, self.answer]
 
-    def rebind(self, item: Instruction) -> None:
+    def rebind(self, item: Instruction, quality: dict | None = None) -> None:
         """Show another instruction of the same type (the review pane reuses cards)."""
         self.set_current(False)
         self.answer.min_lines = 6 if item.itype == "long_vqa" else 1
-        self.update_from(item, force=True)
+        self.update_from(item, force=True, quality=quality)
 
-    def update_from(self, item: Instruction, force: bool = False) -> None:
+    def update_from(self, item: Instruction, force: bool = False, quality=None) -> None:
         """Show stored values; a field the user is typing in keeps its text (unless `force`:
         the card now shows another instruction)."""
         self.item = item
+        self.quality = quality
         values = [item.question, *(item.options or [""] * len(self.options)), item.answer]
         for edit, value in zip(self.fields(), values, strict=True):
             value = value or ""
@@ -153,27 +156,26 @@ class InstructionCard(QFrame):
             self.header.setText(header)
         for status, button in self.buttons.items():
             button.setChecked(item.status == status)
-        notes = self._notes(item)
+        notes = self._notes(item, quality)
         if notes != self.notes.text():
             self.notes.setText(notes)
         self.notes.setVisible(bool(notes))
 
     @staticmethod
-    def _notes(item: Instruction) -> str:
+    def _notes(item: Instruction, quality: dict | None = None) -> str:
         lines = []
         messages = dict(zip(item.check_flags, item.check_messages, strict=False))
         for flag in item.check_flags:
+            if is_model_flag(flag):
+                continue  # the verifiers' line below says it, with their answers
             detail = messages.get(flag, "").removeprefix(f"{flag}:").strip()
             lines.append(
                 f"<span style='color:#c8463d'>⚠ <b>{html.escape(flag)}</b> "
                 f"{html.escape(detail)}</span>"
             )
-        if item.verify_agree is False:
-            answer = f"<b>{html.escape(item.verify_answer or '?')}</b>"
-            said = tr("≠ the verifier answered {answer} (disagrees)", answer=answer)
-            lines.append(f"<span style='color:#d97a00'>{said}</span>")
-        elif item.verify_agree:
-            lines.append(f"<span style='color:#3c9a5f'>{tr('✓ the verifier agrees')}</span>")
+        verifiers = verifier_line(item, quality or {})
+        if verifiers:
+            lines.append(verifiers)
         return "<br>".join(lines)
 
     def set_current(self, current: bool) -> None:
@@ -196,3 +198,37 @@ class InstructionCard(QFrame):
     def begin_edit(self) -> None:
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.question.selectAll()
+
+
+def _said(answer) -> str:
+    return f"<b>{html.escape(str(answer) if answer is not None else '?')}</b>"
+
+
+def verifier_line(item: Instruction, q: dict) -> str:
+    """Every verifier's answer on one line: the image verifier, the caption verifier, the blind
+    trial and the risk score; orange when one of them disagrees with the stored answer."""
+    parts, doubt = [], False
+    image_agree = q.get("image_agree", item.verify_agree)
+    if image_agree is not None:
+        doubt |= not image_agree
+        answer = q.get("image_answer", item.verify_answer)
+        parts.append(tr("image ✓") if image_agree else tr("image ≠ {answer}", answer=_said(answer)))
+    if q.get("caption_untellable"):
+        doubt = True
+        parts.append(tr("caption: cannot tell"))
+    elif q.get("caption_agree") is not None:
+        doubt |= not q["caption_agree"]
+        parts.append(
+            tr("caption ✓")
+            if q["caption_agree"]
+            else tr("caption ≠ {answer}", answer=_said(q.get("caption_answer")))
+        )
+    if "answerable_blind" in item.check_flags:
+        doubt = True
+        parts.append(tr("answered without the image"))
+    if not parts:
+        return ""
+    if q.get("risk") is not None:
+        parts.append(tr("risk {risk:.2f}", risk=q["risk"]))
+    color = "#d97a00" if doubt else "#3c9a5f"
+    return f"<span style='color:{color}'>{tr('Verifiers:')} {' · '.join(parts)}</span>"

@@ -34,11 +34,13 @@ class InstructionList(QWidget):
         self.cards: list[InstructionCard] = []
         self.current = -1
 
-    def show_items(self, items: list[Instruction]) -> None:
+    def show_items(self, items: list[Instruction], quality: dict[int, dict] | None = None):
+        """`quality`: the verifiers' answers per item id (core.store.review_info)."""
+        quality = quality or {}
         ordered = grouped(items)
         if self.cards and [c.item.id for c in self.cards] == [i.id for i in ordered]:
             for card, item in zip(self.cards, ordered, strict=True):
-                card.update_from(item)
+                card.update_from(item, quality=quality.get(item.id))
             return
         keep = self.current_item_id()
         spare = self.clear(keep=True)
@@ -51,9 +53,9 @@ class InstructionList(QWidget):
             reuse = spare.get(item.itype)
             if reuse:
                 card = reuse.pop()
-                card.rebind(item)
+                card.rebind(item, quality.get(item.id))
             else:
-                card = self._new_card(item)
+                card = self._new_card(item, quality.get(item.id))
             self.box.addWidget(card)
             self.cards.append(card)
         for leftovers in spare.values():
@@ -82,8 +84,8 @@ class InstructionList(QWidget):
         self.current = -1
         return spare
 
-    def _new_card(self, item: Instruction) -> InstructionCard:
-        card = InstructionCard(item, self)
+    def _new_card(self, item: Instruction, quality: dict | None = None) -> InstructionCard:
+        card = InstructionCard(item, self, quality)
         card.edited.connect(self.edited)
         card.decided.connect(self.decided)
         card.focused.connect(self._focus_card)

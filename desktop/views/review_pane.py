@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.store import browse, review
+from core.store import browse, review, review_info
 from desktop.models.edits import EditHistory
 from desktop.strings import N_, STATUS_COLORS, domain_label, label, tr
 from desktop.views.caption_editor import CaptionEditor
 from desktop.views.card_filter import CardFilter
+from desktop.views.image_origin import OriginLabel
 from desktop.views.image_viewer import ImageViewer
 from desktop.views.instruction_card import InstructionCard, chip
 from desktop.views.instruction_list import InstructionList
@@ -68,6 +69,8 @@ class ReviewPane(QWidget):
         self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setWordWrap(True)
         self.body_layout.addWidget(self.info)
+        self.origin = OriginLabel(body)  # the file's own name and where it came from
+        self.body_layout.addWidget(self.origin)
         bar = QHBoxLayout()
         self.image_buttons: dict[str, QPushButton] = {}
         for status, text in IMAGE_DECISIONS:
@@ -101,19 +104,20 @@ class ReviewPane(QWidget):
         self.body_layout.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A narrow pane scrolls sideways rather than squeezing buttons out of sight.
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(body)
 
-        split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.viewer)
-        split.addWidget(self.scroll)
-        split.setStretchFactor(0, 5)
-        split.setStretchFactor(1, 6)
-        split.setSizes([420, 480])
+        self.split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split.addWidget(self.viewer)
+        self.split.addWidget(self.scroll)
+        self.split.setStretchFactor(0, 5)
+        self.split.setStretchFactor(1, 6)
+        self.split.setSizes([420, 480])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(split)
+        layout.addWidget(self.split)
 
         self._pending_image: int | None = None
         self._closed = False
@@ -163,6 +167,9 @@ class ReviewPane(QWidget):
         self.image_id = image_id
         self.error.hide()
         self._generation += 1
+        self.scroll.verticalScrollBar().setValue(0)  # a new image is read from its top
+        self.scroll.horizontalScrollBar().setValue(0)
+        self.origin.clear()
         if image_id is None:
             self.items.clear()
             self.detail = None
@@ -179,6 +186,10 @@ class ReviewPane(QWidget):
             return
         self._load_picture(self.detail)
         self.refresh(keep_typing=False, detail=self.detail)
+        # Read from the top: the new cards' layout lands after this event, and the current
+        # card's scroll-into-view above used the old one.
+        self.scroll.verticalScrollBar().setValue(0)
+        QTimer.singleShot(0, lambda: self.scroll.verticalScrollBar().setValue(0))
 
     def _enable(self, on: bool) -> None:
         self.caption.setEnabled(on)
@@ -218,9 +229,11 @@ class ReviewPane(QWidget):
         db = self.project.db
         self.detail = detail or browse.image_detail(db, self.image_id) or self.detail
         self._show_info()
+        self.origin.show_origin(review_info.image_origin(db, self.image_id))
         self.caption.set_versions(browse.caption_versions(db, self.image_id), keep_typing)
         items = browse.instructions_for_image(db, self.image_id)
-        self.items.show_items(self.card_filter.narrow(db, self.image_id, items))
+        shown = self.card_filter.narrow(db, self.image_id, items)
+        self.items.show_items(shown, review_info.verifier_answers(db, [i.id for i in shown]))
         self.card_filter.mark_cards(self.cards)
 
     def _reveal_all(self) -> None:
