@@ -125,6 +125,8 @@ def quit_on_signals(app: QApplication) -> QTimer:
     def stop(_signum, _frame) -> None:
         app.closeAllWindows()
         app.quit()
+        QTimer.singleShot(0, app.quit)  # a signal while the window was being built: the loop
+        # was not running yet, so quit as soon as it starts
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
@@ -148,9 +150,9 @@ def _run_window(app, project, reporter, screenshot, lang) -> tuple[int, Path]:
 
     session.windowChanged.connect(opened)
     try:
-        window = session.show(project)
         if threading.current_thread() is threading.main_thread():
-            quit_on_signals(app)
+            quit_on_signals(app)  # before the window: "window open" in the log means it is safe
+        window = session.show(project)
         if screenshot is not None:
             save_when_idle(window, screenshot)
         code = app.exec()
