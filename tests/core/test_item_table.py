@@ -208,3 +208,27 @@ def test_grid_matches_narrow_one_image(proj):
     assert item_table.grid_matches(db, image, ImageQuery(text="Blue")) == all_ids(
         db, f"image_id = {image} AND itype = 'multiple_choice'"
     )  # options are searched too
+
+
+def test_regenerate_plans_one_item_per_chosen_instruction(proj):
+    from core.pipeline import stages
+    from core.pipeline.options import PipelineError, StageOptions
+
+    db = proj.db
+    captioned = db.scalar(
+        "SELECT min(n.id) FROM instructions n JOIN captions c ON c.image_id = n.image_id"
+    )
+    bare = db.scalar(
+        "SELECT min(id) FROM instructions WHERE image_id NOT IN (SELECT image_id FROM captions)"
+    )
+    opts = stages.prepare(proj, "generate", StageOptions(instruction_ids=[captioned, bare],
+                                                         sample_seed=7))  # fmt: skip
+    run = stages.plan(proj, "generate", opts)
+    ((key, payload),) = run.items
+    assert payload["replace"] == captioned and payload["n"] == 1 and key.endswith(":seed7")
+    assert run.skipped == {"no_caption": 1}
+    again = stages.plan(proj, "generate", stages.prepare(
+        proj, "generate", StageOptions(instruction_ids=[captioned], sample_seed=8)))  # fmt: skip
+    assert again.items[0][0] != key  # another seed: another request
+    with pytest.raises(PipelineError, match="no instruction with id 99999"):
+        stages.prepare(proj, "generate", StageOptions(instruction_ids=[99999]))
