@@ -18,7 +18,7 @@ from core.store import browse, bulk
 from desktop.models.bulk_history import AsyncCommand, push_changes
 from desktop.models.job_plan import stage_order
 from desktop.panels import MenuAction, register_action
-from desktop.strings import N_, domain_label, label, tr, trn
+from desktop.strings import N_, domain_label, domain_title, label, tr, trn
 from desktop.views.grid_selection import GridSelection
 from desktop.workers.tasks import TaskRunner
 
@@ -94,7 +94,7 @@ class BulkActions(QObject):
         move.setObjectName("moveMenu")
         for name, title, _count in browse.domain_entries(self.project.db):
             if name:
-                self._add(move, f"move_{name}", title or domain_label(name),
+                self._add(move, f"move_{name}", domain_title(name, title),
                           lambda d=name: self.move(d), n)  # fmt: skip
         stages = menu.addMenu(tr("Run a stage on the selection"))
         stages.setObjectName("stageMenu")
