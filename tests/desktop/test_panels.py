@@ -11,6 +11,9 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def registry(monkeypatch):
+    # The real parts register on their first import; done inside the copy, their panels
+    # would vanish with it and later tests would find no "jobs" tab.
+    panels.load_panel_modules()
     monkeypatch.setattr(panels, "PANELS", dict(panels.PANELS))
     monkeypatch.setattr(panels, "ACTIONS", list(panels.ACTIONS))
     return panels
