@@ -96,8 +96,11 @@ def ours(project_root: Path, fmt: str, out: Path) -> int:
     from core.export.writer import ExportOptions, export_project
     from core.project import Project
 
-    with Project.open(project_root) as p:
+    p = Project.open(project_root)
+    try:
         return export_project(p, out, ExportOptions(fmt)).manifest["counts"]["records"]
+    finally:
+        p.close(backup_on_close=False)  # a snapshot of the project is not the export's cost
 
 
 def _render(q, options, suffix):
@@ -113,7 +116,8 @@ def naive(project_root: Path, fmt: str, out: Path) -> int:
     from core.project import Project
 
     out.mkdir(parents=True)
-    with Project.open(project_root) as p:
+    p = Project.open(project_root)
+    try:
         pick = project_answer_formats(p.db).suffix
         rows = p.db.fetchall(
             "SELECT i.sha256, i.storage, i.path, i.domain, i.license, n.itype, n.lang, n.question, "
@@ -199,6 +203,8 @@ def naive(project_root: Path, fmt: str, out: Path) -> int:
                         "meta": meta,
                     }
                 )
+    finally:
+        p.close(backup_on_close=False)
     if fmt == "hf":
         import pyarrow as pa
         import pyarrow.parquet as pq

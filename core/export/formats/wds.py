@@ -135,7 +135,7 @@ def _ustar_header(name: str, size: int) -> bytes:
     size_field = b"%011o\0" % size
     chk = _T_SUM + sum(raw) + sum(size_field)
     return b"".join(
-        (raw, bytes(100 - len(raw)), _T_IDS, size_field, _T_MTIME, b"%06o\0 " % chk, _T_REST)
+        (raw, _PADS[100 - len(raw)], _T_IDS, size_field, _T_MTIME, b"%06o\0 " % chk, _T_REST)
     )
 
 
@@ -148,6 +148,7 @@ def _template() -> tuple[bytes, bytes, bytes, int]:
 
 
 _T_IDS, _T_MTIME, _T_REST, _T_SUM = _template()
+_PADS = [bytes(n) for n in range(tarfile.BLOCKSIZE)]
 
 
 class TarWriter:
@@ -159,12 +160,10 @@ class TarWriter:
         self._offset = 0
 
     def add(self, name: str, data: bytes) -> None:
-        pad = -len(data) % tarfile.BLOCKSIZE
-        self._f.write(_ustar_header(name, len(data)))
-        self._f.write(data)
-        if pad:
-            self._f.write(bytes(pad))
-        self._offset += tarfile.BLOCKSIZE + len(data) + pad
+        size = len(data)
+        pad = -size % tarfile.BLOCKSIZE
+        self._f.write(b"".join((_ustar_header(name, size), data, _PADS[pad])))
+        self._offset += tarfile.BLOCKSIZE + size + pad
 
     def close(self) -> None:
         end = self._offset + 2 * tarfile.BLOCKSIZE
@@ -187,7 +186,7 @@ class _Images:
         self.item: tuple[str, bytes] | None = None
 
     def get(self, rel: str) -> tuple[str, bytes]:
-        want = Path(rel).stem
+        want = rel.rpartition("/")[2].partition(".")[0]  # ab/<sha256>.<ext>: a Path costs more
         while self.sha != want:
             row = next(self.rows, None)
             if row is None or row[1] > want:
