@@ -92,9 +92,16 @@ def risk_inputs(db: Database, ids: Sequence[int] | None = None) -> list[RiskInpu
 
 
 def save_risk(db: Database, values: Iterable[tuple[int, float]]) -> None:
+    # One set-based statement, not executemany: DuckDB's executemany keeps the GIL for the
+    # whole loop, which froze the GUI thread for seconds while a check ran on a worker.
+    values = list(values)
+    if not values:
+        return
     with db.tx() as cur:
-        cur.executemany(
-            "UPDATE instructions SET risk = ? WHERE id = ?", [(r, i) for i, r in values]
+        cur.execute(
+            "UPDATE instructions SET risk = v.risk FROM (SELECT unnest(?) AS id, "
+            "unnest(?::DOUBLE[]) AS risk) v WHERE instructions.id = v.id",
+            [[i for i, _ in values], [r for _, r in values]],
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,6 +19,7 @@ from desktop.strings import tr
 from desktop.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 0.1  # a direct run's progress reaches the GUI at most this often
 
 
 @dataclass
@@ -252,8 +254,15 @@ class JobWorker(QObject):
         cancel = self._direct_cancel[key] = threading.Event()
 
         def work(report):
+            last = [0.0]
+
             def progress(done, total):
-                report((done, total))
+                # A few reports a second: one per image queued hundreds of repaints on the
+                # GUI thread, handled in one go (a check of 500 images froze it for seconds).
+                now = time.monotonic()
+                if now - last[0] >= PROGRESS_EVERY_S or done >= total:
+                    last[0] = now
+                    report((done, total))
                 if cancel.is_set():
                     raise Cancelled()
 
