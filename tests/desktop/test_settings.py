@@ -282,9 +282,12 @@ def test_interface_language_is_a_user_setting(qtbot, dialog, studio_home):
     page = dialog.interface
     assert page.language.currentData() == "en"
     page.language.setCurrentIndex(page.language.findData("zh"))
+    assert page.confirm_cost.value() == 1.0  # the Jobs tab asks above $1 by default
+    page.confirm_cost.setValue(2.5)
     assert page.save()
     assert load_ui_settings()["language"] == "zh"
-    assert yaml.safe_load((studio_home / "desktop.yaml").read_text()) == {"language": "zh"}
+    saved = yaml.safe_load((studio_home / "desktop.yaml").read_text())
+    assert saved == {"language": "zh", "confirm_cost_usd": 2.5}
 
 
 @pytest.mark.llama
