@@ -3,6 +3,8 @@ right, other panels as tabs or docks from desktop.panels, every command on the k
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -51,9 +53,16 @@ MENU_OF_GROUP = {
 }
 
 
+# How long a worker thread may hold the GIL before the GUI thread gets it (Python's default is
+# 5 ms). A repaint calls into Python for every cell, each call waiting up to one interval while
+# a check or a page read runs on a worker: at 5 ms that adds up to stalls of seconds.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
 class MainWindow(QMainWindow):
     def __init__(self, project, parent=None):
         super().__init__(parent)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self.project = project
         self.session = None  # the ProjectSession that opened it (desktop.project_session)
         self.setWindowTitle(tr("MMInstruct Studio — {name}", name=project.name))
