@@ -9,6 +9,14 @@ class ProjectError(StudioError):
     pass
 
 
+class ProjectClosed(ProjectError):
+    """A call reached the project after it was closed: a background read that raced a window
+    closing or a project switch; nobody is left to show its answer to."""
+
+    def __init__(self):
+        super().__init__("project is closed")
+
+
 class ProjectLocked(ProjectError):
     def __init__(self, path, pid: int | None, holder: str | None = None):
         self.path = path

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.errors import ProjectError, SchemaTooNew
+from core.errors import ProjectClosed, ProjectError, SchemaTooNew
 
 # DuckDB's own default is 80 % of the machine's memory; a project caps it (project setting
 # `duckdb_memory_limit_mb`, applied by core.project) and spills larger work to disk.
@@ -90,7 +90,7 @@ class Database:
         cur = getattr(self._local, "cur", None)
         if cur is None:
             if self._closed:
-                raise ProjectError("project is closed")
+                raise ProjectClosed()
             cur = self._con.cursor()
             self._local.cur = cur
         return cur

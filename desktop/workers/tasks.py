@@ -13,6 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
+from core.errors import ProjectClosed
+
 
 class _Mailbox(QObject):
     done = Signal(int, object)
@@ -68,6 +70,8 @@ class TaskRunner(QObject):
         _, on_error, _ = self._live.pop(number, (None, None, None))
         if on_error:
             on_error(exc)
+        elif isinstance(exc, ProjectClosed):
+            return  # the window that asked closed its project meanwhile: nothing to show
         else:
             sys.excepthook(type(exc), exc, exc.__traceback__)
 

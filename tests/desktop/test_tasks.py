@@ -1,0 +1,35 @@
+"""desktop.workers.tasks: what a pool task's failure turns into on the GUI thread."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from core.errors import ProjectClosed
+from core.project import Project
+from desktop.workers.tasks import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+def test_a_read_that_raced_the_projects_close_is_dropped(qtbot, tmp_path, monkeypatch):
+    hooked = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: hooked.append(a[1]))
+    project = Project.create(tmp_path / "p")
+    db = project.db
+    project.close()
+    runner = TaskRunner()
+    runner.submit(lambda _r: db.fetchall("SELECT 1"))
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10000)
+    assert hooked == []  # no traceback dialog for a window already gone
+
+    errors = []
+    runner.submit(lambda _r: db.fetchall("SELECT 1"), on_error=errors.append)
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10000)
+    assert len(errors) == 1 and isinstance(errors[0], ProjectClosed)  # asked for: delivered
+
+    runner.submit(lambda _r: 1 / 0)  # any other failure still reaches the excepthook
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10000)
+    assert len(hooked) == 1 and isinstance(hooked[0], ZeroDivisionError)
+    runner.wait()
