@@ -40,13 +40,16 @@ def flow_window(qtbot, tmp_path, web):
     bodies.append(jpeg_bytes(variant(photo(600))))  # a near duplicate of the first
     web.catalog["red fox"] = [openverse_result(web, k, b) for k, b in enumerate(bodies)]
     w = MainWindow(project)
-    qtbot.addWidget(w)
+    # not qtbot.addWidget: pytest-qt closes and deletes those before fixture teardown, and
+    # the waits below would then meet a deleted window whenever a panel is still busy
     w.show()
     qtbot.waitExposed(w)
     yield w
     for name in ("collect", "curate", "balance", "jobs"):
         qtbot.waitUntil(lambda n=name: not w.panels[n].busy(), timeout=30000)
     w.shutdown()
+    w.close()
+    w.deleteLater()
     project.close()
 
 
