@@ -56,11 +56,11 @@ def test_rules_both_verify_modes_blind_and_risk_on_llama_cpp(demo_project, tiny_
     try:
         gen = run_stage(project, "generate", StageOptions(
             image_ids=[img.id], fmt="json", counts=COUNTS, max_chars=SHORT, temperature=0.3),
-            llm, one)  # fmt: skip
+            llm, one).to_json()  # fmt: skip
         assert gen["failed"] == 0, gen["failures"]
         rows = sp.select_instructions(db, image_ids=[img.id])
         assert {r.itype for r in rows} == set(COUNTS)  # the schema parses by construction
-        chk = run_stage(project, "check", StageOptions(image_ids=[img.id]))
+        chk = run_stage(project, "check", StageOptions(image_ids=[img.id])).to_json()
         assert chk["checked"] == len(rows)
         rows = sp.select_instructions(db, image_ids=[img.id])
         assert all(r.status in ("ok", "needs_review") for r in rows)
@@ -71,15 +71,16 @@ def test_rules_both_verify_modes_blind_and_risk_on_llama_cpp(demo_project, tiny_
         chosen = sorted(picked.values())
         values = {"instruction_ids": chosen, "force": True}
         ver = run_stage(project, "verify", StageOptions(against="caption", **values), llm, one)
+        ver = ver.to_json()
         assert (ver["items"], ver["failed"]) == (4, 0)
-        img_ver = run_stage(project, "verify", StageOptions(**values), vlm, one)
+        img_ver = run_stage(project, "verify", StageOptions(**values), vlm, one).to_json()
         # Long answers are not image-verified.
         assert (img_ver["items"], img_ver["failed"]) == (3, 0)
         plan = stages.plan(project, "blind", stages.prepare(
             project, "blind", {"instruction_ids": chosen, "blind_trials": 2}), llm)  # fmt: skip
         assert {p["id"] for _, p in plan.items} == {picked["judgement"], picked["multiple_choice"]}
         blind = run_stage(project, "blind", StageOptions(instruction_ids=chosen, blind_trials=2),
-                          llm, one)  # fmt: skip
+                          llm, one).to_json()  # fmt: skip
         assert (blind["done"], blind["failed"]) == (2 * 2, 0)
     finally:
         llm.close()
