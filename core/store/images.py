@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from core.store.db import Database
 
@@ -29,17 +28,23 @@ IMAGE_COLUMNS = (
     "near_dup_group",
     "batch_id",
 )
-_ARROW_TYPES = {
-    "id": pa.int64(),
-    "phash": pa.uint64(),
-    "width": pa.int32(),
-    "height": pa.int32(),
-    "n_frames": pa.int32(),
-    "bytes": pa.int64(),
-    "exif_orientation": pa.int32(),
-    "near_dup_group": pa.int64(),
-    "batch_id": pa.int64(),
+# DuckDB types of the columns an import writes: the rows go in as one list per column,
+# unnested in a single INSERT. Not through pyarrow: pa.array() imports pandas on first use,
+# about a second of the importing process's CPU, more than the inserts themselves.
+_SQL_TYPES = {
+    "id": "BIGINT",
+    "phash": "UBIGINT",
+    "width": "INTEGER",
+    "height": "INTEGER",
+    "n_frames": "INTEGER",
+    "bytes": "BIGINT",
+    "exif_orientation": "INTEGER",
+    "near_dup_group": "BIGINT",
+    "batch_id": "BIGINT",
 }
+_INSERT_IMAGES = f"INSERT INTO images ({', '.join(IMAGE_COLUMNS)}) SELECT " + ", ".join(
+    f"unnest(?::{_SQL_TYPES.get(c, 'VARCHAR')}[])" for c in IMAGE_COLUMNS
+)
 
 
 @dataclass
@@ -137,18 +142,7 @@ def write_import_chunk(db: Database, batch_id: int, domain: str | None, chunk: I
     """One transaction: new images, their sources, rejections and group changes, or nothing."""
     with db.tx() as cur:
         if chunk.images:
-            table = pa.table(
-                {
-                    c: pa.array([row[c] for row in chunk.images], type=_ARROW_TYPES.get(c))
-                    for c in IMAGE_COLUMNS
-                }
-            )
-            cur.register("_import_images", table)
-            try:
-                cols = ", ".join(IMAGE_COLUMNS)
-                cur.execute(f"INSERT INTO images ({cols}) SELECT {cols} FROM _import_images")
-            finally:
-                cur.unregister("_import_images")
+            cur.execute(_INSERT_IMAGES, [[row[c] for row in chunk.images] for c in IMAGE_COLUMNS])
         if chunk.group_roots:
             cur.execute(
                 "UPDATE images SET near_dup_group = id "
@@ -161,24 +155,15 @@ def write_import_chunk(db: Database, batch_id: int, domain: str | None, chunk: I
                 [domain, chunk.domain_fill],
             )
         if chunk.sources:
-            table = pa.table(
-                {
-                    "image_id": pa.array([s[0] for s in chunk.sources], type=pa.int64()),
-                    "path": pa.array([s[1] for s in chunk.sources], type=pa.string()),
-                }
+            # A path seen again for the same image adds nothing: re-imports stay idempotent.
+            cur.execute(
+                "INSERT INTO image_sources (image_id, path, batch_id) "
+                "SELECT s.image_id, s.path, ? FROM "
+                "(SELECT unnest(?::BIGINT[]) AS image_id, unnest(?::VARCHAR[]) AS path) s "
+                "WHERE NOT EXISTS (SELECT 1 FROM image_sources e "
+                "WHERE e.image_id = s.image_id AND e.path = s.path)",
+                [batch_id, [s[0] for s in chunk.sources], [s[1] for s in chunk.sources]],
             )
-            cur.register("_import_sources", table)
-            try:
-                # A path seen again for the same image adds nothing: re-imports stay idempotent.
-                cur.execute(
-                    "INSERT INTO image_sources (image_id, path, batch_id) "
-                    "SELECT s.image_id, s.path, ? FROM _import_sources s "
-                    "WHERE NOT EXISTS (SELECT 1 FROM image_sources e "
-                    "WHERE e.image_id = s.image_id AND e.path = s.path)",
-                    [batch_id],
-                )
-            finally:
-                cur.unregister("_import_sources")
         if chunk.rejected:
             cur.executemany(
                 "INSERT INTO rejected (batch_id, path, reason, detail) VALUES (?, ?, ?, ?)",
