@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
 import re
-import secrets
 import stat
 import threading
 import warnings
@@ -91,6 +91,9 @@ class Reject(Exception):
 _config: WorkerConfig | None = None
 _zips: dict[str, zipfile.ZipFile] = {}
 _made_dirs: set[str] = set()
+# Temp names: pid + a counter is unique among live writers (a crashed one leaves *.tmp,
+# which the next import removes), without a urandom call per file.
+_tmp_seq = itertools.count()
 
 
 def init_worker(config: WorkerConfig) -> None:
@@ -396,7 +399,7 @@ def _atomic_write(final: str, write) -> None:
     if folder not in _made_dirs:
         os.makedirs(folder, exist_ok=True)
         _made_dirs.add(folder)
-    tmp = f"{final}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = f"{final}.{os.getpid()}.{next(_tmp_seq)}.tmp"
     try:
         with open(tmp, "wb") as f:
             write(f)
