@@ -22,7 +22,8 @@ from core.vocab import DECISIONS, IMAGE_STATUSES
 from core.vocab import MACHINE_STATUSES as UNDECIDED
 
 Selection = ImageQuery | Sequence[int] | np.ndarray
-SEL = "bulk_sel"  # the registered selection: one BIGINT column `id`
+SEL = "bulk_sel"  # the selection as a temp table: one BIGINT column `id`
+_SLICE = 20_000  # ids bound per INSERT
 
 
 def as_ids(selection) -> np.ndarray | None:
@@ -35,8 +36,6 @@ def as_ids(selection) -> np.ndarray | None:
 @contextmanager
 def selected(cur, selection: Selection) -> Iterator[str]:
     """Make `selection` readable as the relation `bulk_sel(id)` on `cur` for the block."""
-    import pyarrow as pa
-
     ids = as_ids(selection)
     if ids is None:
         where, params = _where(selection)
@@ -48,11 +47,19 @@ def selected(cur, selection: Selection) -> Iterator[str]:
         finally:
             cur.execute(f"DROP TABLE IF EXISTS {SEL}")
         return
-    cur.register(SEL, pa.table({"id": pa.array(np.unique(ids), pa.int64())}))
+    # A temp table filled from list parameters, not cur.register() of an Arrow table: DuckDB's
+    # register imports pandas on its first call (~350 ms of GIL-holding work in the worker,
+    # which stalled the window during a first bulk decision). Slices keep each list
+    # conversion (done under the GIL) short, so the GUI thread gets the GIL between them.
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {SEL} (id BIGINT)")
+    unique = np.unique(ids)
+    for start in range(0, len(unique), _SLICE):
+        part = unique[start : start + _SLICE].tolist()
+        cur.execute(f"INSERT INTO {SEL} SELECT unnest(?::BIGINT[])", [part])
     try:
         yield SEL
     finally:
-        cur.unregister(SEL)
+        cur.execute(f"DROP TABLE IF EXISTS {SEL}")
 
 
 def selection_ids(db: Database, selection: Selection) -> np.ndarray:
