@@ -16,7 +16,7 @@ from core.pipeline.checks import _PLACEHOLDER, CheckConfig, item_fields, rule
 from core.pipeline.items import NO, Item
 from core.pipeline.qform import asks, ends_question, is_zh, question_cut_off
 from core.pipeline.textutil import (
-    char_ratio,
+    char_ratio_at_least,
     content_tokens,
     length_units,
     nfkc,
@@ -132,7 +132,7 @@ def _caption_sentence(text: str, caption: str | None) -> str | None:
         return None
     for sentence in _SENTENCES.findall(caption):
         s = squash(sentence)
-        if len(s) >= 12 and (flat == s or flat in s or char_ratio(flat, s) >= 0.85):
+        if len(s) >= 12 and (flat == s or flat in s or char_ratio_at_least(flat, s, 0.85)):
             return sentence.strip()
     return None
 
@@ -180,7 +180,7 @@ def _options_copy_question(item: Item, cfg: CheckConfig) -> str | None:
         if ends_question(option) and length_units(option, item.lang) >= 3:
             return f"option {letter} is a question ({option[:50]!r})"
         long_enough = length_units(option, item.lang) >= (6 if item.lang == "zh" else 4)
-        if long_enough and (flat in question or char_ratio(flat, question) >= 0.8):
+        if long_enough and (flat in question or char_ratio_at_least(flat, question, 0.8)):
             return f"option {letter} {option[:50]!r} copies the question"
     return None
 
@@ -211,7 +211,7 @@ def _same_answer(items: list[Item], cfg: CheckConfig) -> dict[int, str]:
 
 def _alike(a: str, b: str) -> bool:
     fa, fb = squash(a), squash(b)
-    return fa == fb or char_ratio(fa, fb) >= 0.9
+    return fa == fb or char_ratio_at_least(fa, fb, 0.9)
 
 
 # Grounding in the caption ----------------------------------------------------------------

@@ -1,9 +1,15 @@
 """The check stage's reads and writes, a page of whole images at a time.
 
 A page is the next `page_images` images (by id) with instructions to check, read with only
-the columns the rules need; results go back in one UPDATE ... FROM an Arrow table per page.
-Memory holds one page, whatever the project's size, and a 1M-item re-check is ~100 bulk
-statements instead of 2M single-row ones.
+the columns the rules and the risk score need; results (flags, status and risk) go back in one
+UPDATE ... FROM an Arrow table per page. Memory holds one page and the sorted image ids (8
+bytes an image), whatever the project's size, and a 1M-item re-check is ~200 bulk statements
+instead of 2M single-row ones.
+
+Every statement is bounded to the page's key range (image ids for the reads, item ids for the
+write), so DuckDB's zone maps skip the rest of the table: an earlier version found each page's
+last image with a DISTINCT over all later rows and joined the whole table per UPDATE, which
+made a 1M-item check quadratic.
 """
 
 from __future__ import annotations
@@ -31,6 +37,12 @@ class CheckRow:
     answer: str
     kept_flags: list[str]  # flags a re-check keeps (the models' verdicts, MODEL_FLAGS)
     kept_messages: list[str]
+    # the risk score's other inputs (core/store/quality.py RiskInputs), as stored
+    verify_agree: bool | None = None
+    verify_score: float | None = None
+    caption_agree: bool | None = None
+    caption_untellable: bool | None = None
+    blind_score: float | None = None
 
 
 def _where(domain: str | None, image_ids: Sequence[int] | None) -> tuple[str, list]:
@@ -62,70 +74,87 @@ def pages(
     """Rows to check in (image, id) order, `page_images` whole images per page."""
     page_images = page_images or PAGE_IMAGES
     where, params = _where(domain, image_ids)
-    after, left = -1, limit
     cur = db.cursor()
-    while left is None or left > 0:
-        take = page_images if left is None else min(page_images, left)
-        last = cur.execute(
-            f"SELECT max(image_id), count(*) FROM (SELECT DISTINCT n.image_id FROM instructions n "
-            f"WHERE {where} AND n.image_id > ? ORDER BY n.image_id LIMIT ?)",
-            [*params, after, take],
-        ).fetchone()
-        if not last[1]:
-            return
+    # The images to check, once, as one int64 array: each page is then a slice of it.
+    todo = cur.execute(
+        f"SELECT DISTINCT n.image_id FROM instructions n WHERE {where} ORDER BY 1", params
+    ).fetchnumpy()["image_id"]
+    if limit is not None:
+        todo = todo[: max(limit, 0)]
+    for start in range(0, len(todo), page_images):
+        chunk = todo[start : start + page_images]
+        lo, hi = int(chunk[0]), int(chunk[-1])
         rows = cur.execute(
-            "SELECT n.id, n.image_id, n.itype, n.lang, n.question, n.options, n.answer, "
-            "coalesce(n.check_flags, []), coalesce(n.check_messages, []) FROM instructions n "
-            f"WHERE {where} AND n.image_id > ? AND n.image_id <= ? ORDER BY n.image_id, n.id",
-            [*params, after, last[0]],
+            f"SELECT {_COLUMNS} FROM instructions n "
+            f"WHERE {where} AND n.image_id BETWEEN ? AND ? ORDER BY n.image_id, n.id",
+            [*params, lo, hi],
         ).fetchall()
         yield [_row(r) for r in rows]
-        after = last[0]
-        if left is not None:
-            left -= last[1]
+
+
+_COLUMNS = (
+    "n.id, n.image_id, n.itype, n.lang, n.question, n.options, n.answer, "
+    "coalesce(n.check_flags, []), coalesce(n.check_messages, []), n.verify_agree, "
+    "n.verify_score, n.caption_verify_agree, n.caption_untellable, n.blind_score"
+)
 
 
 def _row(r) -> CheckRow:
     kept = [(f, m) for f, m in zip(r[7], r[8], strict=False) if f in MODEL_FLAGS]
     return CheckRow(
         r[0], r[1], r[2], r[3], r[4], list(r[5]) if r[5] is not None else None, r[6],
-        [f for f, _ in kept], [m for _, m in kept],
+        [f for f, _ in kept], [m for _, m in kept], *r[9:],
     )  # fmt: skip
 
 
 def current_captions(db: Database, image_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """image id -> {lang: current caption text}, for the rules that compare with the caption."""
     out: dict[int, dict[str, str]] = {}
+    if not image_ids:
+        return out
     for image_id, lang, text in db.fetchall(
-        "SELECT image_id, lang, text FROM captions WHERE is_current AND list_contains(?, image_id)",
-        [list(image_ids)],
+        "SELECT image_id, lang, text FROM captions WHERE is_current "
+        "AND image_id BETWEEN ? AND ? AND list_contains(?, image_id)",
+        [min(image_ids), max(image_ids), list(image_ids)],
     ):
         out.setdefault(image_id, {})[lang] = text
     return out
 
 
-def save_page(db: Database, rows: list[CheckRow], flags: list[list[tuple[str, str]]]) -> None:
-    """Store each row's (name, message) flags after the kept ones' ; machine statuses become
-    ok or needs_review, a person's decision (accepted, needs_fix) stays."""
+def save_page(
+    db: Database,
+    rows: list[CheckRow],
+    flags: list[list[tuple[str, str]]],
+    risks: list[float] | None = None,
+) -> None:
+    """Store each row's (name, message) flags after the kept ones' and, given, its risk;
+    machine statuses become ok or needs_review, a person's decision (accepted, needs_fix)
+    stays."""
+    if not rows:
+        return
     names = [[n for n, _ in f] + r.kept_flags for r, f in zip(rows, flags, strict=True)]
     texts = [[m for _, m in f] + r.kept_messages for r, f in zip(rows, flags, strict=True)]
+    ids = [r.id for r in rows]
     table = pa.table(
         {
-            "id": pa.array([r.id for r in rows], pa.int64()),
+            "id": pa.array(ids, pa.int64()),
             "flags": pa.array(names, pa.list_(pa.string())),
             "messages": pa.array(texts, pa.list_(pa.string())),
             "status": pa.array(["needs_review" if n else "ok" for n in names], pa.string()),
+            "risk": pa.array(risks if risks is not None else [None] * len(rows), pa.float64()),
         }
     )
+    risk = "coalesce(v.risk, instructions.risk)" if risks is None else "v.risk"
     with db.tx() as cur:
         cur.register("_check_page", table)
         try:
             cur.execute(
                 "UPDATE instructions SET check_flags = v.flags, check_messages = v.messages, "
                 "status = CASE WHEN list_contains(?, instructions.status) THEN v.status "
-                "ELSE instructions.status END, updated_at = current_timestamp "
-                "FROM _check_page v WHERE instructions.id = v.id",
-                [list(MACHINE_STATUSES)],
+                f"ELSE instructions.status END, risk = {risk}, updated_at = current_timestamp "
+                "FROM _check_page v WHERE instructions.id = v.id "
+                "AND instructions.id BETWEEN ? AND ?",
+                [list(MACHINE_STATUSES), min(ids), max(ids)],
             )
         finally:
             cur.unregister("_check_page")

@@ -84,8 +84,12 @@ def risk_inputs(db: Database, ids: Sequence[int] | None = None) -> list[RiskInpu
     )
     params: list = []
     if ids is not None:
-        sql += " WHERE list_contains(?, id)"
-        params.append(list(ids))
+        ids = list(ids)
+        if not ids:
+            return []
+        # the range lets zone maps skip the table outside it (one id: a few row groups)
+        sql += " WHERE id BETWEEN ? AND ? AND list_contains(?, id)"
+        params += [min(ids), max(ids), ids]
     return [
         RiskInputs(*r[:5], list(r[5]), *r[6:]) for r in db.fetchall(sql + " ORDER BY id", params)
     ]
@@ -100,8 +104,14 @@ def save_risk(db: Database, values: Iterable[tuple[int, float]]) -> None:
     with db.tx() as cur:
         cur.execute(
             "UPDATE instructions SET risk = v.risk FROM (SELECT unnest(?) AS id, "
-            "unnest(?::DOUBLE[]) AS risk) v WHERE instructions.id = v.id",
-            [[i for i, _ in values], [r for _, r in values]],
+            "unnest(?::DOUBLE[]) AS risk) v WHERE instructions.id = v.id "
+            "AND instructions.id BETWEEN ? AND ?",
+            [
+                [i for i, _ in values],
+                [r for _, r in values],
+                min(i for i, _ in values),
+                max(i for i, _ in values),
+            ],  # fmt: skip
         )
 
 

@@ -69,3 +69,22 @@ def test_limit_and_domain_select_whole_images(demo_project, monkeypatch):
     domain = sp.select_images(db)[0].domain
     mine = run_check_stage(demo_project, StageOptions(domain=domain))
     assert mine["images"] == len(sp.select_images(db, domain=domain))
+
+
+def test_risk_written_with_the_page_equals_the_risk_formula(demo_project, monkeypatch):
+    """The stage scores each item from the row it read, in the same UPDATE as its flags; the
+    stored score must be what the one formula gives from the stored inputs afterwards."""
+    from core.pipeline.risk import risk_score
+    from core.store import quality
+
+    db = demo_project.db
+    ids = _fill(db)
+    sp.save_verify(db, ids[2], "yes", False, 0.4, "the model answered 'yes'")
+    quality.save_blind(db, ids[5], 0.8, "answerable without the image")
+    monkeypatch.setattr(check_pages, "PAGE_IMAGES", 2)
+    run_check_stage(demo_project, StageOptions())
+    stored = quality.risk_of(db, ids)
+    recomputed = {r.id: risk_score(r) for r in quality.risk_inputs(db, ids)}
+    assert stored == recomputed
+    assert stored[ids[2]] > stored[ids[0]]  # the verifier's disagreement counts
+    assert stored[ids[5]] > 0
