@@ -80,7 +80,7 @@ def content_tokens(text: str) -> frozenset[str]:
     the near-duplicate check compares every pair of an image's questions."""
     flat = squash(text)
     tokens = {_stem(w) for w in _WORD.findall(flat) if w not in _STOP_EN}
-    tokens.update(ch for ch in flat if _CJK.match(ch) and ch not in _STOP_ZH)
+    tokens.update(ch for ch in _CJK.findall(flat) if ch not in _STOP_ZH)
     return frozenset(tokens)
 
 
@@ -127,10 +127,9 @@ def near_same(a: str, b: str, exact: bool = False) -> bool:
     naming one value of what a wh-question asks). A substitution ("red car" vs "blue car") is
     a different question, however long the shared context.
     """
-    ta, tb = content_tokens(a), content_tokens(b)
+    (ta, big_a), (tb, big_b) = _tokens_that_count(a), _tokens_that_count(b)
     shared = len(ta & tb)
-    only_a = {t for t in ta - tb if len(t) > 1 or _CJK.match(t)}
-    only_b = {t for t in tb - ta if len(t) > 1 or _CJK.match(t)}
+    only_a, only_b = set(big_a - tb), set(big_b - ta)
     # Each pairing below takes one token from both sides, so the difference in size it
     # leaves is the one there is now, and it can add at most the smaller side to `shared`.
     if abs(len(only_a) - len(only_b)) > (0 if exact else 1):
@@ -155,8 +154,20 @@ def near_same(a: str, b: str, exact: bool = False) -> bool:
 
 
 @lru_cache(maxsize=1 << 12)
+def _tokens_that_count(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The content tokens, and those of them a differing token counts for: a single Latin
+    letter or digit ("item 3" / "item 4") does not."""
+    tokens = content_tokens(text)
+    return tokens, frozenset(t for t in tokens if len(t) > 1 or _CJK.match(t))
+
+
+@lru_cache(maxsize=1 << 12)
 def _variant(a: str, b: str) -> bool:
     # ratio = 2 * matches / (len(a) + len(b)) and matches <= the shorter length: below
     # 2 * short / total < 0.8 (in integers, 5 * short < 2 * total) it cannot reach the bar
     short, total = min(len(a), len(b)), len(a) + len(b)
-    return short >= 4 and 5 * short >= 2 * total and SequenceMatcher(None, a, b).ratio() >= 0.8
+    if short < 4 or 5 * short < 2 * total:
+        return False
+    # the same bound with the characters both words have (difflib's quick_ratio, cheaper)
+    common = sum(min(a.count(ch), b.count(ch)) for ch in set(a) & set(b))
+    return 5 * common >= 2 * total and SequenceMatcher(None, a, b).ratio() >= 0.8
