@@ -8,47 +8,50 @@ kept), and only machine statuses move (new/ok/needs_review -> ok | needs_review)
 from __future__ import annotations
 
 from collections import Counter
-from itertools import groupby
 
-from core.pipeline.checks import CheckConfig, run_checks
-from core.pipeline.items import Item
+from core.pipeline import check_workers
+from core.pipeline.checks import CheckConfig
 from core.pipeline.options import RunOptions
 from core.pipeline.results import CheckResult
-from core.pipeline.risk import risk_score
 from core.pipeline.stages import DirectRun, StageSpec, register
 from core.store import check_pages
 from core.store.changes import selection_changes
-from core.store.quality import RiskInputs
 
 
-def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None) -> dict:
+def run_check_stage(
+    project, opts, cfg: CheckConfig | None = None, progress=None, workers: int | None = None
+) -> dict:
     """Streams: one page of whole images is read, checked and written back at a time, so
-    memory stays flat and each page costs one bulk UPDATE (see core/store/check_pages.py)."""
+    memory stays flat and each page costs one bulk UPDATE (see core/store/check_pages.py).
+    `workers`: processes for the rules (None: one per core once the run has a few pages;
+    see core/pipeline/check_workers.py), 0 checks in this process."""
     db = project.db
     total = check_pages.count_images(db, opts.domain, opts.image_ids, opts.limit)
+    if workers is None:
+        many = total >= check_workers.MIN_PAGES_FOR_WORKERS * check_pages.PAGE_IMAGES
+        workers = check_workers.default_workers() if many else 0
     flags_seen: Counter = Counter()
     checked = flagged = images = 0
-    for page in check_pages.pages(db, opts.domain, opts.image_ids, opts.limit):
-        results = []
-        captions = check_pages.current_captions(db, sorted({r.image_id for r in page}))
-        for image_id, group in groupby(page, key=lambda r: r.image_id):
-            group = list(group)
-            items = [
-                Item(r.itype, r.lang, r.question, r.answer, r.options,
-                     caption=_caption(captions, image_id, r.lang))
-                for r in group
-            ]  # fmt: skip
-            for flags in run_checks(items, cfg):
-                results.append([(f.name, f.message) for f in flags])
-                flags_seen.update(f.name for f in flags)
-                flagged += bool(flags)
-            images += 1
+
+    def one_image():
+        nonlocal images
+        images += 1
+        if progress:
+            progress(images, total)
+
+    def with_captions():
+        for page in check_pages.pages(db, opts.domain, opts.image_ids, opts.limit):
+            yield page, check_pages.current_captions(db, sorted({r.image_id for r in page}))
+
+    for page, result in check_workers.checked_pages(with_captions(), cfg, workers, one_image):
+        check_pages.save_page(db, page, result.flags, result.risks)
+        flags_seen.update(result.names)
+        flagged += sum(1 for f in result.flags if f)
+        checked += len(page)
+        if workers > 0:  # a worker's page: its images count once it is written
+            images += result.images
             if progress:
                 progress(images, total)
-        check_pages.save_page(
-            db, page, results, [_risk(r, f) for r, f in zip(page, results, strict=True)]
-        )
-        checked += len(page)
     return {
         "checked": checked,
         "images": images,
@@ -56,23 +59,6 @@ def run_check_stage(project, opts, cfg: CheckConfig | None = None, progress=None
         "flagged": flagged,
         "flags": dict(flags_seen.most_common()),
     }
-
-
-def _risk(row: check_pages.CheckRow, flags: list[tuple[str, str]]) -> float:
-    """The item's risk with its new flags, from the inputs the page read: computed here so
-    the page's one UPDATE writes it (a second read and write per page doubled the cost)."""
-    names = [n for n, _ in flags] + row.kept_flags
-    return risk_score(
-        RiskInputs(row.id, row.itype, row.lang, row.question, row.answer, names,
-                   row.verify_agree, row.verify_score, row.caption_agree,
-                   row.caption_untellable, row.blind_score)
-    )  # fmt: skip
-
-
-def _caption(captions: dict, image_id: int, lang: str) -> str | None:
-    """The image's current caption in `lang`, else its caption in another language."""
-    mine = captions.get(image_id, {})
-    return mine.get(lang) or next(iter(mine.values()), None)
 
 
 @register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from core.pipeline.checks import run_checks
+from core.pipeline.checks import CheckConfig, run_checks
 from core.pipeline.common import StageOptions
 from core.pipeline.items import Item
 from core.pipeline.stage_check import run_check_stage
@@ -88,3 +88,43 @@ def test_risk_written_with_the_page_equals_the_risk_formula(demo_project, monkey
     assert stored == recomputed
     assert stored[ids[2]] > stored[ids[0]]  # the verifier's disagreement counts
     assert stored[ids[5]] > 0
+
+
+def _stored(db) -> dict:
+    return {r.id: (r.check_flags, r.status) for r in sp.select_instructions(db)}
+
+
+def test_worker_processes_give_what_this_process_gives(demo_project, monkeypatch):
+    db = demo_project.db
+    _fill(db)
+    monkeypatch.setattr(check_pages, "PAGE_IMAGES", 2)
+    here = run_check_stage(demo_project, StageOptions(), workers=0)
+    in_here = _stored(db)
+    db.execute("UPDATE instructions SET check_flags = NULL, check_messages = NULL, risk = NULL")
+    seen = []
+    there = run_check_stage(
+        demo_project, StageOptions(), workers=2, progress=lambda n, t: seen.append((n, t))
+    )
+    assert there == here and _stored(db) == in_here
+    assert seen[-1] == (here["images"], here["images"]) and seen == sorted(seen)
+
+
+class _KillsItsWorker(CheckConfig):
+    """A config whose unpickling ends the process: the worker that receives it dies."""
+
+    def __reduce__(self):
+        import os
+
+        return (os._exit, (3,))
+
+
+def test_a_dead_worker_costs_nothing(demo_project, monkeypatch, caplog):
+    db = demo_project.db
+    _fill(db)
+    monkeypatch.setattr(check_pages, "PAGE_IMAGES", 2)
+    here = run_check_stage(demo_project, StageOptions(), workers=0)
+    in_here = _stored(db)
+    db.execute("UPDATE instructions SET check_flags = NULL, check_messages = NULL")
+    there = run_check_stage(demo_project, StageOptions(), cfg=_KillsItsWorker(), workers=1)
+    assert "check worker process died" in caplog.text
+    assert there == here and _stored(db) == in_here
