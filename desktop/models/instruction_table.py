@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from core.store import item_table
+from core.store import item_pages, item_table
 from core.store.item_table import ItemQuery, ItemRow
 from desktop.strings import N_, STATUS_COLORS, domain_label, label, tr
 from desktop.workers.tasks import TaskRunner
@@ -72,7 +72,8 @@ class InstructionTableModel(QAbstractTableModel):
         generation, db, size = self._generation, self.project.db, self.PAGE
 
         def first(_report=None):
-            return item_table.count_items(db, query), item_table.first_rows(db, query, size)
+            # one pass for both: a word search's semi-join is built once (core.store.item_pages)
+            return item_pages.count_and_first_rows(db, query, size)
 
         def apply(result) -> None:
             if generation != self._generation:
