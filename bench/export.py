@@ -247,6 +247,27 @@ def naive(project_root: Path, fmt: str, out: Path) -> int:
 
 
 # ---------------------------------------------------------------------------- driver
+def _project(args, work: Path, n_qas: int, n_images: int) -> Path:
+    """The project to export: built in `work`, or kept in --cache for the next run (the
+    exports never write into it; each side closes it without a backup)."""
+    where = work
+    if args.cache:
+        where = Path(args.cache) / f"{n_qas}-{n_images}-{args.storage}"
+        if (where / "proj" / ".built").exists():
+            print(f"project: reusing {where / 'proj'}", file=sys.stderr)
+            return where / "proj"
+        shutil.rmtree(where, ignore_errors=True)
+    t0 = time.perf_counter()
+    build(where, n_qas, n_images, args.storage)
+    (where / "proj" / ".built").write_text("done\n")
+    print(
+        f"project: {n_qas:,} instructions over {n_images:,} images, built in "
+        f"{time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
+    return where / "proj"
+
+
 def child(args) -> int:
     fn = ours if args.side == "ours" else naive
     t0 = time.perf_counter()
@@ -305,6 +326,11 @@ def main() -> int:
     ap.add_argument(
         "--sides", default="ours,naive", help="ours,naive (default) or ours: RSS/CPU only"
     )
+    ap.add_argument(
+        "--cache",
+        help="folder to keep the built project in and reuse on the next run with the same "
+        "--scale and --storage (a 1M project takes minutes to build)",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", choices=("ours", "naive"), dest="side", help=argparse.SUPPRESS)
     ap.add_argument("--project", help=argparse.SUPPRESS)
@@ -316,13 +342,7 @@ def main() -> int:
     n_qas, n_images = int(1_000_000 * args.scale), int(100_000 * args.scale)
     work = Path(tempfile.mkdtemp(prefix="mmstudio-bench-export-", dir=args.workdir))
     try:
-        t0 = time.perf_counter()
-        build(work, n_qas, n_images, args.storage)
-        print(
-            f"project: {n_qas:,} instructions over {n_images:,} images, built in "
-            f"{time.perf_counter() - t0:.1f} s",
-            file=sys.stderr,
-        )
+        proj = _project(args, work, n_qas, n_images)
         sides = [x for x in ("ours", "naive") if x in args.sides.split(",")]
         results = {}
         if not args.json:
@@ -336,7 +356,7 @@ def main() -> int:
             runs = {side: [] for side in sides}
             for _ in range(max(1, args.repeat)):
                 for side in runs:
-                    runs[side].append(run_side(side, work / "proj", fmt, work / f"{side}-{fmt}"))
+                    runs[side].append(run_side(side, proj, fmt, work / f"{side}-{fmt}"))
             best = {side: min(runs[side], key=lambda r: r["seconds"]) for side in sides}
             a, b = best["ours"], best.get("naive")
             if b and a["records"] != b["records"]:

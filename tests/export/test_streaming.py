@@ -5,6 +5,7 @@ records or rows would make the peak grow with the number of instructions.
 """
 
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,30 @@ def test_export_and_read_memory_is_flat(tmp_path, monkeypatch, fmt):
     # 10x the rows; a list of them would grow the peak by megabytes
     assert e_big < e_small * 2 + 1_000_000, peaks
     assert r_big < r_small * 2 + 1_000_000, peaks
+
+
+def test_json_export_does_not_import_pandas(tmp_path):
+    """The answer-format variants travel in a DuckDB temp table, not a registered Arrow
+    table: DuckDB's register imports pandas, ~0.5 CPU s that was a fifth of a 100k export."""
+    import json
+    import subprocess
+    import sys
+
+    _project(tmp_path / "p", 50).close(backup_on_close=False)
+    code = (
+        "import json, sys\n"
+        "from core.export.writer import ExportOptions, export_project\n"
+        "from core.project import Project\n"
+        f"p = Project.open({str(tmp_path / 'p')!r})\n"
+        f"r = export_project(p, {str(tmp_path / 'out')!r}, ExportOptions('llava'))\n"
+        "p.close(backup_on_close=False)\n"
+        "print(json.dumps([r.manifest['options']['answer_suffixes'], 'pandas' in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
+    )
+    suffixed, pandas = json.loads(done.stdout.strip().splitlines()[-1])
+    assert suffixed is True  # the SQL picker (the temp table's user) ran
+    assert pandas is False
+    records = json.loads((tmp_path / "out" / "train.json").read_text(encoding="utf-8"))
+    assert len(records) == 50
