@@ -37,8 +37,15 @@ class RSS:
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
+        # this process and its check workers together
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
+            rss = self.proc.memory_info().rss
+            for child in self.proc.children(recursive=True):
+                try:
+                    rss += child.memory_info().rss
+                except Exception:  # a worker that just ended
+                    pass
+            self.peak = max(self.peak, rss)
             self._stop.wait(0.02)
 
     def __enter__(self):

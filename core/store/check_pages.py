@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from core.store.db import Database
 from core.store.pipeline import MODEL_FLAGS
 from core.vocab import MACHINE_STATUSES
@@ -135,26 +133,19 @@ def save_page(
     names = [[n for n, _ in f] + r.kept_flags for r, f in zip(rows, flags, strict=True)]
     texts = [[m for _, m in f] + r.kept_messages for r, f in zip(rows, flags, strict=True)]
     ids = [r.id for r in rows]
-    table = pa.table(
-        {
-            "id": pa.array(ids, pa.int64()),
-            "flags": pa.array(names, pa.list_(pa.string())),
-            "messages": pa.array(texts, pa.list_(pa.string())),
-            "status": pa.array(["needs_review" if n else "ok" for n in names], pa.string()),
-            "risk": pa.array(risks if risks is not None else [None] * len(rows), pa.float64()),
-        }
-    )
+    status = ["needs_review" if n else "ok" for n in names]
     risk = "coalesce(v.risk, instructions.risk)" if risks is None else "v.risk"
+    # The page as unnested list parameters, not cur.register() of an Arrow table: register
+    # imports pandas on its first call (~350 ms holding the GIL, a stall of the GUI's window)
     with db.tx() as cur:
-        cur.register("_check_page", table)
-        try:
-            cur.execute(
-                "UPDATE instructions SET check_flags = v.flags, check_messages = v.messages, "
-                "status = CASE WHEN list_contains(?, instructions.status) THEN v.status "
-                f"ELSE instructions.status END, risk = {risk}, updated_at = current_timestamp "
-                "FROM _check_page v WHERE instructions.id = v.id "
-                "AND instructions.id BETWEEN ? AND ?",
-                [list(MACHINE_STATUSES), min(ids), max(ids)],
-            )
-        finally:
-            cur.unregister("_check_page")
+        cur.execute(
+            "UPDATE instructions SET check_flags = v.flags, check_messages = v.messages, "
+            "status = CASE WHEN list_contains(?, instructions.status) THEN v.status "
+            f"ELSE instructions.status END, risk = {risk}, updated_at = current_timestamp "
+            "FROM (SELECT unnest(?::BIGINT[]) AS id, unnest(?::VARCHAR[][]) AS flags, "
+            "unnest(?::VARCHAR[][]) AS messages, unnest(?::VARCHAR[]) AS status, "
+            "unnest(?::DOUBLE[]) AS risk) v WHERE instructions.id = v.id "
+            "AND instructions.id BETWEEN ? AND ?",
+            [list(MACHINE_STATUSES), ids, names, texts, status,
+             risks if risks is not None else [None] * len(rows), min(ids), max(ids)],
+        )  # fmt: skip
