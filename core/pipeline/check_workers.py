@@ -29,7 +29,7 @@ from core.store.quality import RiskInputs
 
 log = logging.getLogger(__name__)
 
-MIN_PAGES_FOR_WORKERS = 3  # fewer: the rules cost less than starting the workers
+MIN_IMAGES_FOR_WORKERS = 1500  # fewer: the rules cost less than starting the workers
 
 
 @dataclass

@@ -23,12 +23,12 @@ def run_check_stage(
 ) -> dict:
     """Streams: one page of whole images is read, checked and written back at a time, so
     memory stays flat and each page costs one bulk UPDATE (see core/store/check_pages.py).
-    `workers`: processes for the rules (None: one per core once the run has a few pages;
+    `workers`: processes for the rules (None: one per core for 1,500 images or more;
     see core/pipeline/check_workers.py), 0 checks in this process."""
     db = project.db
     total = check_pages.count_images(db, opts.domain, opts.image_ids, opts.limit)
     if workers is None:
-        many = total >= check_workers.MIN_PAGES_FOR_WORKERS * check_pages.PAGE_IMAGES
+        many = total >= check_workers.MIN_IMAGES_FOR_WORKERS
         workers = check_workers.default_workers() if many else 0
     flags_seen: Counter = Counter()
     checked = flagged = images = 0
