@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -81,13 +80,6 @@ def _caption(captions: dict, image_id: int, lang: str) -> str | None:
     """The image's current caption in `lang`, else its caption in another language."""
     mine = captions.get(image_id, {})
     return mine.get(lang) or next(iter(mine.values()), None)
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def _context():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from core.library.pool import default_workers
 from core.pipeline import check_workers
 from core.pipeline.checks import CheckConfig
 from core.pipeline.options import RunOptions
@@ -29,7 +30,7 @@ def run_check_stage(
     total = check_pages.count_images(db, opts.domain, opts.image_ids, opts.limit)
     if workers is None:
         many = total >= check_workers.MIN_IMAGES_FOR_WORKERS
-        workers = check_workers.default_workers() if many else 0
+        workers = default_workers() if many else 0
     flags_seen: Counter = Counter()
     checked = flagged = images = 0
 

@@ -3,7 +3,7 @@
 A page is the next `page_images` images (by id) with instructions to check, read with only
 the columns the rules and the risk score need; results (flags, status and risk) go back in one
 UPDATE ... FROM an Arrow table per page. Memory holds one page and the sorted image ids (8
-bytes an image), whatever the project's size, and a 1M-item re-check is ~200 bulk statements
+bytes an image), whatever the project's size, and a 1M-item re-check is ~1,000 bulk statements
 instead of 2M single-row ones.
 
 Every statement is bounded to the page's key range (image ids for the reads, item ids for the
