@@ -15,6 +15,8 @@ are never reused), so they are harmless.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from core.store.db import Database
@@ -148,37 +150,43 @@ def _after_prefix(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-# (file, text) -> (index state, clause): a query's count, first page and id list ask for
-# the same text one after the other.
-_clauses: dict[tuple[str, str], tuple] = {}
+@dataclass(frozen=True)
+class Term:
+    """One search word as the index holds it: the postings condition of the words it begins
+    (on `token_id`), and how many postings they have (an upper bound of its items)."""
+
+    postings: int
+    cond: str
+    params: list
 
 
-def match_clause(db: Database, text: str) -> tuple[str, list] | None:
-    """(SQL condition on the instructions row `n`, params) true for the items matching
-    `text`; None when `text` has no words. Refreshes the index first."""
+# (file, text) -> (index state, terms): a query's first page, count and id list ask for the
+# same text one after the other.
+_plans: dict[tuple[str, str], tuple] = {}
+
+
+def terms(db: Database, text: str) -> list[Term] | None:
+    """The words of `text`, rarest first; None when `text` has no words, [] when one of them
+    begins no indexed word (nothing matches). Refreshes the index first."""
     refresh(db)
     key = (str(db.path), text)
     state = _seen.get(str(db.path))
-    memo = _clauses.get(key)
+    memo = _plans.get(key)
     if memo is not None and memo[0] == state:
-        sql, params = memo[1]
-    else:
-        sql, params = _clause(db, text)
-        if len(_clauses) > 64:
-            _clauses.clear()
-        _clauses[key] = (state, (sql, params))
-    if sql is None:
+        return memo[1]
+    found = _terms(db, text)
+    if len(_plans) > 64:
+        _plans.clear()
+    _plans[key] = (state, found)
+    return found
+
+
+def _terms(db: Database, text: str) -> list[Term] | None:
+    got = words(db, text)
+    if not got:
         return None
-    return sql, params
-
-
-def _clause(db: Database, text: str) -> tuple[str | None, list]:
-    """Every word's postings, intersected rarest first."""
-    terms = words(db, text)
-    if not terms:
-        return None, []
     found = []
-    for term in terms:
+    for term in got:
         # A range on the (sorted) words lets DuckDB skip most of the vocabulary.
         rows = db.fetchall(
             "SELECT id, df FROM search_vocab WHERE token >= ? AND token < ? "
@@ -186,7 +194,7 @@ def _clause(db: Database, text: str) -> tuple[str | None, list]:
             [term, _after_prefix(term), term],
         )
         if not rows:
-            return "false", []
+            return []
         ids = [r[0] for r in rows]
         runs = _runs(ids)
         if len(runs) <= MAX_RUNS:
@@ -196,16 +204,43 @@ def _clause(db: Database, text: str) -> tuple[str | None, list]:
         else:
             cond = "token_id IN (SELECT unnest(?::INTEGER[]))"
             params = [ids]
-        found.append((sum(r[1] for r in rows), term, cond, params))
+        found.append(Term(sum(r[1] for r in rows), f"({cond})", params))
+    found.sort(key=lambda f: f.postings)
+    return found
+
+
+def match_clause(db: Database, text: str) -> tuple[str, list] | None:
+    """(SQL condition on the instructions row `n`, params) true for the items matching
+    `text`; None when `text` has no words. Refreshes the index first."""
+    found = terms(db, text)
+    if found is None:
+        return None
+    if not found:
+        return "false", []
     # Rarest first: each further word's postings are read only to probe the (small) set of
     # items left so far, never hashed whole (a word in every item would cost a scan).
-    found.sort(key=lambda f: f[0])
-    _n, _term, cond, params = found[0]
-    inner, params = f"SELECT item_id FROM search_postings WHERE {cond}", list(params)
-    for _n, _term, cond, more in found[1:]:
-        inner = f"SELECT item_id FROM search_postings WHERE ({cond}) AND item_id IN ({inner})"
-        params = list(more) + params
+    inner, params = f"SELECT item_id FROM search_postings WHERE {found[0].cond}", found[0].params
+    for term in found[1:]:
+        inner = f"SELECT item_id FROM search_postings WHERE {term.cond} AND item_id IN ({inner})"
+        params = list(term.params) + params
     return f"n.id IN ({inner})", params
+
+
+def among(db: Database, found: list[Term], ids: Sequence[int]) -> set[int]:
+    """The ids among `ids` (a few thousand at most) whose items hold every word of `found`
+    (terms()' answer): each word's postings probed for just these ids, so a word in every
+    item costs no more than a rare one (core.store.item_pages' first page of a common word)."""
+    left = {int(i) for i in ids}
+    for term in found:
+        if not left:
+            break
+        got = db.fetchall(
+            f"SELECT DISTINCT item_id FROM search_postings WHERE {term.cond} "
+            "AND item_id IN (SELECT unnest(?::BIGINT[]))",
+            [*term.params, sorted(left)],
+        )
+        left = {r[0] for r in got}
+    return left
 
 
 def matching_ids(db: Database, text: str) -> list[int]:

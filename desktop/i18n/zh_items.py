@@ -11,6 +11,7 @@ ZH_ITEMS = {
     "Words in questions, options, answers": "问题、选项、答案中的词",
     "{n:,} item": "{n:,} 条",
     "{n:,} items": "{n:,} 条",
+    "{n:,}+ items (counting…)": "{n:,}+ 条（计数中…）",
     "Show in review (Enter)": "在审阅中显示（Enter）",
     "History (H)": "历史（H）",
     "Regenerate": "重新生成",

@@ -48,7 +48,8 @@ class InstructionTableModel(QAbstractTableModel):
     PAGE = 200
     PAGES_KEPT = 40
 
-    queryApplied = Signal(object, int)  # ItemQuery, row count
+    queryApplied = Signal(object, int)  # ItemQuery, row count (a lower bound: counting())
+    countLanded = Signal(int)  # the exact count, after a first page that came without it
     queryFailed = Signal(str)
 
     def __init__(self, project, parent: QObject | None = None):
@@ -58,6 +59,7 @@ class InstructionTableModel(QAbstractTableModel):
         self.pager = TaskRunner(self, threads=1)  # row pages
         self.query = ItemQuery()
         self._count = 0
+        self._counting = False  # _count is a lower bound until the ids land
         self._ids: np.ndarray | None = None  # the ordered ids, once read
         self._pages: OrderedDict[int, list[ItemRow | None]] = OrderedDict()
         self._loading: set[int] = set()
@@ -72,8 +74,9 @@ class InstructionTableModel(QAbstractTableModel):
         generation, db, size = self._generation, self.project.db, self.PAGE
 
         def first(_report=None):
-            # one pass for both: a word search's semi-join is built once (core.store.item_pages)
-            return item_pages.count_and_first_rows(db, query, size)
+            # a word in most items: the first page alone, its count comes with the ids
+            # (core.store.item_pages)
+            return item_pages.first_page(db, query, size)
 
         def apply(result) -> None:
             if generation != self._generation:
@@ -84,6 +87,8 @@ class InstructionTableModel(QAbstractTableModel):
         def ids_landed(ids: np.ndarray) -> None:
             if generation == self._generation and not self._closed:
                 self._ids = ids
+                if self._counting:
+                    self._count_landed(len(ids))
 
         def fail(exc: BaseException) -> None:
             if generation == self._generation:
@@ -97,17 +102,36 @@ class InstructionTableModel(QAbstractTableModel):
     def refresh(self) -> None:
         self.set_query(self.query)
 
-    def _reset(self, query: ItemQuery, count: int, rows: list[ItemRow]) -> None:
+    def _reset(self, query: ItemQuery, count: int | None, rows: list[ItemRow]) -> None:
         self.beginResetModel()
         self.query = query
-        self._count = count
+        self._counting = count is None
+        self._count = len(rows) if count is None else count
         self._ids = None
         self._pages.clear()
         self._loading.clear()
         if rows:
             self._store(0, rows)
         self.endResetModel()
-        self.queryApplied.emit(query, count)
+        self.queryApplied.emit(query, self._count)
+
+    def counting(self) -> bool:
+        """The row count is the first page's until the ordered ids land (a common word)."""
+        return self._counting
+
+    def _count_landed(self, count: int) -> None:
+        # Rows come in below the first page (or leave, when items left the query since):
+        # the reviewer's current row and scroll position stay where they are.
+        self._counting = False
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            self.endRemoveRows()
+        self.countLanded.emit(count)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][1] if 0 <= column < len(COLUMNS) else None

@@ -120,6 +120,7 @@ class InstructionTablePanel(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(slot)
         self.model.queryApplied.connect(self._query_applied)
+        self.model.countLanded.connect(self._show_count)
         self.model.queryFailed.connect(
             lambda m: self.message.emit(tr("Filter failed: {error}", error=m))
         )
@@ -177,9 +178,15 @@ class InstructionTablePanel(QWidget):
             self.model.set_query(query)
 
     def _query_applied(self, _query, count: int) -> None:
-        self.count.setText(trn("{n:,} item", "{n:,} items", count))
+        self._show_count(count)
         if count:
             self.select_row(0)
+
+    def _show_count(self, count: int) -> None:
+        if self.model.counting():  # a common word: the first page came before the count
+            self.count.setText(tr("{n:,}+ items (counting…)", n=count))
+        else:
+            self.count.setText(trn("{n:,} item", "{n:,} items", count))
 
     # the current row -----------------------------------------------------------------
     def current_row(self):

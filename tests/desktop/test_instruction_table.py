@@ -100,6 +100,30 @@ def test_sort_by_risk_and_type_and_filters(qtbot, window, items_tab):
     assert panel.count.text() == f"{len(shown_ids(panel))} items"
 
 
+def test_common_word_shows_its_first_page_then_its_count(qtbot, window, items_tab, monkeypatch):
+    """A word in most items: the table shows the first page with "N+ items" at once, then the
+    exact count and every row once the ordered ids are read (core.store.item_pages)."""
+    from core.store import item_pages
+
+    db, panel = window.project.db, items_tab
+    monkeypatch.setattr(item_pages, "DENSE_POSTINGS", 0)  # the small project counts as large
+    monkeypatch.setattr(InstructionTableModel, "PAGE", 5)
+    where = "question ILIKE '%disc%' OR answer ILIKE '%disc%'"
+    expect = db_order(db, "risk DESC NULLS LAST, id DESC", where)
+    assert len(expect) > 5
+    landed = []
+    panel.model.countLanded.connect(landed.append)
+    panel.search.setText("disc")
+    panel.model.set_query(panel.current_query(), wait=True)  # the first page, on this thread
+    assert panel.model.counting() and panel.model.rowCount() == 5
+    assert panel.count.text() == "5+ items (counting…)"
+    assert [panel.model.cached_row(r).id for r in range(5)] == expect[:5]
+    qtbot.waitUntil(lambda: landed == [len(expect)], timeout=5000)
+    wait_idle(qtbot, window)
+    assert not panel.model.counting() and shown_ids(panel) == expect
+    assert panel.count.text() == f"{len(expect)} items"
+
+
 def test_keys_decide_the_current_row_in_the_database(qtbot, window, items_tab):
     db, panel = window.project.db, items_tab
     panel.status.setCurrentIndex(panel.status.findData(UNDECIDED))
