@@ -163,6 +163,10 @@ def _tokens_that_count(text: str) -> tuple[frozenset[str], frozenset[str]]:
 
 @lru_cache(maxsize=1 << 12)
 def _variant(a: str, b: str) -> bool:
+    # Spelling varies words, not numbers: "5000" and "15000" are 0.89 alike as strings and
+    # name different things.
+    if any(ch.isdigit() for ch in a + b):
+        return False
     # ratio = 2 * matches / (len(a) + len(b)) and matches <= the shorter length: below
     # 2 * short / total < 0.8 (in integers, 5 * short < 2 * total) it cannot reach the bar
     short, total = min(len(a), len(b)), len(a) + len(b)

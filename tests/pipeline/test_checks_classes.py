@@ -54,3 +54,15 @@ def test_a_yes_no_question_naming_a_value_is_not_a_duplicate_of_the_wh_question(
         Item("short_vqa", "en", "What is the wooden table made of?", "Oak"),
     )
     assert ["near_duplicate" in g for g in got] == [False, False, False, True]
+
+
+def test_questions_that_differ_in_a_number_are_not_near_duplicates():
+    # "5000" / "15000" are alike as strings (difflib ratio 0.89) but ask different things;
+    # a spelling variant (colour / color) beside the same number still pairs off.
+    got = _flags(
+        Item("short_vqa", "en", "What does the sign say about the 5000 metre race?", "Start"),
+        Item("short_vqa", "en", "What does the sign say about the 15000 metre race?", "End"),
+        Item("short_vqa", "en", "What colour is runner 5000's shirt?", "Red"),
+        Item("short_vqa", "en", "What color is runner 5000's shirt?", "Red"),
+    )
+    assert ["near_duplicate" in g for g in got] == [False, False, False, True]
