@@ -311,6 +311,9 @@ def measure_check_stall(app, root: Path, n_images: int = 500, per_image: int = 1
     panel.worker.directEnded.connect(lambda key, summary: ended.append(summary))
     beat = Heartbeat()
     beat.start()
+    beat.phase = "idle (the machine's floor)"  # nothing to do: what the OS alone costs
+    idle = time.perf_counter()
+    pump(app, lambda: time.perf_counter() - idle > 2.0, 10)
     beat.phase = "check run"
     t = time.perf_counter()
     panel.form.choose("check", "all")
@@ -331,7 +334,8 @@ def measure_check_stall(app, root: Path, n_images: int = 500, per_image: int = 1
     out = {
         "check_items": outcome.result.checked,
         "check_run_s": run_s,
-        "check_stall_ms": beat.worst * 1000,
+        "check_stall_ms": max(v for k, v in beat.by_phase.items() if not k.startswith("idle"))
+        * 1000,
         "check_stall_by_phase_ms": {k: round(v * 1000, 1) for k, v in beat.by_phase.items()},
         "check_kept_place": window.grid.current_image() == window.model.image_id(3),
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -82,6 +83,20 @@ def _caption(captions: dict, image_id: int, lang: str) -> str | None:
     return mine.get(lang) or next(iter(mine.values()), None)
 
 
+WORKER_NICE = 10  # the rules' processes give way to the window's (and every other) process
+
+
+def _yield_cpu() -> None:
+    """Runs first in each worker: a lower CPU priority, so that on a machine whose cores the
+    workers fill (they are one per core) the process that owns the window still gets a core
+    when it wakes up; the run still uses every idle cycle. (No os.nice on Windows.)"""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(WORKER_NICE)
+        except OSError:  # not allowed: run at the same priority
+            pass
+
+
 def _context():
     # forkserver: children forked from a clean server, not from a process holding DuckDB's
     # threads; spawn where there is none (Windows, macOS)
@@ -105,7 +120,7 @@ def checked_pages(
         return
     pages = iter(pages)
     inflight: deque[tuple[list[CheckRow], dict, Future]] = deque()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_yield_cpu)
     try:
         while True:
             while len(inflight) < workers + 1:

@@ -261,7 +261,11 @@ class ImageListModel(QAbstractListModel):
         if self.query is None or self._closed:
             return
         generation, db, query = self._generation, self.project.db, self.query
-        changed = sorted({int(i) for i in image_ids})
+        # Only the rows of cached pages are re-read: the others are read fresh when shown.
+        # A check of the whole project names every image, and reading 100k rows (then
+        # matching each to its row here, on this thread) took seconds.
+        cached = {row.id for page in self._pages.values() for row in page if row is not None}
+        changed = sorted(cached.intersection(image_ids))
 
         def read(_report):
             return browse.image_ids(db, query), browse.page_rows(db, changed) if changed else []

@@ -245,7 +245,7 @@ class InstructionTableModel(QAbstractTableModel):
 
     def invalidate_images(self, image_ids) -> None:
         """Re-read the cached rows of these images (after an edit or an undo); nothing moves."""
-        images = set(image_ids)
+        images = image_ids if isinstance(image_ids, (set, frozenset)) else set(image_ids)
         where = [
             (page_no, k, row.id)
             for page_no, page in self._pages.items()
@@ -255,7 +255,9 @@ class InstructionTableModel(QAbstractTableModel):
         self._reread(where)
 
     def invalidate_items(self, item_ids) -> None:
-        items = set(item_ids)
+        # a run's Changes hold a frozenset already: a copy of a million ids on this thread
+        # would be one call of ~30 ms
+        items = item_ids if isinstance(item_ids, (set, frozenset)) else set(item_ids)
         where = [
             (page_no, k, row.id)
             for page_no, page in self._pages.items()

@@ -201,3 +201,29 @@ def test_a_finished_job_reapplies_the_filters_and_keeps_the_place(qtbot, window)
     qtbot.waitUntil(lambda: window.model.data(window.model.index(0), ROW_ROLE) is not None)
     row = window.model.data(window.model.index(0), ROW_ROLE)
     assert row.id == last and row.n_items >= 9  # the touched row was re-read
+
+
+def test_a_run_over_every_image_re_reads_only_the_cached_tiles(qtbot, review_project, monkeypatch):
+    """A check of the whole project names every image in its Changes: the grid re-reads the
+    rows of the pages it holds, not every named image (100k rows and a search for each
+    one's row, on the GUI thread, at 100k images)."""
+
+    loader = ThumbnailLoader()
+    model = ImageListModel(review_project, loader)
+    model.PAGE = 5  # three pages over twelve images; only the first is read
+    model.set_query(ImageQuery(), wait=True)
+    asked = []
+    real = browse.page_rows
+    monkeypatch.setattr(
+        browse, "page_rows", lambda db, ids: (asked.append(list(ids)), real(db, ids))[1]
+    )
+    db = review_project.db
+    first = model.image_id(0)
+    db.execute("UPDATE images SET status = 'accepted' WHERE id = ?", [first])
+    everything = browse.image_ids(db, ImageQuery()).tolist()
+    with qtbot.waitSignal(model.dataChanged, timeout=3000):
+        model.reapply(frozenset(everything))
+    qtbot.waitUntil(lambda: not model.busy())
+    assert asked and all(len(ids) <= 5 for ids in asked)  # a page's rows at most
+    assert model.data(model.index(0), ROW_ROLE).status == "accepted"  # the shown one re-read
+    loader.shutdown()

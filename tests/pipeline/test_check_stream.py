@@ -128,3 +128,46 @@ def test_a_dead_worker_costs_nothing(demo_project, monkeypatch, caplog):
     there = run_check_stage(demo_project, StageOptions(), cfg=_KillsItsWorker(), workers=1)
     assert "check worker process died" in caplog.text
     assert there == here and _stored(db) == in_here
+
+
+def _nice_of_worker(path: str) -> CheckConfig:
+    """Runs in the worker that unpickles it: writes down that process's CPU priority."""
+    import os
+
+    with open(path, "w") as f:
+        f.write(str(os.nice(0)))
+    return CheckConfig()
+
+
+class _RecordsItsNice(CheckConfig):
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def __reduce__(self):
+        return (_nice_of_worker, (self.path,))
+
+
+def test_workers_run_below_this_process_priority(demo_project, monkeypatch, tmp_path):
+    """The rules' processes give way to the one that owns the window: on a machine whose
+    cores they fill, the window's thread still gets one when it wakes (a GUI stall else)."""
+    import os
+
+    from core.pipeline import check_workers
+
+    if not hasattr(os, "nice"):
+        return
+    _fill(demo_project.db)
+    path = tmp_path / "nice.txt"
+    run_check_stage(demo_project, StageOptions(), cfg=_RecordsItsNice(str(path)), workers=1)
+    assert int(path.read_text()) >= min(19, os.nice(0) + check_workers.WORKER_NICE)
+
+
+def test_a_page_read_a_slice_at_a_time_is_the_whole_page(demo_project, monkeypatch):
+    """Pages are fetched FETCH_ROWS rows per call (each call holds the GIL): the same rows."""
+    db = demo_project.db
+    _fill(db)
+    whole = list(check_pages.pages(db, page_images=3))
+    monkeypatch.setattr(check_pages, "FETCH_ROWS", 2)
+    sliced = list(check_pages.pages(db, page_images=3))
+    assert sliced == whole and max(len(p) for p in whole) > 2
