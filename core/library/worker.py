@@ -187,21 +187,41 @@ def _read(task: Task, cfg: WorkerConfig) -> bytes:
             "not_found" if isinstance(exc, FileNotFoundError) else "unreadable",
             exc.strerror or str(exc),
         ) from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise Reject("not_a_file", "not a regular file")
         if st.st_size > cfg.max_bytes:
             raise Reject("too_large", f"{st.st_size} bytes")
         try:
-            data = f.read(cfg.max_bytes + 1)
+            data = _read_fd(fd, st.st_size, cfg.max_bytes + 1)
         except OSError as exc:
             raise Reject("unreadable", exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
     if len(data) > cfg.max_bytes:
         raise Reject("too_large", f"more than {cfg.max_bytes} bytes")
     if not data:
         raise Reject("empty", "zero bytes")
     return data
+
+
+def _read_fd(fd: int, size: int, limit: int) -> bytes:
+    """At most `limit` bytes of `fd`, asked for by the size fstat gave. A buffered
+    read(limit) allocates `limit` (1 GiB) up front and faults in fresh pages for every file:
+    0.3 ms per 400 kB JPEG against 0.05 ms here. The loop covers short reads and a file that
+    grew since fstat (one more byte than the limit is enough to refuse it)."""
+    parts = []
+    want = min(size + 1, limit)  # +1: reaching EOF in the first read is the common case
+    total = 0
+    while total < limit:
+        chunk = os.read(fd, min(want, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        want = 1 << 20
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _read_member(task: Task, cfg: WorkerConfig) -> bytes:
@@ -271,6 +291,10 @@ def _decode_checked(data: bytes, out: Outcome, cfg: WorkerConfig) -> Image.Image
                 # DCT scaling: libjpeg still reads every coefficient (so truncation and
                 # corruption are caught), but builds only the size the thumbnail needs.
                 im.draft("RGB", (cfg.thumb_size, cfg.thumb_size))
+                # The bytes are in memory already: feed the decoder all of them at once
+                # rather than in 64 kB reads, each concatenated to the unconsumed rest
+                # (~0.13 ms of a 5.3 ms decode; the same pixels).
+                im.decodermaxblock = max(im.decodermaxblock, len(data))
             im.load()
             # After load(): some plugins (PNG) load the pixels to find EXIF, and a failure
             # swallowed there would let a second load() pass over a truncated file.

@@ -56,3 +56,42 @@ def test_a_webp_thumbnail_from_an_older_version_counts_as_written(project, tmp_p
     # The old-format thumbnail of the re-imported content was decoded again, not trusted blindly
     (thumb,) = project.db.fetchall("SELECT thumb FROM images WHERE sha256 IS NOT NULL")[0]
     assert (project.root / thumb).is_file()
+
+
+# pHashes stored by earlier versions for these two files (draft decode, Image.thumbnail with
+# BILINEAR, imagehash.phash): dedup compares new images with stored values, so the import
+# must keep giving exactly these numbers.
+STORED_PHASH = {"smooth.jpg": 12481750760875878920, "textured.jpg": 18135480785699242105}
+
+
+def _stored_phash_files(folder):
+    rng = np.random.default_rng(3)
+    grain = rng.integers(-20, 21, (1600, 1200, 1), dtype=np.int16)
+    textured = (np.asarray(photo(12, (1200, 1600)), np.int16) + grain).clip(0, 255)
+    save(photo(11, (1600, 1200)), folder / "smooth.jpg", quality=90)
+    save(Image.fromarray(textured.astype(np.uint8)), folder / "textured.jpg", quality=90)
+
+
+def test_imported_phash_equals_the_value_earlier_versions_stored(project, tmp_path):
+    _stored_phash_files(tmp_path / "src")
+    import_paths(project, [tmp_path / "src"], workers=0)
+    rows = project.db.fetchall(
+        "SELECT s.path, i.phash FROM images i JOIN image_sources s ON s.image_id = i.id"
+    )
+    got = {path.rsplit("/", 1)[-1]: phash for path, phash in rows}
+    assert got == STORED_PHASH
+    for name, value in STORED_PHASH.items():  # and the earlier versions' own computation
+        with Image.open(tmp_path / "src" / name) as im:
+            im.draft("RGB", (256, 256))
+            im.thumbnail((256, 256), Image.Resampling.BILINEAR)
+            assert int(str(imagehash.phash(im)), 16) == value
+
+
+def test_phash_equals_imagehash_on_many_thumbnails():
+    rng = np.random.default_rng(5)
+    for seed in range(60):
+        im = photo(100 + seed, (256, 192))
+        if seed % 2:  # textured: many coefficients close to the median
+            noise = rng.integers(-40, 41, (192, 256, 1), dtype=np.int16)
+            im = Image.fromarray((np.asarray(im, np.int16) + noise).clip(0, 255).astype(np.uint8))
+        assert phash(im) == int(str(imagehash.phash(im)), 16)
