@@ -131,21 +131,38 @@ _BATCHABLE = {
 _BATCH_MIN = 64
 
 
+# Rows bound per INSERT of a batch's temp table: each list conversion holds the GIL.
+_SLICE = 20_000
+
+
+def _fill(cur: Cursor, name: str, kind: str, changes: list[Change]) -> None:
+    """The batch as the temp table `name` (id, old, new), filled from list parameters in
+    slices. Not cur.register() of an Arrow table: DuckDB's register imports pandas on its
+    first call (~0.35-0.5 s holding the GIL in the worker thread of an undo of 64+
+    changes, a stall of the window)."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} (id BIGINT, old {kind}, new {kind})")
+    for start in range(0, len(changes), _SLICE):
+        part = changes[start : start + _SLICE]
+        cur.execute(
+            f"INSERT INTO {name} SELECT unnest(?::BIGINT[]), unnest(?::{kind}[]), "
+            f"unnest(?::{kind}[])",
+            [[c.row_id for c in part], [c.old for c in part], [c.new for c in part]],
+        )
+
+
+def _drop(cur: Cursor, name: str) -> None:
+    try:
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+    except duckdb.Error:  # the transaction failed: its rollback takes the table away too
+        pass
+
+
 def _apply_batch(cur: Cursor, table: str, field: str, changes: list[Change], author: str) -> None:
     """The same checks and log as one change at a time, as three statements."""
-    import pyarrow as pa
-
     ids = [c.row_id for c in changes]
     if len(set(ids)) != len(ids):
         raise ReviewError(f"{table}.{field}: one batch changes a row twice")
-    batch = pa.table(  # noqa: F841 (read by the SQL below)
-        {
-            "id": pa.array(ids, pa.int64()),
-            "old": pa.array([c.old for c in changes], pa.string()),
-            "new": pa.array([c.new for c in changes], pa.string()),
-        }
-    )
-    cur.register("review_batch", batch)
+    _fill(cur, "review_batch", "VARCHAR", changes)
     try:
         found, bad = cur.execute(
             f"SELECT count(t.id), count(*) FILTER (WHERE t.{field} IS DISTINCT FROM b.old) "
@@ -167,7 +184,7 @@ def _apply_batch(cur: Cursor, table: str, field: str, changes: list[Change], aut
             [table, field, author],
         )
     finally:
-        cur.unregister("review_batch")
+        _drop(cur, "review_batch")
 
 
 def _runs(changes: list[Change]) -> Iterator[list[Change]]:
@@ -194,19 +211,10 @@ def _batchable(run: list[Change]) -> bool:
 def _apply_caption_batch(cur: Cursor, changes: list[Change], author: str) -> None:
     """Which caption version is current, for many images at once (a find-and-replace over
     captions): the same check and log as _apply_each, as four statements."""
-    import pyarrow as pa
-
     ids = [c.row_id for c in changes]
     if len(set(ids)) != len(ids):
         raise ReviewError("images.caption: one batch changes an image twice")
-    batch = pa.table(  # noqa: F841 (read by the SQL below)
-        {
-            "id": pa.array(ids, pa.int64()),
-            "old": pa.array([c.old for c in changes], pa.int64()),
-            "new": pa.array([c.new for c in changes], pa.int64()),
-        }
-    )
-    cur.register("caption_batch", batch)
+    _fill(cur, "caption_batch", "BIGINT", changes)
     try:
         found, bad = cur.execute(
             "SELECT count(i.id), count(*) FILTER (WHERE c.top IS DISTINCT FROM b.old) "
@@ -231,7 +239,7 @@ def _apply_caption_batch(cur: Cursor, changes: list[Change], author: str) -> Non
             [author],
         )
     finally:
-        cur.unregister("caption_batch")
+        _drop(cur, "caption_batch")
 
 
 def _caption_run(run: list[Change]) -> bool:
