@@ -21,7 +21,10 @@ from typing import Any
 
 from core.errors import StudioError
 
-BATCH = 4  # files per round trip: fewer pickles and futures per image
+# Files per round trip. 16 rather than 4: the importing process's CPU per file (futures,
+# pickles, the executor's threads) went from 0.35 to 0.21 ms (2,100 JPEGs, 2 workers).
+BATCH = 16
+IN_FLIGHT = 32  # files queued per worker: also what a crash sends to be retried one by one
 
 
 def _ping() -> bool:
@@ -78,9 +81,7 @@ class OrderedPool:
         self.fn, self.on_crash = fn, on_crash
         self.workers = max(0, workers)
         self.initializer, self.initargs = initializer, initargs
-        # Batches in flight: enough queued work that no worker idles while the parent
-        # commits a chunk to DuckDB (results are small, so a deep queue costs nothing).
-        self.window = max(2, self.workers * 8)
+        self.window = 2  # batches in flight, set by run()
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -96,7 +97,13 @@ class OrderedPool:
             for task in tasks:
                 yield task, self.fn(task)
             return
-        batches = _batched(tasks, BATCH)
+        # Small imports get small batches, so that every worker gets a share of the files.
+        size = BATCH if not hasattr(tasks, "__len__") else len(tasks) // (self.workers * 4)
+        size = max(1, min(BATCH, size))
+        # In flight: enough queued work that no worker idles while the parent commits a
+        # chunk to DuckDB, counted in files because a crash retries each of them alone.
+        self.window = max(2, self.workers * IN_FLIGHT // size)
+        batches = _batched(tasks, size)
         back: deque[list] = deque()  # batches to submit again after a pool broke
         inflight: deque[tuple[list, Future]] = deque()
         pool = self._started_pool()
