@@ -20,6 +20,7 @@ from core.store.db import Database
 from core.vocab import MACHINE_STATUSES
 
 UNDECIDED = "__undecided__"  # status value: new, ok or needs_review
+FETCH_ROWS = 500  # rows turned into Python objects per fetch call (rows_for)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,11 @@ def rows_for(db: Database, ids: Sequence[int]) -> list[ItemRow | None]:
         "WHERE n.id IN (SELECT unnest(?::BIGINT[]))",
         [ids],
     )
-    by_id = {r[0]: _row(r) for r in got.fetchall()}
+    # A slice of rows per call: each call holds the GIL while it makes the Python rows, and
+    # the table re-reads every cached row (up to 8,000) after a run over the whole project.
+    by_id = {}
+    while rows := got.fetchmany(FETCH_ROWS):
+        by_id.update((r[0], _row(r)) for r in rows)
     return [by_id.get(i) for i in ids]
 
 

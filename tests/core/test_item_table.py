@@ -27,6 +27,17 @@ def all_ids(db, where="true"):
     return [r[0] for r in db.fetchall(f"SELECT id FROM instructions WHERE {where} ORDER BY id")]
 
 
+def test_rows_read_a_slice_at_a_time_are_the_same_rows(proj, monkeypatch):
+    """rows_for fetches FETCH_ROWS rows per call (each call holds the GIL): same rows, same
+    order, None for an id that is gone."""
+    db = proj.db
+    ids = all_ids(db)[::-1] + [10**9]
+    whole = item_table.rows_for(db, ids)
+    monkeypatch.setattr(item_table, "FETCH_ROWS", 3)
+    assert item_table.rows_for(db, ids) == whole and whole[-1] is None
+    assert [r.id for r in whole[:-1]] == ids[:-1] and len(ids) > 7
+
+
 def test_sorts_match_sql_orders_and_pages_line_up(proj):
     db = proj.db
     expect = [
