@@ -240,16 +240,14 @@ def _place_images(job: ExportJob, sums: Checksums) -> None:
     root.mkdir()
     # Plain strings, not Paths: at 100k images the Path objects cost more than the links.
     base, project_root = str(root), str(job.project.root)
+    for sub in store.image_folders(job.cur):
+        os.mkdir(os.path.join(base, sub))
     plans = job.normalizer.plans if job.normalizer is not None else {}
-    made: set[str] = set()
     done = 0
     mode = job.options.images
-    for batch in store.iter_selected_images(job.cur):
-        for _image_id, sha, ext, storage, path in batch:
+    for batch in store.iter_images(job.cur):
+        for sha, ext, storage, path in batch:
             sub = sha[:2]
-            if sub not in made:
-                os.mkdir(os.path.join(base, sub))
-                made.add(sub)
             name = f"{sha}.{ext}"
             dest = os.path.join(base, sub, name)
             try:
@@ -272,13 +270,13 @@ def _place_images(job: ExportJob, sums: Checksums) -> None:
 def _plan_images(job: ExportJob, norm: Normalizer) -> None:
     """Decide which images get rewritten, and rename those whose file type changes, before
     any record names them."""
-    import pyarrow as pa
-    from PIL import UnidentifiedImageError
-
     from core.store import export_fixups
 
     renamed: list[tuple[str, str]] = []
-    for sha, ext, storage, path in export_fixups.images_to_inspect(job.cur, norm.max_side):
+    inspect = export_fixups.images_to_inspect(job.cur, norm.max_side)
+    if inspect:  # PIL only when an image may need it: a JSON export of plain images skips it
+        from PIL import UnidentifiedImageError
+    for sha, ext, storage, path in inspect:
         try:
             plan = norm.consider(sha, job.source(storage, path))
         except FileNotFoundError:
@@ -294,6 +292,8 @@ def _plan_images(job: ExportJob, norm: Normalizer) -> None:
     if job.missing:
         raise _missing_error(job.missing)
     if renamed:
+        import pyarrow as pa
+
         table = pa.table(
             {
                 "sha256": pa.array([r[0] for r in renamed], pa.string()),

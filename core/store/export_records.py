@@ -1,11 +1,16 @@
-"""Per-format record queries of an export, over the `export_sel` table (core/store/exports.py).
+"""Per-format record queries of an export, over the narrow `export_sel` / `export_imgs` tables
+(core/store/exports.py) with the texts joined from `instructions` in the same pass.
 
 A record with one question-answer pair (the usual case) is a plain projection of its row;
-only multi-turn records go through an ordered GROUP BY, which costs DuckDB about five times
-as much per row. Both halves build the same column types and are merged in export order.
+only multi-turn records go through a GROUP BY. A split without multi-turn records is one
+query: one join, one sort on integer keys, and the rows go straight to the writer. A split with
+them is one query per part (whole images of about PART_ROWS instructions), so that what the
+GROUP BY holds stays bounded.
 """
 
 from __future__ import annotations
+
+MAX_OPTIONS = 8
 
 _IMG_Q = "CASE WHEN turn = 1 THEN '<image>' || chr(10) ELSE '' END || q"
 _TURN = "{'itype': itype, 'lang': lang, 'suffix': suffix}"
@@ -22,16 +27,56 @@ _PAIRS = {
 }
 _PAIRS["hf"] = _PAIRS["sharegpt"]
 _PAIRS["webdataset"] = _PAIRS["llava"]
+# what the HF and webdataset writers read the image file by (Python reads the bytes)
+_IMAGE_COLS = ("ord", "part", "sha256", "ext", "storage", "path")
+
+
+def _options_sql(col: str) -> str:
+    parts = [
+        f"CASE WHEN len({col}) >= {k} THEN chr(10) || '{chr(64 + k)}. ' || {col}[{k}] ELSE '' END"
+        for k in range(1, MAX_OPTIONS + 1)
+    ]
+    return "coalesce(" + " || ".join(parts) + ", '')"
+
+
+def rows_sql(where: str = "TRUE") -> str:
+    """One row per selected instruction (`where` filters export_sel as s) with everything a
+    record shape needs: keys, image, the question as exported (option lines, the answer-format
+    suffix unless the question already ends with it; or its escaped text) and the answer."""
+    return f"""
+    SELECT t.* EXCLUDE (question, options, answer0),
+           coalesce(e.q, t.question || {_options_sql("t.options")}
+                    || CASE WHEN t.suffix <> '' THEN chr(10) || t.suffix ELSE '' END) AS q,
+           coalesce(e.answer, t.answer0) AS answer
+    FROM (
+        SELECT s.nid, m.image_id, m.split, s.turn, s.nturns, s.first_nid, n.itype, n.lang,
+               s.ord, m.part, m.sha16 || '-' || s.rec_no AS rec_id, m.img, m.sha256, m.ext,
+               m.storage, m.path, m.domain, m.license, n.question, n.options, n.answer AS answer0,
+               CASE WHEN s.picked <> '' AND ends_with(rtrim(n.question), s.picked) THEN ''
+                    ELSE s.picked END AS suffix
+        FROM (SELECT s.*, coalesce(y.picked, x.text, '') AS picked FROM export_sel s
+              LEFT JOIN export_suffixes x ON x.id = s.pick
+              LEFT JOIN export_picked y ON y.nid = s.nid WHERE {where}) s
+        JOIN export_imgs m ON m.ord = s.ord
+        JOIN instructions n ON n.id = s.nid
+    ) t LEFT JOIN export_text e ON e.nid = t.nid
+    """
 
 
 def _columns(fmt: str, grouped: bool) -> str:
     def one(x: str) -> str:  # a value shared by the record's rows
         return f"any_value({x})" if grouped else x
 
-    def each(x: str) -> str:  # a list with one entry per turn
-        return f"list({x} ORDER BY turn)" if grouped else f"[{x}]"
+    def each(x: str) -> str:  # a list with one entry per turn, in turn order
+        # list_sort on {turn, value} structs instead of list(x ORDER BY turn): DuckDB's
+        # ordered aggregates buffer every group's rows apart and ran out of a 100 MB budget
+        return (
+            f"list_transform(list_sort(list({{'k': turn, 'v': {x}}})), lambda e: e.v)"
+            if grouped
+            else f"[{x}]"
+        )
 
-    messages = f"flatten(list({_PAIRS[fmt]} ORDER BY turn))" if grouped else _PAIRS[fmt]
+    messages = f"flatten({each(_PAIRS[fmt])})" if grouped else _PAIRS[fmt]
     meta_struct = (
         f"{{'domain': {one('domain')}, 'license': {one('license')}, 'turns': {each(_TURN)}}}"
     )
@@ -43,32 +88,35 @@ def _columns(fmt: str, grouped: bool) -> str:
         f"to_json({{'id': rec_id, 'image': {member}, 'conversations': {messages}, "
         f"'meta': {meta_struct}}})::VARCHAR"
     )
+    image = ", ".join(f"{one(c)} AS _{c}" for c in _IMAGE_COLS)
     return {
         "llava": f"rec_id AS id, {one('img')} AS image, {messages} AS conversations, {meta}",
         "sharegpt": f"rec_id AS id, {messages} AS messages, ['images/' || {one('img')}] AS images, {meta}",
         "trl": f"rec_id AS id, {messages} AS messages, ['images/' || {one('img')}] AS images, {meta}",
-        # image bytes come from the registered arrow table `export_blobs` (joined as b)
-        "hf": f"rec_id AS id, [{{'bytes': {one('b.data')}, 'path': {one('img')}}}] AS images, "
-        f"{messages} AS messages, {meta}",
-        "webdataset": f"rec_id AS key, {one('img')} AS image, {wds_json} AS json",
+        # the image bytes are joined in Python (core/export/formats/hf.py)
+        "hf": f"rec_id AS id, {one('img')} AS _img, {messages} AS messages, {meta}, {image}",
+        "webdataset": f"rec_id AS key, {one('img')} AS image, {wds_json} AS json, {image}",
     }[fmt]
 
 
-def record_query(
-    fmt: str, split: str, extra: str = "", source: str = "", table: str = "export_sel"
-) -> str:
-    """The records of one split of `table` in export order: by image sha256, then by the
-    record's first instruction, an order that depends on content only (so an imported copy of
-    the data exports in the same order)."""
-    rows = f"SELECT * FROM {table} s WHERE s.split = '{split}' {extra}"
+def record_query(fmt: str, split: str, grouped: bool, extra: str = "") -> str:
+    """The records of one split in export order: by image sha256 (`ord`), then by the record's
+    first instruction, an order that depends on content only (so an imported copy of the data
+    exports in the same order). `grouped`: the split holds multi-turn records."""
+    if grouped:  # the split's rows, already joined (core/store/exports.py record_passes)
+        rows = f"SELECT * FROM export_rows r WHERE TRUE {extra}"
+    else:
+        rows = f"SELECT * FROM ({rows_sql()}) r WHERE r.split = '{split}' {extra}"
+    if not grouped:
+        # The sort carries the plain columns; the records are built above it by a SELECT,
+        # which keeps the order of its one subquery (DuckDB's order preservation).
+        return f"SELECT {_columns(fmt, False)} FROM ({rows} ORDER BY r.ord, r.first_nid) r"
     single = (
-        f"SELECT {_columns(fmt, False)}, r.sha256 AS _sha, first_nid AS _first "
-        f"FROM ({rows}) r {source} WHERE nturns = 1"
+        f"SELECT {_columns(fmt, False)}, ord AS _o, first_nid AS _f FROM ({rows}) r "
+        "WHERE nturns = 1"
     )
     multi = (
-        f"SELECT {_columns(fmt, True)}, any_value(r.sha256) AS _sha, min(first_nid) AS _first "
-        f"FROM ({rows}) r {source} WHERE nturns > 1 GROUP BY rec_id, r.image_id"
+        f"SELECT {_columns(fmt, True)}, any_value(ord) AS _o, min(first_nid) AS _f "
+        f"FROM ({rows}) r WHERE nturns > 1 GROUP BY rec_id, image_id"
     )
-    return (
-        f"SELECT * EXCLUDE (_sha, _first) FROM ({single} UNION ALL {multi}) ORDER BY _sha, _first"
-    )
+    return f"SELECT * EXCLUDE (_o, _f) FROM ({single} UNION ALL {multi}) ORDER BY _o, _f"

@@ -1,28 +1,32 @@
 """Typed queries of the export and import of training data (core/export).
 
-An export first builds `export_sel`, a temp table with one row per selected instruction: its
-split, the record it belongs to, its turn in that record and its answer-format suffix. The
-per-format record queries then join it back to `instructions` and `images` and let DuckDB
-write the JSON itself (`COPY ... TO`), which is what keeps exports fast and memory flat.
+An export first builds two narrow temp tables: `export_sel`, one row of ids and keys per
+selected instruction (its split, its record, its turn in that record, its answer-format pick),
+and `export_imgs`, one row per selected image (its export order, file name, part). The texts
+stay in `instructions`: each record query (core/store/export_records.py) joins them once, in
+the one pass that writes the records, so no table of a million questions and answers is ever
+built, sorted and read back. Memory stays flat: DuckDB runs within its export budget and
+spills the sort of the pass; Python holds one batch at a time.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from core.store.export_records import record_query
+from core.store.export_records import record_query, rows_sql
 
 SPLITS = ("train", "val")
-MAX_OPTIONS = 8
-# Records are written in parts of about this many instructions (whole images per part), so
-# DuckDB sorts and buffers one part at a time and memory does not grow with the export.
+# Parts: whole images of about this many instructions; the HF writer's row groups end with
+# them (and so the parquet files stay as they were).
 PART_ROWS = 50_000
+# Multi-turn records are grouped in passes of whole images of about this many instructions:
+# DuckDB's GROUP BY and ORDER BY of 50k nested records ran out of a 100 MB budget.
+GROUP_ROWS = 10_000
 COPY_BLOCK = 1 << 20  # bytes of a part file held at a time while appending it
-_SHA = re.compile(r"^[0-9a-f]{64}$")
 
 _EXT = (
     "coalesce(nullif(lower(regexp_extract(i.path, '\\.([A-Za-z0-9]{1,8})$', 1)), ''), "
@@ -48,7 +52,7 @@ def build_selection(
     suffix_fn: Callable[[str, str, str], str] | None,
     suffix_variants: dict[tuple[str, str], list[str]] | None = None,
 ) -> int:
-    """Fill the temp table `export_sel`; returns the number of instructions selected.
+    """Fill the temp tables `export_sel` and `export_imgs`; the number of instructions selected.
 
     The split is by image, stratified by domain: within each domain the images are ordered
     by md5(seed:sha256) and the first round(n * fraction) go to `val` (never all of them).
@@ -64,100 +68,109 @@ def build_selection(
     if langs:
         where.append(_in("n.lang", langs, params))
     key = "md5(i.sha256 || chr(31) || n.itype || chr(31) || n.question)"
-    suffix, variants_join, udf = "''", "", False
+    cond = " AND ".join(where)
+    for table in _SIDE_TABLES:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {table}")
+    # One row per selected image: its export order (`ord`, by sha256), its split, its file.
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
+           WITH imgs AS (
+               SELECT i.*, row_number() OVER (PARTITION BY coalesce(i.domain, '')
+                                              ORDER BY md5(? || ':' || i.sha256)) AS r,
+                      count(*) OVER (PARTITION BY coalesce(i.domain, '')) AS dn
+               FROM images i WHERE i.id IN (
+                   SELECT n.image_id FROM instructions n JOIN images i ON i.id = n.image_id
+                   WHERE {cond})
+           )
+           SELECT i.id AS image_id, i.sha256, {_EXT} AS ext,
+                  CASE WHEN i.r <= least(round(i.dn * ?), i.dn - 1) THEN 'val' ELSE 'train' END
+                      AS split,
+                  i.storage, i.path, i.domain, i.license, substr(i.sha256, 1, 16) AS sha16,
+                  substr(i.sha256, 1, 2) || '/' || i.sha256 || '.' || {_EXT} AS img,
+                  row_number() OVER (ORDER BY i.sha256)::INTEGER AS ord
+           FROM imgs i""",
+        [str(seed), *params, float(val_fraction)],
+    )
+    # The pick is a row of export_suffixes (the SQL picker), or the text the Python picker
+    # returned, kept apart in export_picked; the suffix is joined when the records are written.
+    pick, variants_join, udf = "NULL::INTEGER", "", False
     if (
         suffix_fn is not None
         and suffix_variants
         and _sql_picker_agrees(cur, where, params, key, suffix_fn, suffix_variants)
     ):
-        suffix, variants_join = f"coalesce({_PICK.format(key=key)}, '')", _VARIANTS_JOIN
+        pick, variants_join = _PICK_ID.format(key=key), _VARIANTS_JOIN
     elif suffix_fn is not None:
         _register_suffix(cur, suffix_fn)
-        suffix, udf = f"coalesce(mm_answer_suffix(n.itype, n.lang, {key}), '')", True
-    group = (
-        "'i' || n.image_id"
-        if multi_turn
-        else "CASE WHEN n.conversation_id IS NULL THEN NULL "
-        "ELSE 'c' || n.image_id || ':' || n.conversation_id END"
-    )
-    # Keys and windows on narrow rows first; the text is joined once at the end.
+        udf = True
+    # multi-turn: one record per image; otherwise a conversation (NULL: a lone question)
+    gkey = "0" if multi_turn else "n.conversation_id"
+    # Narrow integer rows (~36 bytes each): the windows sort ids, never text, and a million
+    # of them fit in the export's DuckDB budget.
     sql = f"""
     CREATE OR REPLACE TEMP TABLE export_sel AS
     WITH base AS (
-        SELECT n.id AS nid, n.image_id, i.sha256, coalesce(i.domain, '') AS dom, {group} AS grp
+        SELECT n.id AS nid, m.ord, {gkey} AS gkey, {pick} AS pick
         FROM instructions n JOIN images i ON i.id = n.image_id
-        WHERE {" AND ".join(where)}
-    ), imgs AS (
-        SELECT image_id,
-               row_number() OVER (PARTITION BY dom ORDER BY md5(? || ':' || sha256)) AS r,
-               count(*) OVER (PARTITION BY dom) AS n
-        FROM (SELECT DISTINCT image_id, sha256, dom FROM base)
-    ), split AS (
-        SELECT b.*, CASE WHEN m.r <= least(round(m.n * ?), m.n - 1) THEN 'val' ELSE 'train' END
-                    AS split
-        FROM base b JOIN imgs m USING (image_id)
+        JOIN export_imgs m ON m.image_id = n.image_id {variants_join}
+        WHERE {cond}
     ), grouped AS (
         -- A lone question (no group) is a record of one turn: no window has to sort it.
-        SELECT nid, image_id, sha256, split, nid AS first_nid, 1 AS nturns, 1 AS turn
-        FROM split WHERE grp IS NULL
+        SELECT nid, ord, pick, nid AS first_nid, 1 AS nturns, 1 AS turn
+        FROM base WHERE gkey IS NULL
         UNION ALL
-        SELECT nid, image_id, sha256, split,
-               min(nid) OVER (PARTITION BY grp) AS first_nid,
-               count(*) OVER (PARTITION BY grp) AS nturns,
-               row_number() OVER (PARTITION BY grp ORDER BY nid) AS turn
-        FROM split WHERE grp IS NOT NULL
-    ), keyed AS (
-        SELECT *, substr(sha256, 1, 16) || '-'
-                  || dense_rank() OVER (PARTITION BY image_id ORDER BY first_nid) AS rec_id
-        FROM grouped
-    ), texts AS (
-        SELECT k.*, i.domain, i.license, n.itype, n.lang, n.question, n.options, n.answer,
-               {_EXT} AS ext, {suffix} AS picked
-        FROM keyed k JOIN instructions n ON n.id = k.nid JOIN images i ON i.id = k.image_id
-        {variants_join}
-    ), suffixed AS (
-        -- A question that already ends with its suffix keeps it and gets no second one.
-        SELECT *, CASE WHEN picked <> '' AND ends_with(rtrim(question), picked) THEN ''
-                       ELSE picked END AS suffix
-        FROM texts
+        SELECT nid, ord, pick,
+               min(nid) OVER (PARTITION BY ord, gkey) AS first_nid,
+               count(*) OVER (PARTITION BY ord, gkey)::INTEGER AS nturns,
+               row_number() OVER (PARTITION BY ord, gkey ORDER BY nid)::INTEGER AS turn
+        FROM base WHERE gkey IS NOT NULL
     )
-    SELECT nid, image_id, sha256, ext, split, turn, nturns, first_nid, rec_id, domain, license, itype,
-           lang, answer, suffix,
-           question || {_options_sql()}
-             || CASE WHEN suffix <> '' THEN chr(10) || suffix ELSE '' END AS q,
-           substr(sha256, 1, 2) || '/' || sha256 || '.' || ext AS img
-    FROM suffixed
+    SELECT *, dense_rank() OVER (PARTITION BY ord ORDER BY first_nid)::INTEGER AS rec_no
+    FROM grouped
     """
     try:
-        cur.execute(sql, [*params, str(seed), float(val_fraction)])
+        cur.execute(sql, params)
+        if udf:
+            cur.execute(
+                f"""INSERT INTO export_picked
+                    SELECT n.id, mm_answer_suffix(n.itype, n.lang, {key})
+                    FROM instructions n JOIN images i ON i.id = n.image_id WHERE {cond}""",
+                params,
+            )
     finally:
         if udf:
             cur.remove_function("mm_answer_suffix")
         if variants_join:
             cur.execute("DROP TABLE IF EXISTS export_variants")
+    # `part`: whole images of about PART_ROWS instructions, in export order within a split
+    # (the HF writer's row groups end with them)
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
-           WITH per_image AS (
-               SELECT s.image_id, any_value(s.sha256) AS sha256, any_value(s.ext) AS ext,
-                      any_value(s.split) AS split, any_value(i.storage) AS storage,
-                      any_value(i.path) AS path, count(*) AS n
-               FROM export_sel s JOIN images i ON i.id = s.image_id GROUP BY s.image_id
-           )
-           SELECT *, (sum(n) OVER (PARTITION BY split ORDER BY sha256 ROWS UNBOUNDED PRECEDING) - n)
-                     // {PART_ROWS} AS part
-           FROM per_image ORDER BY sha256"""
+           WITH c AS (SELECT ord, count(*) AS n FROM export_sel GROUP BY ord)
+           SELECT m.*, c.n,
+                  (sum(c.n) OVER (PARTITION BY m.split ORDER BY m.ord ROWS UNBOUNDED PRECEDING)
+                   - c.n) // {PART_ROWS} AS part
+           FROM export_imgs m JOIN c USING (ord)"""
     )
-    return cur.execute("SELECT count(*) FROM export_sel").fetchall()[0][0]
+    return selection_size(cur)
+
+
+# Side tables of a selection: the suffix texts the SQL picker picks from, the Python
+# picker's picks, and escaped texts (core/export/textguard.py); empty unless used.
+_SIDE_TABLES = (
+    "export_suffixes (id INTEGER, text VARCHAR)",
+    "export_picked (nid BIGINT, picked VARCHAR)",
+    "export_text (nid BIGINT, q VARCHAR, answer VARCHAR)",
+)
 
 
 # The answer-format picker of core.domains, in SQL: variant number
 # int(first 8 bytes of sha256("itype\x1flang\x1fkey"), big endian) mod the number of variants.
 # Used only after it agreed with the Python picker on a sample of the selection
 # (`_sql_picker_agrees`); otherwise every row calls the Python picker.
-_PICK = (
-    "v.texts[1 + (('0x' || substr(sha256(n.itype || chr(31) || n.lang || chr(31) || {key}), 1, 16))"
-    "::UBIGINT % len(v.texts))::BIGINT]"
-)
+_HASH = "('0x' || substr(sha256(n.itype || chr(31) || n.lang || chr(31) || {key}), 1, 16))::UBIGINT"
+_PICK = "v.texts[1 + (" + _HASH + " % len(v.texts))::BIGINT]"
+_PICK_ID = "(v.base + (" + _HASH + " % len(v.texts)))::INTEGER"
 _VARIANTS_JOIN = "LEFT JOIN export_variants v ON v.itype = n.itype AND v.lang = n.lang"
 
 
@@ -165,13 +178,17 @@ def _sql_picker_agrees(cur, where, params, key, fn, variants) -> bool:
     # A temp table, not a registered Arrow table: DuckDB's register imports pandas, which
     # cost ~0.5 CPU s of every export (a fifth of a 100k-instruction LLaVA export).
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE export_variants (itype VARCHAR, lang VARCHAR, texts VARCHAR[])"
+        "CREATE OR REPLACE TEMP TABLE export_variants "
+        "(itype VARCHAR, lang VARCHAR, texts VARCHAR[], base INTEGER)"
     )
-    cur.executemany(
-        "INSERT INTO export_variants VALUES (?, ?, ?)",
-        [[t, lg, list(variants[(t, lg)])] for t, lg in sorted(variants)],
-    )
-    rows = cur.execute(
+    rows, texts, base = [], [], 0
+    for t, lg in sorted(variants):
+        options = list(variants[(t, lg)])
+        rows.append([t, lg, options, base])
+        texts.extend([base + k, text] for k, text in enumerate(options))
+        base += len(options)
+    cur.executemany("INSERT INTO export_variants VALUES (?, ?, ?, ?)", rows)
+    sample = cur.execute(
         f"""SELECT n.itype, n.lang, {key}, {_PICK.format(key=key)}
             FROM instructions n JOIN images i ON i.id = n.image_id {_VARIANTS_JOIN}
             WHERE {" AND ".join(where)}
@@ -179,10 +196,12 @@ def _sql_picker_agrees(cur, where, params, key, fn, variants) -> bool:
         params,
     ).fetchall()
     try:
-        agrees = all(fn(t, lg, k) == got for t, lg, k, got in rows)
+        agrees = all(fn(t, lg, k) == got for t, lg, k, got in sample)
     except Exception:  # the picker refuses something the table has: let it speak per row
         agrees = False
-    if not agrees:
+    if agrees:
+        cur.executemany("INSERT INTO export_suffixes VALUES (?, ?)", texts)
+    else:
         cur.execute("DROP TABLE IF EXISTS export_variants")
     return agrees
 
@@ -211,137 +230,170 @@ def selection_size(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def drop_selection(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.execute("DROP TABLE IF EXISTS export_sel")
-    cur.execute("DROP TABLE IF EXISTS export_imgs")
-    cur.execute("DROP TABLE IF EXISTS export_part")
+    tables = ("export_sel", "export_imgs", "export_rows", "export_variants")
+    for table in (*tables, *(t.split()[0] for t in _SIDE_TABLES)):
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 # ------------------------------------------------------------------ counts for manifest and card
 def selection_counts(cur: duckdb.DuckDBPyConnection) -> dict:
+    # One pass over the selection; images and licenses from the per-image table.
     rows = cur.execute(
-        """SELECT s.split, count(DISTINCT s.rec_id || ':' || s.image_id), count(*),
-                  count(DISTINCT s.image_id)
-           FROM export_sel s GROUP BY 1 ORDER BY 1"""
+        """SELECT m.split, coalesce(m.domain, ''), n.itype, n.lang, count(*),
+                  count(*) FILTER (WHERE s.turn = 1)
+           FROM export_sel s JOIN export_imgs m USING (ord) JOIN instructions n ON n.id = s.nid
+           GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
-    splits = {sp: {"records": r, "instructions": n, "images": m} for sp, r, n, m in rows}
+    splits: dict = {}
     by_domain: dict = {}
-    for dom, itype, n in cur.execute(
-        "SELECT coalesce(domain, ''), itype, count(*) FROM export_sel GROUP BY ALL ORDER BY ALL"
-    ).fetchall():
-        entry = by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})
-        entry["by_type"][itype] = n
+    by_lang: dict = {}
+    for split, dom, itype, lang, n, records in rows:
+        entry = splits.setdefault(split, {"records": 0, "instructions": 0, "images": 0})
+        entry["records"] += records
         entry["instructions"] += n
-    for dom, imgs in cur.execute(
-        "SELECT coalesce(domain, ''), count(DISTINCT image_id) FROM export_sel GROUP BY 1"
+        entry = by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})
+        entry["by_type"][itype] = entry["by_type"].get(itype, 0) + n
+        entry["instructions"] += n
+        by_lang[lang] = by_lang.get(lang, 0) + n
+    for entry in by_domain.values():
+        entry["by_type"] = dict(sorted(entry["by_type"].items()))
+    for split, dom, imgs in cur.execute(
+        "SELECT split, coalesce(domain, ''), count(*) FROM export_imgs GROUP BY ALL"
     ).fetchall():
-        by_domain.setdefault(dom, {"images": 0, "instructions": 0, "by_type": {}})["images"] = imgs
-    by_lang = dict(
-        cur.execute("SELECT lang, count(*) FROM export_sel GROUP BY 1 ORDER BY 1").fetchall()
-    )
+        splits[split]["images"] += imgs
+        by_domain[dom]["images"] += imgs
     licenses = dict(
         cur.execute(
             """SELECT coalesce(nullif(trim(license), ''), 'unknown'), count(*)
-               FROM (SELECT DISTINCT image_id, license FROM export_sel) GROUP BY 1 ORDER BY 2 DESC, 1"""
+               FROM export_imgs GROUP BY 1 ORDER BY 2 DESC, 1"""
         ).fetchall()
     )
     return {
-        "splits": splits,
+        "splits": dict(sorted(splits.items())),
         "instructions": sum(v["instructions"] for v in splits.values()),
         "records": sum(v["records"] for v in splits.values()),
         "images": sum(v["images"] for v in splits.values()),
         "by_domain": dict(sorted(by_domain.items())),
-        "by_lang": by_lang,
+        "by_lang": dict(sorted(by_lang.items())),
         "licenses": licenses,
     }
 
 
-def iter_selected_images(
-    cur: duckdb.DuckDBPyConnection,
-    split: str | None = None,
-    batch: int = 2000,
-    bounds: tuple[str, str] | None = None,
-) -> Iterator[list[tuple]]:
-    """Batches of (image_id, sha256, ext, storage, path) in export order (by sha256), each
-    image once. Each batch is its own finished query (keyset paging), so the caller may run
-    other queries on the same cursor between batches."""
-    last = ""
-    where, extra = "", []
-    if split:
-        where, extra = "AND split = ?", [split]
-    if bounds:
-        where, extra = where + " AND sha256 BETWEEN ? AND ?", [*extra, *bounds]
-    while True:
-        rows = cur.execute(
-            f"""SELECT image_id, sha256, ext, storage, path FROM export_imgs
-                WHERE sha256 > ? {where} ORDER BY sha256 LIMIT ?""",
-            [last, *extra, batch],
-        ).fetchall()
-        if not rows:
-            return
+def iter_images(cur: duckdb.DuckDBPyConnection, batch: int = 5000) -> Iterator[list[tuple]]:
+    """Batches of (sha256, ext, storage, path) of every selected image once, in export order.
+    One query, read in batches: run nothing else on `cur` until it is exhausted."""
+    cur.execute("SELECT sha256, ext, storage, path FROM export_imgs ORDER BY ord")
+    while rows := cur.fetchmany(batch):
         yield rows
-        last = rows[-1][1]
 
 
-# ------------------------------------------------------------------ per-format record queries
-def _options_sql() -> str:
-    parts = [
-        f"CASE WHEN len(options) >= {k} THEN chr(10) || '{chr(64 + k)}. ' || options[{k}] "
-        "ELSE '' END"
-        for k in range(1, MAX_OPTIONS + 1)
+def image_folders(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """The two-letter folders (sha256 prefixes) the selected images go into."""
+    return [
+        r[0]
+        for r in cur.execute("SELECT DISTINCT substr(sha256, 1, 2) FROM export_imgs").fetchall()
     ]
-    return "coalesce(" + " || ".join(parts) + ", '')"
 
 
+# ------------------------------------------------------------------ record passes
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def parts(cur: duckdb.DuckDBPyConnection, split: str) -> list[tuple[str, str]]:
-    """(first, last) image sha256 of each part of a split, in export order."""
-    return cur.execute(
-        "SELECT min(sha256), max(sha256) FROM export_imgs WHERE split = ? GROUP BY part ORDER BY 1",
+def record_passes(cur: duckdb.DuckDBPyConnection, fmt: str, split: str) -> list[str]:
+    """The queries that give one split's records of `fmt`, in export order: one, or one per
+    part when the split holds multi-turn records."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
+    multi = cur.execute(
+        "SELECT coalesce(max(s.nturns), 1) > 1 FROM export_sel s JOIN export_imgs m USING (ord) "
+        "WHERE m.split = ?",
+        [split],
+    ).fetchall()[0][0]
+    if not multi:
+        return [record_query(fmt, split, grouped=False)]
+    # Multi-turn: the split's rows, texts joined, once into a table sorted by image, so that
+    # each pass (whole images of about GROUP_ROWS instructions) reads only its own rows.
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE export_rows AS
+            SELECT * FROM ({rows_sql()}) r WHERE r.split = ? ORDER BY r.ord, r.first_nid, r.turn""",
+        [split],
+    )
+    bounds = cur.execute(
+        f"""SELECT min(ord), max(ord) FROM (
+                SELECT ord, (sum(n) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) - n)
+                            // {GROUP_ROWS} AS pass
+                FROM export_imgs WHERE split = ?) GROUP BY pass ORDER BY 1""",
         [split],
     ).fetchall()
+    return [
+        record_query(fmt, split, grouped=True, extra=f"AND r.ord BETWEEN {int(a)} AND {int(b)}")
+        for a, b in bounds
+    ]
+
+
+@contextmanager
+def _in_order(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Insertion order kept while records are written: the plain pass sorts in a subquery and
+    builds the records in the SELECT above it, whose order DuckDB keeps only with this on."""
+    old = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    cur.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        cur.execute(f"SET preserve_insertion_order = {'true' if old else 'false'}")
 
 
 def copy_records(
     cur: duckdb.DuckDBPyConnection, fmt: str, split: str, dest: Path, array: bool
 ) -> None:
-    """Write one split's records of `fmt` as a JSON array (or JSON Lines) file, part by part.
+    """Write one split's records of `fmt` as a JSON array (or JSON Lines) file.
 
-    DuckDB writes each part as JSON Lines; the parts are appended to `dest`, and for an array
-    each line break between records becomes ",\n\t" (JSON text never holds a raw line break,
-    so this is exact). The result matches DuckDB's own ARRAY layout.
+    One pass: DuckDB writes the file itself. Several (multi-turn parts): each part is written
+    as JSON Lines and appended to `dest`; for an array each line break between records becomes
+    ",\n\t" (JSON text never holds a raw line break, so this is exact), which is DuckDB's own
+    ARRAY layout.
     """
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}")
-    tmp = dest.with_name(dest.name + ".part")
-    with open(dest, "wb") as out:
-        if array:
-            out.write(b"[\n")
-        for k, (lo, hi) in enumerate(parts(cur, split)):
-            if not (_SHA.match(lo) and _SHA.match(hi)):
-                raise ValueError("bad sha256 bounds")
-            query = record_query(fmt, split, extra=f"AND s.sha256 BETWEEN '{lo}' AND '{hi}'")
-            cur.execute(f"COPY ({query}) TO {_literal(tmp)} (FORMAT json)")
-            if array and k:
-                out.write(b",\n")
-            _append_lines(tmp, out, b",\n\t" if array else b"\n", b"\t" if array else b"")
-        out.write(b"\n]\n" if array else b"")
-    tmp.unlink(missing_ok=True)
+    passes = record_passes(cur, fmt, split)
+    with _in_order(cur):
+        if len(passes) == 1:
+            layout = ", ARRAY true" if array else ""
+            cur.execute(f"COPY ({passes[0]}) TO {_literal(dest)} (FORMAT json{layout})")
+            return
+        tmp = dest.with_name(dest.name + ".part")
+        with open(dest, "wb") as out:
+            if array:
+                out.write(b"[\n")
+            for k, query in enumerate(passes):
+                cur.execute(f"COPY ({query}) TO {_literal(tmp)} (FORMAT json)")
+                if array and k:
+                    out.write(b",\n")
+                _append_lines(tmp, out, b",\n\t" if array else b"\n", b"\t" if array else b"")
+            out.write(b"\n]\n" if array else b"")
+        tmp.unlink(missing_ok=True)
 
 
-def webdataset_samples(
-    cur: duckdb.DuckDBPyConnection, split: str, first: str, last: str, batch: int = 2000
-) -> Iterator[list[tuple[str, str, str]]]:
-    """Batches of (key, image path, sample JSON) of one part of a split, in export order. The
+def stream_records(
+    cur: duckdb.DuckDBPyConnection, fmt: str, split: str, batch: int = 2000
+) -> Iterator[list[tuple]]:
+    """Batches of rows of one split's records of `fmt` (webdataset), in export order. The
     query stays open between batches: run nothing else on `cur` until it is exhausted."""
-    if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
-        raise ValueError("bad split or sha256 bounds")
-    extra = f"AND s.sha256 BETWEEN '{first}' AND '{last}'"
-    cur.execute(record_query("webdataset", split, extra=extra))
-    while rows := cur.fetchmany(batch):
-        yield rows
+    passes = record_passes(cur, fmt, split)
+    with _in_order(cur):
+        for query in passes:
+            cur.execute(query)
+            while rows := cur.fetchmany(batch):
+                yield rows
+
+
+def record_batches(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, rows: int = 50_000):
+    """Arrow record batches of one split's records of `fmt` (hf), in export order; the same
+    rule as stream_records about `cur`."""
+    passes = record_passes(cur, fmt, split)
+    with _in_order(cur):
+        for query in passes:
+            reader = cur.sql(query).to_arrow_reader(rows)
+            yield from reader
 
 
 def _append_lines(src: Path, out, sep: bytes, lead: bytes) -> None:
@@ -361,36 +413,3 @@ def _append_lines(src: Path, out, sep: bytes, lead: bytes) -> None:
             out.write(data if plain else data.replace(b"\n", sep))
         if plain and held:
             out.write(held)
-
-
-def load_part(cur: duckdb.DuckDBPyConnection, split: str, first: str, last: str) -> None:
-    """Copy one part of a split into `export_part`, sorted, so that the many small chunk
-    queries of the HF writer scan it instead of the whole selection."""
-    if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
-        raise ValueError("bad split or sha256 bounds")
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE export_part AS SELECT * FROM export_sel "
-        "WHERE split = ? AND sha256 BETWEEN ? AND ? ORDER BY sha256",
-        [split, first, last],
-    )
-
-
-def hf_chunk(cur: duckdb.DuckDBPyConnection, split: str, blobs, first: str, last: str):
-    """Arrow table of the HF records (of the loaded part) whose image sha256 lies in
-    first..last; `blobs` is an arrow table (image_id, data) holding those images' bytes."""
-    if split not in SPLITS or not (_SHA.match(first) and _SHA.match(last)):
-        raise ValueError("bad split or sha256 bounds")
-    cur.register("export_blobs", blobs)
-    try:
-        query = record_query(
-            "hf",
-            split,
-            extra=f"AND s.sha256 BETWEEN '{first}' AND '{last}'",
-            source="JOIN export_blobs b ON b.image_id = r.image_id",
-            table="export_part",
-        )
-        rel = cur.sql(query)
-        # duckdb >= 1.4 names it to_arrow_table; older releases call it arrow().
-        return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
-    finally:
-        cur.unregister("export_blobs")

@@ -83,7 +83,6 @@ class HfFormat(Format):
         return sorted([*folder.glob("data/*.parquet"), *folder.glob("*.parquet")])
 
     def write(self, job) -> list[str]:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         from core.export.card import LICENSE_FILE, dataset_card, hub_license, license_file
@@ -95,18 +94,9 @@ class HfFormat(Format):
             dest = job.staging / name
             dest.parent.mkdir(parents=True, exist_ok=True)
             with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
-                # Parts bound what DuckDB sorts; chunks bound the image bytes held at once.
-                for bounds in _store().parts(job.cur, split):
-                    _store().load_part(job.cur, split, *bounds)
-                    for ids, shas, blobs in _chunks(job, split, bounds):
-                        table = pa.table(
-                            {
-                                "image_id": pa.array(ids, pa.int64()),
-                                "data": pa.array(blobs, pa.binary()),
-                            }
-                        )
-                        part = _store().hf_chunk(job.cur, split, table, shas[0], shas[-1])
-                        writer.write_table(part.cast(schema))
+                # One row group per chunk: whole images of one part, bounded by count and bytes.
+                for table in _chunks(job, split):
+                    writer.write_table(table.cast(schema))
             names.append(name)
             job.progress(f"hf {split}")
         (job.staging / "README.md").write_text(dataset_card(job), encoding="utf-8")
@@ -157,24 +147,63 @@ class HfFormat(Format):
         )
 
 
-def _chunks(job, split: str, bounds) -> Iterator[tuple[list[int], list[str], list[bytes]]]:
-    """Images of a split in export order, in chunks bounded by count and bytes."""
-    ids: list[int] = []
-    shas: list[str] = []
-    blobs: list[bytes] = []
-    size = 0
-    for batch in _store().iter_selected_images(job.cur, split, batch=2000, bounds=bounds):
-        for image_id, sha, ext, storage, path in batch:
+def _chunks(job, split: str) -> Iterator:
+    """Arrow tables (id, images, messages, meta) of a split's records in export order, one per
+    chunk of images: whole images of one part, closed once it holds CHUNK_IMAGES images or
+    CHUNK_BYTES bytes. DuckDB gives the records without bytes; each image's bytes are read
+    once, at its first record (records come in image order), and joined here."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    held: list = []  # record batch slices of the open chunk
+    blobs: list[bytes] = []  # the open chunk's image bytes, in order
+    size, part, last = 0, None, None
+    for batch in _store().record_batches(job.cur, "hf", split):
+        n = len(batch)
+        if not n:
+            continue
+        o = batch.column("_ord")
+        starts = [0, *pc.add(pc.indices_nonzero(pc.not_equal(o[1:], o[:-1])), 1).to_pylist()]
+        heads = batch.select(["_ord", "_part", "_sha256", "_ext", "_storage", "_path"])
+        heads = heads.take(pa.array(starts, pa.int64())).to_pydict()
+        cut = 0  # first row of this batch not yet in `held`
+        for k, o_k, p_k, sha, ext, storage, path in zip(starts, *heads.values(), strict=True):
+            if o_k == last:  # the image of the previous batch's last records goes on
+                continue
+            if blobs and (p_k != part or len(blobs) >= CHUNK_IMAGES or size >= CHUNK_BYTES):
+                held.append(batch.slice(cut, k - cut))
+                yield _with_images(held, blobs)
+                held, blobs, size, cut = [], [], 0, k
             data = job.read_image(sha, ext, storage, path)
-            ids.append(image_id)
-            shas.append(sha)
             blobs.append(data)
             size += len(data)
-            if size >= CHUNK_BYTES or len(ids) >= CHUNK_IMAGES:
-                yield ids, shas, blobs
-                ids, shas, blobs, size = [], [], [], 0
-    if ids:
-        yield ids, shas, blobs
+            part, last = p_k, o_k
+        held.append(batch.slice(cut))
+    if blobs:
+        yield _with_images(held, blobs)
+
+
+def _with_images(held: list, blobs: list[bytes]):
+    """The chunk's records with the `images` column: [{bytes, path}] of each record's image."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.Table.from_batches([b for b in held if len(b)]).combine_chunks()
+    o = t.column("_ord").chunk(0) if t.num_rows else pa.array([], pa.int32())
+    # the image index of each record: how many image changes came before it
+    changes = pc.cast(pc.not_equal(o[1:], o[:-1]), pa.int32())
+    index = pc.cumulative_sum(pa.concat_arrays([pa.array([0], pa.int32()), changes]))
+    images = pa.StructArray.from_arrays(
+        [pa.array(blobs, pa.binary()).take(index), t.column("_img").chunk(0)], ["bytes", "path"]
+    )
+    return pa.table(
+        {
+            "id": t.column("id"),
+            "images": pa.FixedSizeListArray.from_arrays(images, 1),
+            "messages": t.column("messages"),
+            "meta": t.column("meta"),
+        }
+    )
 
 
 def _materialize(img: object, ctx: ReadContext) -> Path:

@@ -47,22 +47,25 @@ class WebdatasetFormat(Format):
         names: list[str] = []
         for split in job.splits:
             shard, count = None, 0
+            # Records come in sha256 order, so an image's records are consecutive: its bytes
+            # are read once, at its first record, and held until the next image.
+            sha_held, data = None, b""
             try:
-                for lo, hi in exports.parts(job.cur, split):
-                    # the part's image rows first: the sample query then holds the cursor
-                    images = _Images(job, split, (lo, hi))
-                    for batch in exports.webdataset_samples(job.cur, split, lo, hi):
-                        for key, image, text in batch:
-                            if shard is None or count == size:
-                                if shard is not None:
-                                    shard.close()
-                                n = sum(x.startswith(f"{split}-") for x in names)
-                                names.append(f"{split}-{n:06d}.tar")
-                                shard, count = TarWriter(job.staging / names[-1]), 0
-                            name, data = images.get(image)
-                            shard.add(f"{key}.{name.rsplit('.', 1)[-1]}", data)
-                            shard.add(f"{key}.json", text.encode())
-                            count += 1
+                for batch in exports.stream_records(job.cur, "webdataset", split):
+                    for key, _image, text, _ord, _part, sha, ext, storage, path in batch:
+                        if shard is None or count == size:
+                            if shard is not None:
+                                shard.close()
+                            n = sum(x.startswith(f"{split}-") for x in names)
+                            names.append(f"{split}-{n:06d}.tar")
+                            shard, count = TarWriter(job.staging / names[-1]), 0
+                        if sha != sha_held:
+                            sha_held, data = sha, job.read_image(sha, ext, storage, path)
+                            if job.missing:
+                                raise ExportError(f"image {sha[:12]} is missing from the project")
+                        shard.add(f"{key}.{ext}", data)
+                        shard.add(f"{key}.json", text.encode())
+                        count += 1
             finally:
                 if shard is not None:
                     shard.close()
@@ -169,33 +172,3 @@ class TarWriter:
         end = self._offset + 2 * tarfile.BLOCKSIZE
         self._f.write(bytes(2 * tarfile.BLOCKSIZE + (-end % tarfile.RECORDSIZE)))
         self._f.close()
-
-
-class _Images:
-    """The image of each record of one part: records and images both come in sha256 order,
-    so one pass over the part's image rows serves all, holding one image's bytes at a time."""
-
-    def __init__(self, job, split: str, bounds: tuple[str, str]):
-        from core.store import exports
-
-        self.job = job
-        rows = [r for b in exports.iter_selected_images(job.cur, split, bounds=bounds) for r in b]
-        self.rows = iter(rows)
-        self.sha: str | None = None
-        self.row: tuple | None = None
-        self.item: tuple[str, bytes] | None = None
-
-    def get(self, rel: str) -> tuple[str, bytes]:
-        want = rel.rpartition("/")[2].partition(".")[0]  # ab/<sha256>.<ext>: a Path costs more
-        while self.sha != want:
-            row = next(self.rows, None)
-            if row is None or row[1] > want:
-                raise ExportError(f"no image for record image {rel!r}")
-            self.sha, self.row, self.item = row[1], row, None
-        if self.item is None:
-            _image_id, sha, ext, storage, path = self.row
-            data = self.job.read_image(sha, ext, storage, path)
-            if self.job.missing:
-                raise ExportError(f"image {sha[:12]} is missing from the project")
-            self.item = (f"{sha}.{ext}", data)
-        return self.item
