@@ -136,6 +136,7 @@ def floor_seconds(files: list[Path], sample: int, side: int = 256) -> tuple[floa
         hashlib.sha256(data).hexdigest()
         with Image.open(io.BytesIO(data)) as im:
             im.draft("RGB", (side, side))
+            im.decodermaxblock = max(im.decodermaxblock, len(data))  # as the worker does
             im.load()
             spent += time.process_time() - t0
             t0 = time.process_time()

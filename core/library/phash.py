@@ -3,7 +3,8 @@
 Two matrix products with the first 8 rows of the DCT-II basis replace two full 32-point
 scipy DCTs: the 8x8 low-frequency corner is all the hash reads, and the workers then need
 neither scipy nor its import time. Older projects' hashes stay comparable because the values
-are the same (tests/core/test_phash.py checks against imagehash on real pictures).
+are the same (tests/core/test_thumbnails.py checks against imagehash, and two imported files
+against the values earlier versions stored).
 """
 
 from __future__ import annotations
