@@ -80,11 +80,21 @@ def test_imported_phash_equals_the_value_earlier_versions_stored(project, tmp_pa
     )
     got = {path.rsplit("/", 1)[-1]: phash for path, phash in rows}
     assert got == STORED_PHASH
+    thumbs = dict(
+        project.db.fetchall(
+            "SELECT s.path, i.thumb FROM images i JOIN image_sources s ON s.image_id = i.id"
+        )
+    )
     for name, value in STORED_PHASH.items():  # and the earlier versions' own computation
         with Image.open(tmp_path / "src" / name) as im:
             im.draft("RGB", (256, 256))
             im.thumbnail((256, 256), Image.Resampling.BILINEAR)
             assert int(str(imagehash.phash(im)), 16) == value
+            # The thumbnail is that same picture, encoded as before: byte for byte the file.
+            earlier = tmp_path / f"earlier-{name}"
+            im.save(earlier, "JPEG", quality=85)
+        (thumb,) = [t for path, t in thumbs.items() if path.endswith(name)]
+        assert (project.root / thumb).read_bytes() == earlier.read_bytes()
 
 
 def test_phash_equals_imagehash_on_many_thumbnails():
