@@ -328,6 +328,12 @@ def measure_check_stall(app, root: Path, n_images: int = 500, per_image: int = 1
     for _ in range(20):  # the queued repaints of the re-read tiles
         app.processEvents()
         time.sleep(0.005)
+    # The floor again, as long as the run (at most 30 s): on a shared machine a long run
+    # meets rarer, longer gaps that a 2 s floor does not (a pure-Python thread beside the
+    # heartbeat, no Qt, no DuckDB: 41 ms worst in 10 s at load 2.4).
+    beat.phase = "idle after, as long as the run"
+    idle = time.perf_counter()
+    pump(app, lambda: time.perf_counter() - idle > min(run_s, 30.0), 40)
     beat.timer.stop()
     outcome = ended[0]  # desktop.models.job_plan.DirectOutcome
     assert outcome.status == "done", outcome
