@@ -5,10 +5,14 @@ Python loop (fetch every row, build dicts, json.dump / pyarrow from_pylist) in t
     .venv/bin/python bench/export.py --scale 0.1   # quicker
     .venv/bin/python bench/export.py --formats llava,hf
 
-The project is generated with DuckDB `range()` inserts; images are `reference` rows sharing a
-few tiny PNG files, so the run measures the export, not the disk. Both sides apply the same
-answer-format suffixes and place the same images. Each measurement runs in its own child
-process so that its peak RSS is its own.
+The project is generated with DuckDB `range()` inserts; by default every image is its own tiny
+PNG in the project's media/ (`--storage copy`, what an import does). Both sides apply the same
+answer-format suffixes and place the same images (ours hard-links them, the naive loop copies
+them). Each measurement runs in its own child process (same interpreter, same project, same
+output disk), so its CPU seconds (getrusage of the child, every thread) and peak RSS are its
+own. What only ours does: the chat-template token scan, SHA256SUMS (it reads every data file
+back) and manifest.json. What the naive loop does the slow way a first version would:
+`json.dump` (Python's pure-Python encoder when writing to a file) and `tarfile`.
 """
 
 from __future__ import annotations
@@ -346,6 +350,7 @@ def main() -> int:
         sides = [x for x in ("ours", "naive") if x in args.sides.split(",")]
         results = {}
         if not args.json:
+            print(f"load: {os.getloadavg()[0]:.1f} (1-min load average at the start)")
             print(
                 f"{'format':10} {'ours s':>8} {'naive s':>8} {'wall x':>7} {'ours cpu':>9} "
                 f"{'naive cpu':>9} {'cpu x':>6} {'ours RSS':>9} {'naive RSS':>10}",

@@ -56,7 +56,7 @@ def drop_records(cur: duckdb.DuckDBPyConnection, table) -> None:
         cur.execute(
             """DELETE FROM export_sel WHERE EXISTS (
                    SELECT 1 FROM export_skipped k JOIN export_imgs m ON m.image_id = k.image_id
-                   WHERE m.ord = export_sel.ord AND k.rec_id = m.sha16 || '-' || export_sel.rec_no)"""
+                   WHERE m.ord = export_sel.ord AND k.rec_id = substr(m.sha256, 1, 16) || '-' || export_sel.rec_no)"""
         )
     finally:
         cur.unregister("export_skipped")
@@ -81,9 +81,7 @@ def set_image_exts(cur: duckdb.DuckDBPyConnection, table) -> None:
     cur.register("export_exts", table)
     try:
         cur.execute(
-            """UPDATE export_imgs SET ext = x.ext,
-                      img = substr(x.sha256, 1, 2) || '/' || x.sha256 || '.' || x.ext
-               FROM export_exts x WHERE export_imgs.sha256 = x.sha256"""
+            "UPDATE export_imgs SET ext = x.ext FROM export_exts x WHERE export_imgs.sha256 = x.sha256"
         )
     finally:
         cur.unregister("export_exts")

@@ -27,8 +27,8 @@ _PAIRS = {
 }
 _PAIRS["hf"] = _PAIRS["sharegpt"]
 _PAIRS["webdataset"] = _PAIRS["llava"]
-# what the HF and webdataset writers read the image file by (Python reads the bytes)
-_IMAGE_COLS = ("ord", "part", "sha256", "ext", "storage", "path")
+# which image a HF or webdataset record holds (its file is looked up per pass: exports.py)
+_IMAGE_COLS = ("ord", "part")
 
 
 def _options_sql(col: str) -> str:
@@ -50,7 +50,8 @@ def rows_sql(where: str = "TRUE") -> str:
            coalesce(e.answer, t.answer0) AS answer
     FROM (
         SELECT s.nid, m.image_id, m.split, s.turn, s.nturns, s.first_nid, n.itype, n.lang,
-               s.ord, m.part, m.sha16 || '-' || s.rec_no AS rec_id, m.img, m.sha256, m.ext,
+               s.ord, m.part, substr(m.sha256, 1, 16) || '-' || s.rec_no AS rec_id,
+               substr(m.sha256, 1, 2) || '/' || m.sha256 || '.' || m.ext AS img, m.sha256, m.ext,
                m.storage, m.path, m.domain, m.license, n.question, n.options, n.answer AS answer0,
                CASE WHEN s.picked <> '' AND ends_with(rtrim(n.question), s.picked) THEN ''
                     ELSE s.picked END AS suffix
@@ -94,8 +95,8 @@ def _columns(fmt: str, grouped: bool) -> str:
         "sharegpt": f"rec_id AS id, {messages} AS messages, ['images/' || {one('img')}] AS images, {meta}",
         "trl": f"rec_id AS id, {messages} AS messages, ['images/' || {one('img')}] AS images, {meta}",
         # the image bytes are joined in Python (core/export/formats/hf.py)
-        "hf": f"rec_id AS id, {one('img')} AS _img, {messages} AS messages, {meta}, {image}",
-        "webdataset": f"rec_id AS key, {one('img')} AS image, {wds_json} AS json, {image}",
+        "hf": f"rec_id AS id, {messages} AS messages, {meta}, {image}",
+        "webdataset": f"rec_id AS key, {wds_json} AS json, {image}",
     }[fmt]
 
 

@@ -26,6 +26,7 @@ PART_ROWS = 50_000
 # Multi-turn records are grouped in passes of whole images of about this many instructions:
 # DuckDB's GROUP BY and ORDER BY of 50k nested records ran out of a 100 MB budget.
 GROUP_ROWS = 10_000
+PASS_ROWS = 100_000  # records of one plain pass (one sort); see record_passes
 COPY_BLOCK = 1 << 20  # bytes of a part file held at a time while appending it
 
 _EXT = (
@@ -85,9 +86,7 @@ def build_selection(
            SELECT i.id AS image_id, i.sha256, {_EXT} AS ext,
                   CASE WHEN i.r <= least(round(i.dn * ?), i.dn - 1) THEN 'val' ELSE 'train' END
                       AS split,
-                  i.storage, i.path, i.domain, i.license, substr(i.sha256, 1, 16) AS sha16,
-                  substr(i.sha256, 1, 2) || '/' || i.sha256 || '.' || {_EXT} AS img,
-                  row_number() OVER (ORDER BY i.sha256)::INTEGER AS ord
+                  i.storage, i.path, i.domain, i.license, row_number() OVER (ORDER BY i.sha256)::INTEGER AS ord
            FROM imgs i""",
         [str(seed), *params, float(val_fraction)],
     )
@@ -300,9 +299,11 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def record_passes(cur: duckdb.DuckDBPyConnection, fmt: str, split: str) -> list[str]:
-    """The queries that give one split's records of `fmt`, in export order: one, or one per
-    part when the split holds multi-turn records."""
+def record_passes(
+    cur: duckdb.DuckDBPyConnection, fmt: str, split: str
+) -> list[tuple[str, int, int]]:
+    """(query, first ord, last ord) of the passes that give one split's records of `fmt`, in
+    export order, each over whole images."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}")
     multi = cur.execute(
@@ -311,7 +312,13 @@ def record_passes(cur: duckdb.DuckDBPyConnection, fmt: str, split: str) -> list[
         [split],
     ).fetchall()[0][0]
     if not multi:
-        return [record_query(fmt, split, grouped=False)]
+        # Passes of whole images of about PASS_ROWS instructions: one sort of a million wide
+        # rows (trl, hf) ran out of the 100 MB budget. The ranges are of `ord`, so each pass's
+        # join only builds on its own rows.
+        return [
+            (record_query(fmt, split, grouped=False, extra=f"AND r.ord BETWEEN {a} AND {b}"), a, b)
+            for a, b in _ranges(cur, split, PASS_ROWS)
+        ]
     # Multi-turn: the split's rows, texts joined, once into a table sorted by image, so that
     # each pass (whole images of about GROUP_ROWS instructions) reads only its own rows.
     cur.execute(
@@ -319,17 +326,22 @@ def record_passes(cur: duckdb.DuckDBPyConnection, fmt: str, split: str) -> list[
             SELECT * FROM ({rows_sql()}) r WHERE r.split = ? ORDER BY r.ord, r.first_nid, r.turn""",
         [split],
     )
+    return [
+        (record_query(fmt, split, grouped=True, extra=f"AND r.ord BETWEEN {a} AND {b}"), a, b)
+        for a, b in _ranges(cur, split, GROUP_ROWS)
+    ]
+
+
+def _ranges(cur: duckdb.DuckDBPyConnection, split: str, rows: int) -> list[tuple[int, int]]:
+    """(first, last) `ord` of runs of whole images of about `rows` instructions of a split."""
     bounds = cur.execute(
         f"""SELECT min(ord), max(ord) FROM (
                 SELECT ord, (sum(n) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) - n)
-                            // {GROUP_ROWS} AS pass
+                            // {int(rows)} AS pass
                 FROM export_imgs WHERE split = ?) GROUP BY pass ORDER BY 1""",
         [split],
     ).fetchall()
-    return [
-        record_query(fmt, split, grouped=True, extra=f"AND r.ord BETWEEN {int(a)} AND {int(b)}")
-        for a, b in bounds
-    ]
+    return [(int(a), int(b)) for a, b in bounds]
 
 
 @contextmanager
@@ -358,13 +370,13 @@ def copy_records(
     with _in_order(cur):
         if len(passes) == 1:
             layout = ", ARRAY true" if array else ""
-            cur.execute(f"COPY ({passes[0]}) TO {_literal(dest)} (FORMAT json{layout})")
+            cur.execute(f"COPY ({passes[0][0]}) TO {_literal(dest)} (FORMAT json{layout})")
             return
         tmp = dest.with_name(dest.name + ".part")
         with open(dest, "wb") as out:
             if array:
                 out.write(b"[\n")
-            for k, query in enumerate(passes):
+            for k, (query, _a, _b) in enumerate(passes):
                 cur.execute(f"COPY ({query}) TO {_literal(tmp)} (FORMAT json)")
                 if array and k:
                     out.write(b",\n")
@@ -375,25 +387,35 @@ def copy_records(
 
 def stream_records(
     cur: duckdb.DuckDBPyConnection, fmt: str, split: str, batch: int = 2000
-) -> Iterator[list[tuple]]:
-    """Batches of rows of one split's records of `fmt` (webdataset), in export order. The
-    query stays open between batches: run nothing else on `cur` until it is exhausted."""
-    passes = record_passes(cur, fmt, split)
+) -> Iterator[tuple[dict, list[tuple]]]:
+    """(images, rows) batches of one split's records of `fmt` (webdataset), in export order;
+    `images`: ord -> (sha256, ext, storage, path) of the pass's images. The query stays open
+    between batches: run nothing else on `cur` until it is exhausted."""
     with _in_order(cur):
-        for query in passes:
+        for query, a, b in record_passes(cur, fmt, split):
+            images = _pass_images(cur, a, b)
             cur.execute(query)
             while rows := cur.fetchmany(batch):
-                yield rows
+                yield images, rows
 
 
-def record_batches(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, rows: int = 50_000):
-    """Arrow record batches of one split's records of `fmt` (hf), in export order; the same
-    rule as stream_records about `cur`."""
-    passes = record_passes(cur, fmt, split)
+def record_batches(cur: duckdb.DuckDBPyConnection, fmt: str, split: str, rows: int = 10_000):
+    """(images, arrow record batch) of one split's records of `fmt` (hf), in export order; the
+    same `images` and the same rule about `cur` as stream_records."""
     with _in_order(cur):
-        for query in passes:
-            reader = cur.sql(query).to_arrow_reader(rows)
-            yield from reader
+        for query, a, b in record_passes(cur, fmt, split):
+            images = _pass_images(cur, a, b)
+            for batch in cur.sql(query).to_arrow_reader(rows):
+                yield images, batch
+
+
+def _pass_images(cur: duckdb.DuckDBPyConnection, first: int, last: int) -> dict:
+    # one pass's images only: a pass is bounded, a split is not
+    rows = cur.execute(
+        "SELECT ord, sha256, ext, storage, path FROM export_imgs WHERE ord BETWEEN ? AND ?",
+        [first, last],
+    ).fetchall()
+    return {r[0]: r[1:] for r in rows}
 
 
 def _append_lines(src: Path, out, sep: bytes, lead: bytes) -> None:

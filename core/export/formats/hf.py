@@ -157,44 +157,48 @@ def _chunks(job, split: str) -> Iterator:
 
     held: list = []  # record batch slices of the open chunk
     blobs: list[bytes] = []  # the open chunk's image bytes, in order
+    paths: list[str] = []  # and their paths in the export (ab/<sha256>.<ext>)
     size, part, last = 0, None, None
-    for batch in _store().record_batches(job.cur, "hf", split):
+    for images, batch in _store().record_batches(job.cur, "hf", split):
         n = len(batch)
         if not n:
             continue
         o = batch.column("_ord")
         starts = [0, *pc.add(pc.indices_nonzero(pc.not_equal(o[1:], o[:-1])), 1).to_pylist()]
-        heads = batch.select(["_ord", "_part", "_sha256", "_ext", "_storage", "_path"])
-        heads = heads.take(pa.array(starts, pa.int64())).to_pydict()
+        heads = batch.select(["_ord", "_part"]).take(pa.array(starts, pa.int64())).to_pydict()
         cut = 0  # first row of this batch not yet in `held`
-        for k, o_k, p_k, sha, ext, storage, path in zip(starts, *heads.values(), strict=True):
+        for k, o_k, p_k in zip(starts, heads["_ord"], heads["_part"], strict=True):
             if o_k == last:  # the image of the previous batch's last records goes on
                 continue
             if blobs and (p_k != part or len(blobs) >= CHUNK_IMAGES or size >= CHUNK_BYTES):
                 held.append(batch.slice(cut, k - cut))
-                yield _with_images(held, blobs)
-                held, blobs, size, cut = [], [], 0, k
+                table = _with_images(held, blobs, paths)
+                held, blobs, paths, size, cut = [], [], [], 0, k  # not held while it is written
+                yield table
+            sha, ext, storage, path = images[o_k]
             data = job.read_image(sha, ext, storage, path)
             blobs.append(data)
+            paths.append(f"{sha[:2]}/{sha}.{ext}")
             size += len(data)
             part, last = p_k, o_k
         held.append(batch.slice(cut))
     if blobs:
-        yield _with_images(held, blobs)
+        yield _with_images(held, blobs, paths)
 
 
-def _with_images(held: list, blobs: list[bytes]):
+def _with_images(held: list, blobs: list[bytes], paths: list[str]):
     """The chunk's records with the `images` column: [{bytes, path}] of each record's image."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     t = pa.Table.from_batches([b for b in held if len(b)]).combine_chunks()
-    o = t.column("_ord").chunk(0) if t.num_rows else pa.array([], pa.int32())
+    o = t.column("_ord").chunk(0)
     # the image index of each record: how many image changes came before it
     changes = pc.cast(pc.not_equal(o[1:], o[:-1]), pa.int32())
     index = pc.cumulative_sum(pa.concat_arrays([pa.array([0], pa.int32()), changes]))
     images = pa.StructArray.from_arrays(
-        [pa.array(blobs, pa.binary()).take(index), t.column("_img").chunk(0)], ["bytes", "path"]
+        [pa.array(blobs, pa.binary()).take(index), pa.array(paths, pa.string()).take(index)],
+        ["bytes", "path"],
     )
     return pa.table(
         {

@@ -49,18 +49,19 @@ class WebdatasetFormat(Format):
             shard, count = None, 0
             # Records come in sha256 order, so an image's records are consecutive: its bytes
             # are read once, at its first record, and held until the next image.
-            sha_held, data = None, b""
+            held, data, ext = None, b"", ""
             try:
-                for batch in exports.stream_records(job.cur, "webdataset", split):
-                    for key, _image, text, _ord, _part, sha, ext, storage, path in batch:
+                for images, batch in exports.stream_records(job.cur, "webdataset", split):
+                    for key, text, o, _part in batch:
                         if shard is None or count == size:
                             if shard is not None:
                                 shard.close()
                             n = sum(x.startswith(f"{split}-") for x in names)
                             names.append(f"{split}-{n:06d}.tar")
                             shard, count = TarWriter(job.staging / names[-1]), 0
-                        if sha != sha_held:
-                            sha_held, data = sha, job.read_image(sha, ext, storage, path)
+                        if o != held:
+                            sha, ext, storage, path = images[o]
+                            held, data = o, job.read_image(sha, ext, storage, path)
                             if job.missing:
                                 raise ExportError(f"image {sha[:12]} is missing from the project")
                         shard.add(f"{key}.{ext}", data)
