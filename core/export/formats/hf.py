@@ -152,7 +152,6 @@ def _chunks(job, split: str) -> Iterator:
     chunk of images: whole images of one part, closed once it holds CHUNK_IMAGES images or
     CHUNK_BYTES bytes. DuckDB gives the records without bytes; each image's bytes are read
     once, at its first record (records come in image order), and joined here."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     held: list = []  # record batch slices of the open chunk
@@ -164,10 +163,12 @@ def _chunks(job, split: str) -> Iterator:
         if not n:
             continue
         o = batch.column("_ord")
-        starts = [0, *pc.add(pc.indices_nonzero(pc.not_equal(o[1:], o[:-1])), 1).to_pylist()]
-        heads = batch.select(["_ord", "_part"]).take(pa.array(starts, pa.int64())).to_pydict()
+        # where a new image starts (a Python scalar in pyarrow.compute would import pandas)
+        starts = [0, *(k + 1 for k in pc.indices_nonzero(pc.not_equal(o[1:], o[:-1])).to_pylist())]
+        ords, parts = batch.column("_ord").to_pylist(), batch.column("_part").to_pylist()
         cut = 0  # first row of this batch not yet in `held`
-        for k, o_k, p_k in zip(starts, heads["_ord"], heads["_part"], strict=True):
+        for k in starts:
+            o_k, p_k = ords[k], parts[k]
             if o_k == last:  # the image of the previous batch's last records goes on
                 continue
             if blobs and (p_k != part or len(blobs) >= CHUNK_IMAGES or size >= CHUNK_BYTES):
@@ -195,9 +196,10 @@ def _with_images(held: list, blobs: list[bytes], paths: list[str]):
     o = t.column("_ord").chunk(0)
     # the image index of each record: how many image changes came before it
     changes = pc.cast(pc.not_equal(o[1:], o[:-1]), pa.int32())
-    index = pc.cumulative_sum(pa.concat_arrays([pa.array([0], pa.int32()), changes]))
+    zero = pc.cast(pc.subtract(o[:1], o[:1]), pa.int32())
+    index = pc.cumulative_sum(pa.concat_arrays([zero, changes]))
     images = pa.StructArray.from_arrays(
-        [pa.array(blobs, pa.binary()).take(index), pa.array(paths, pa.string()).take(index)],
+        [_binary(blobs, pa.binary()).take(index), _binary(paths, pa.string()).take(index)],
         ["bytes", "path"],
     )
     return pa.table(
@@ -208,6 +210,24 @@ def _with_images(held: list, blobs: list[bytes], paths: list[str]):
             "meta": t.column("meta"),
         }
     )
+
+
+def _binary(values: list, kind):
+    """An Arrow binary (or string) array from Python bytes (or str), built from its buffers:
+    pa.array() on Python values imports pandas (~0.5 CPU s) to check what it was given."""
+    import array
+    from itertools import accumulate
+
+    import pyarrow as pa
+
+    data = [v.encode() if isinstance(v, str) else v for v in values]
+    ends = array.array("q", [0, *accumulate(map(len, data))])
+    if ends[-1] >= 1 << 31:
+        kind = pa.large_binary() if kind == pa.binary() else pa.large_string()
+    else:
+        ends = array.array("i", ends)
+    buffers = [None, pa.py_buffer(ends.tobytes()), pa.py_buffer(b"".join(data))]
+    return pa.Array.from_buffers(kind, len(data), buffers)
 
 
 def _materialize(img: object, ctx: ReadContext) -> Path:
