@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 from core.errors import ProjectClosed
+from desktop.workers.quiet_gc import quiet_collector
 
 
 class _Mailbox(QObject):
@@ -52,7 +53,8 @@ class TaskRunner(QObject):
 
         def run() -> None:
             try:
-                result = fn(lambda obj: mail.progress.emit(number, obj))
+                with quiet_collector():  # no full GC pass over the window's objects
+                    result = fn(lambda obj: mail.progress.emit(number, obj))
             except BaseException as exc:  # delivered to the GUI thread, never lost
                 mail.failed.emit(number, exc)
             else:

@@ -33,3 +33,38 @@ def test_a_read_that_raced_the_projects_close_is_dropped(qtbot, tmp_path, monkey
     qtbot.waitUntil(lambda: not runner.busy(), timeout=10000)
     assert len(hooked) == 1 and isinstance(hooked[0], ZeroDivisionError)
     runner.wait()
+
+
+class _Node:
+    pass
+
+
+def test_a_running_task_keeps_the_windows_objects_out_of_full_gc_passes(qtbot):
+    # A cycle that exists before the task, dropped while it runs: frozen meanwhile (a full
+    # pass would otherwise walk it and every other object of the window), collected after.
+    import gc
+    import threading
+    import weakref
+
+    cycle = _Node()
+    cycle.me = cycle
+    gone = weakref.ref(cycle)
+    release, seen = threading.Event(), []
+
+    def task(_report):
+        seen.append(gc.get_freeze_count())
+        release.wait(10)
+        gc.collect()  # a full pass during the run leaves the frozen cycle alone
+        seen.append(gone() is not None)
+
+    runner = TaskRunner()
+    runner.submit(task)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10000)
+    del cycle
+    release.set()
+    qtbot.waitUntil(lambda: not runner.busy(), timeout=10000)
+    runner.wait()
+    assert seen[0] > 0 and seen[1] is True
+    assert gc.get_freeze_count() == 0  # thawed once the last task ended
+    gc.collect()
+    assert gone() is None  # nothing leaks: the cycle goes with the first pass after
