@@ -6,9 +6,10 @@ The window's own objects (Qt wrappers, models, caches: ~75k after opening a proj
 each pass 30-80 ms on a busy 2-core machine, and a check run allocates enough (a page's rows,
 results, pickles) to trigger several: the window's longest stall during a 3,000-image check
 was such a pass (a py-spy --gil profile: gc_collect_main under the page's list building).
-While any background task runs, everything tracked before it started is frozen (moved out
-of the collector's generations, O(1)); when the last one ends it goes back. Reference counting
-still frees what is not in a cycle; cycles among the frozen objects wait for the thaw.
+While any background task runs, everything tracked before the first of them started is
+frozen (moved out of the collector's generations, O(1)); when the last one ends it goes back.
+Reference counting still frees what is not in a cycle; cycles among the frozen objects wait
+for the thaw.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ _running = 0
 
 @contextmanager
 def quiet_collector() -> Iterator[None]:
-    """Freeze what exists now for as long as this (and any other such) block runs."""
+    """Freeze what exists now, unless another such block already did, until the last ends."""
     global _running
     with _lock:
         _running += 1
-        gc.freeze()  # a later task freezes what the earlier ones made meanwhile, too
+        # Only the first: what the tasks themselves make stays collectable, so a job that
+        # runs for hours beside the reviewer's short reads does not pile up cyclic garbage.
+        if _running == 1:
+            gc.freeze()
     try:
         yield
     finally:

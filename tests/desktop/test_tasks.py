@@ -68,3 +68,24 @@ def test_a_running_task_keeps_the_windows_objects_out_of_full_gc_passes(qtbot):
     assert gc.get_freeze_count() == 0  # thawed once the last task ended
     gc.collect()
     assert gone() is None  # nothing leaks: the cycle goes with the first pass after
+
+
+def test_objects_made_while_a_task_runs_stay_collectable():
+    # Freezing again at every later task would take the running job's own garbage out of
+    # the collector until the last task ends (hours, for a long job beside short reads).
+    import gc
+    import weakref
+
+    from desktop.workers.quiet_gc import quiet_collector
+
+    with quiet_collector():
+        frozen = gc.get_freeze_count()
+        cycle = _Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        with quiet_collector():  # a second task, started while the first runs
+            assert gc.get_freeze_count() == frozen
+        del cycle
+        gc.collect()
+        assert gone() is None
+    assert gc.get_freeze_count() == 0
