@@ -5,13 +5,9 @@ undo's worker thread, a stall of the window."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 from core.store import review
 from core.store.review import Change
+from tests.child import run_script
 from tests.review_data import populate
 
 
@@ -44,7 +40,7 @@ def test_batches_over_several_slices_apply_and_undo(project, monkeypatch):
 
 
 def test_undoing_many_changes_does_not_import_pandas(tmp_path):
-    script = textwrap.dedent(
+    lines = run_script(
         f"""
         import sys
         from pathlib import Path
@@ -69,10 +65,4 @@ def test_undoing_many_changes_does_not_import_pandas(tmp_path):
             print(back, left, "pandas" in sys.modules)
         """
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "0 0 False"
+    assert lines[-1] == "0 0 False"

@@ -4,12 +4,8 @@ decision, a third of a second of GIL-holding work that stalled the window."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 from core.store import bulk
+from tests.child import run_script
 from tests.review_data import populate
 
 
@@ -24,7 +20,7 @@ def test_ids_over_several_slices_are_all_decided(project, monkeypatch):
 
 
 def test_a_bulk_decision_does_not_import_pandas(tmp_path):
-    script = textwrap.dedent(
+    lines = run_script(
         f"""
         import sys
         from pathlib import Path
@@ -39,10 +35,4 @@ def test_a_bulk_decision_does_not_import_pandas(tmp_path):
             print("pandas" in sys.modules)
         """
     )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert lines == ["False"]

@@ -5,7 +5,6 @@ records or rows would make the peak grow with the number of instructions.
 """
 
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +12,7 @@ from core.export import jsonstream
 from core.export.readers import iter_conversations
 from core.export.writer import ExportOptions, export_project
 from core.project import Project
+from tests.child import run_script
 from tests.export.helpers import add_image
 
 
@@ -64,8 +64,6 @@ def test_json_export_does_not_import_pandas(tmp_path):
     """The answer-format variants travel in a DuckDB temp table, not a registered Arrow
     table: DuckDB's register imports pandas, ~0.5 CPU s that was a fifth of a 100k export."""
     import json
-    import subprocess
-    import sys
 
     _project(tmp_path / "p", 50).close(backup_on_close=False)
     code = (
@@ -77,10 +75,7 @@ def test_json_export_does_not_import_pandas(tmp_path):
         "p.close(backup_on_close=False)\n"
         "print(json.dumps([r.manifest['options']['answer_suffixes'], 'pandas' in sys.modules]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
-    )
-    suffixed, pandas = json.loads(done.stdout.strip().splitlines()[-1])
+    suffixed, pandas = json.loads(run_script(code)[-1])
     assert suffixed is True  # the SQL picker (the temp table's user) ran
     assert pandas is False
     records = json.loads((tmp_path / "out" / "train.json").read_text(encoding="utf-8"))
@@ -91,8 +86,6 @@ def test_hf_export_does_not_import_pandas(tmp_path):
     """HF image bytes are joined in Arrow from the arrays' buffers: DuckDB's register and
     pa.array() on Python values both import pandas (~0.5 CPU s of every HF export)."""
     import json
-    import subprocess
-    import sys
 
     import pyarrow.parquet as pq
 
@@ -106,10 +99,7 @@ def test_hf_export_does_not_import_pandas(tmp_path):
         "p.close(backup_on_close=False)\n"
         "print(json.dumps('pandas' in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
-    )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) is False
+    assert json.loads(run_script(code)[-1]) is False
     rows = pq.read_table(tmp_path / "out" / "data" / "train-00000-of-00001.parquet").to_pylist()
     assert len(rows) == 50
     media = {p.name: p.read_bytes() for p in (tmp_path / "p" / "media").rglob("*.*")}
