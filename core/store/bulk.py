@@ -18,12 +18,13 @@ from core.store import review
 from core.store.browse import ImageQuery, _where
 from core.store.db import Database
 from core.store.review import Change, ReviewError
+from core.store.temp_tables import SLICE_ROWS, fill_temp
 from core.vocab import DECISIONS, IMAGE_STATUSES
 from core.vocab import MACHINE_STATUSES as UNDECIDED
 
 Selection = ImageQuery | Sequence[int] | np.ndarray
 SEL = "bulk_sel"  # the selection as a temp table: one BIGINT column `id`
-_SLICE = 20_000  # ids bound per INSERT
+_SLICE = SLICE_ROWS  # ids bound per INSERT
 
 
 def as_ids(selection) -> np.ndarray | None:
@@ -47,15 +48,7 @@ def selected(cur, selection: Selection) -> Iterator[str]:
         finally:
             cur.execute(f"DROP TABLE IF EXISTS {SEL}")
         return
-    # A temp table filled from list parameters, not cur.register() of an Arrow table: DuckDB's
-    # register imports pandas on its first call (~350 ms of GIL-holding work in the worker,
-    # which stalled the window during a first bulk decision). Slices keep each list
-    # conversion (done under the GIL) short, so the GUI thread gets the GIL between them.
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {SEL} (id BIGINT)")
-    unique = np.unique(ids)
-    for start in range(0, len(unique), _SLICE):
-        part = unique[start : start + _SLICE].tolist()
-        cur.execute(f"INSERT INTO {SEL} SELECT unnest(?::BIGINT[])", [part])
+    fill_temp(cur, SEL, [("id", "BIGINT")], [np.unique(ids)], _SLICE)
     try:
         yield SEL
     finally:

@@ -18,6 +18,7 @@ import duckdb
 
 from core.errors import StudioError
 from core.store.db import Database
+from core.store.temp_tables import SLICE_ROWS, fill_temp
 from core.vocab import DECISIONS, IMAGE_STATUSES
 from core.vocab import ITEM_STATUSES as INSTRUCTION_STATUSES
 from core.vocab import MACHINE_STATUSES as UNDECIDED
@@ -131,23 +132,14 @@ _BATCHABLE = {
 _BATCH_MIN = 64
 
 
-# Rows bound per INSERT of a batch's temp table: each list conversion holds the GIL.
-_SLICE = 20_000
+_SLICE = SLICE_ROWS  # rows bound per INSERT of a batch's temp table
 
 
 def _fill(cur: Cursor, name: str, kind: str, changes: list[Change]) -> None:
-    """The batch as the temp table `name` (id, old, new), filled from list parameters in
-    slices. Not cur.register() of an Arrow table: DuckDB's register imports pandas on its
-    first call (~0.35-0.5 s holding the GIL in the worker thread of an undo of 64+
-    changes, a stall of the window)."""
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} (id BIGINT, old {kind}, new {kind})")
-    for start in range(0, len(changes), _SLICE):
-        part = changes[start : start + _SLICE]
-        cur.execute(
-            f"INSERT INTO {name} SELECT unnest(?::BIGINT[]), unnest(?::{kind}[]), "
-            f"unnest(?::{kind}[])",
-            [[c.row_id for c in part], [c.old for c in part], [c.new for c in part]],
-        )
+    """The batch as the temp table `name` (id, old, new)."""
+    cols = [("id", "BIGINT"), ("old", kind), ("new", kind)]
+    values = [[c.row_id for c in changes], [c.old for c in changes], [c.new for c in changes]]
+    fill_temp(cur, name, cols, values, _SLICE)
 
 
 def _drop(cur: Cursor, name: str) -> None:

@@ -40,7 +40,3 @@ def quiet_collector() -> Iterator[None]:
             _running -= 1
             if _running == 0:
                 gc.unfreeze()
-
-
-def running() -> int:
-    return _running
