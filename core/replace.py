@@ -19,7 +19,8 @@ from core.store.backup import snapshot
 from core.store.browse import ImageQuery
 from core.store.bulk import Selection
 from core.store.replace import FIELDS, Hit, ReplaceError, find_hits, new_caption_versions
-from core.store.review import Change, ReviewError
+from core.store.review_change import Change, EditConflict, ReviewError, default_author
+from core.store.review_rules import validate_value
 
 __all__ = ["FIELDS", "Edit", "ReplaceError", "ReplacePlan", "apply", "plan"]
 
@@ -78,7 +79,7 @@ def _checked(hit: Hit) -> Edit | None:
             return Edit(hit, hit.new, "the caption would be empty")
         return None if text == hit.old else Edit(hit, text)
     try:
-        value = review.validate_value(hit.field, hit.new, hit.itype)
+        value = validate_value(hit.field, hit.new, hit.itype)
     except ReviewError as exc:
         return Edit(hit, hit.new, str(exc))
     return None if value == hit.old else Edit(hit, value)
@@ -118,7 +119,7 @@ def apply(project_or_db, plan: ReplacePlan, author: str | None = None, backup: b
         return []
     if backup:
         snapshot(project_or_db, "before-replace")
-    author = author or review.default_author()
+    author = author or default_author()
     by_field: dict[str, list[Change]] = {}
     captions = []
     for e in edits:
@@ -138,6 +139,6 @@ def apply(project_or_db, plan: ReplacePlan, author: str | None = None, backup: b
             ]
         try:
             review.apply_in(cur, changes, author)
-        except review.EditConflict as exc:
+        except EditConflict as exc:
             raise ReplaceError(f"values changed since the preview; preview again ({exc})") from None
     return changes

@@ -16,7 +16,7 @@ from core.project import Project
 from core.store import curate as store
 from core.store import embeddings as estore
 from core.store import review
-from core.store.review import Change
+from core.store.review_change import Change
 
 DUP_KINDS = ("phash", "embedding")
 DUP_KIND_TITLES = {"phash": "perceptual hash", "embedding": "CLIP embedding"}

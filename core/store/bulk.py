@@ -3,7 +3,7 @@
 A selection is either ids (an int64 array: the grid hands over its numpy id list, so
 "everything matching the filter" at 100k images never becomes Python rows) or an
 `ImageQuery`, resolved here in SQL. Old values are read in one query joined to the selection
-and written by core.store.review's batched path (one UPDATE joined to an Arrow table per
+and written by core.store.review_apply's batched path (one UPDATE joined to an Arrow table per
 table and field), so every bulk edit is logged in `revisions` and undone like a single edit.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from core.store import review
 from core.store.browse import ImageQuery, _where
 from core.store.db import Database
-from core.store.review import Change, ReviewError
+from core.store.review_change import Change, ReviewError
 from core.store.temp_tables import SLICE_ROWS, fill_temp
 from core.vocab import DECISIONS, IMAGE_STATUSES
 from core.vocab import MACHINE_STATUSES as UNDECIDED

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from core import itypes
 from core.store.db import Database
-from core.store.review import _VALIDATORS, Change, ReviewError, _apply, default_author
+from core.store.review_apply import apply
+from core.store.review_change import Change, ReviewError, default_author
+from core.store.review_rules import VALIDATORS
 from core.vocab import LANGS, ItemStatus, Origin
 
 CREATED = "created"  # the revisions field that records an item's creation
@@ -28,11 +30,11 @@ def add_instruction(
     if lang not in LANGS:
         raise ReviewError(f"unknown language {lang!r}; expected {', '.join(LANGS)}")
     item = {"itype": itype, "lang": lang}
-    clean_question = _VALIDATORS["question"](question, item)
-    clean_answer = _VALIDATORS["answer"](answer, item)
+    clean_question = VALIDATORS["question"](question, item)
+    clean_answer = VALIDATORS["answer"](answer, item)
     clean_options = None
     if itypes.get(itype).has_options:
-        clean_options = _VALIDATORS["options"](options or [], item)
+        clean_options = VALIDATORS["options"](options or [], item)
     elif options:
         raise ReviewError(f"a {itype} instruction has no options")
     with db.tx() as cur:
@@ -88,7 +90,7 @@ def replace_item(
         changes = [
             Change("instructions", item_id, f, old[f], new[f]) for f in new if old[f] != new[f]
         ]
-        _apply(cur, changes, f"regenerate {model or ''}".strip())
+        apply(cur, changes, f"regenerate {model or ''}".strip())
         cleared = ", ".join(f"{c} = NULL" for c in _MACHINE_COLUMNS)
         cur.execute(
             f"UPDATE instructions SET {cleared}, job_id = ?, model = ?, prompt_hash = ?, "

@@ -15,7 +15,7 @@ from PySide6.QtGui import QUndoCommand
 
 from core.errors import StudioError
 from core.store import review
-from core.store.review import Change
+from core.store.review_change import Change
 from desktop.strings import tr
 from desktop.workers.tasks import TaskRunner
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.errors import StudioError
 from core.store import review
-from core.store.review import Change
+from core.store.review_change import Change, default_author
 from desktop.strings import tr
 
 
@@ -51,7 +51,7 @@ class EditHistory(QObject):
     def __init__(self, db, parent: QObject | None = None, author: str | None = None):
         super().__init__(parent)
         self.db = db
-        self.author = author or review.default_author()
+        self.author = author or default_author()
         self.stack = QUndoStack(self)
 
     def run(self, text: str, images: Iterable[int], edit: Callable[[], list[Change]]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.store import review
+from core.store.review_change import EditConflict, ReviewError
 
 
 @pytest.fixture
@@ -38,11 +39,11 @@ def test_bulk_change_refuses_a_stale_batch_and_changes_nothing(many):
     ids = [r[0] for r in many.fetchall("SELECT id FROM instructions ORDER BY id")]
     changes = review.set_instruction_status(many, ids, "rejected")
     many.execute("UPDATE instructions SET status = 'needs_fix' WHERE id = ?", [ids[5]])
-    with pytest.raises(review.EditConflict, match="1 instructions rows"):
+    with pytest.raises(EditConflict, match="1 instructions rows"):
         review.apply_changes(many, review.inverse(changes))
     assert many.scalar("SELECT count(*) FROM instructions WHERE status = 'rejected'") == 299
 
 
 def test_unknown_instruction_is_refused(many):
-    with pytest.raises(review.ReviewError, match="does not exist"):
+    with pytest.raises(ReviewError, match="does not exist"):
         review.set_instruction_status(many, [1, 2, 99999], "accepted")

@@ -12,6 +12,7 @@ from core.cli import main
 from core.store import bulk, review
 from core.store import trash as store_trash
 from core.store.browse import ImageQuery
+from core.store.review_change import ReviewError
 from core.store.trash import TrashError
 from core.trash import delete_images, empty, restore
 from tests.review_data import populate
@@ -68,7 +69,7 @@ def test_move_to_domain_and_back(proj):
     assert db.fetchall("SELECT DISTINCT domain FROM images") == [("science",)]
     review.apply_changes(db, review.inverse(changes))
     assert db.fetchall("SELECT id, domain FROM images ORDER BY id") == before
-    with pytest.raises(review.ReviewError, match="no domain named"):
+    with pytest.raises(ReviewError, match="no domain named"):
         bulk.move_images(db, ids, "nowhere")
 
 

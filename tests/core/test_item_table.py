@@ -11,6 +11,7 @@ from core.store import item_table, quality, review, search_index
 from core.store.browse import ANY_FLAG, ImageQuery
 from core.store.item_table import UNDECIDED, ItemQuery
 from core.store.item_writes import CREATED, add_instruction, replace_item
+from core.store.review_change import Change, ReviewError
 from tests.review_data import populate
 
 
@@ -121,7 +122,7 @@ def test_word_search_follows_edits(proj):
     assert search_index.refresh(db) == 0
     # undo brings the old words back
     review.apply_changes(db, review.inverse(
-        [review.Change("instructions", target, "question", "Is there a white disc in picture 1?",
+        [Change("instructions", target, "question", "Is there a white disc in picture 1?",
                        "Is a zebrafish swimming here?")]))  # fmt: skip
     assert target in search_index.matching_ids(db, "white disc")
     assert search_index.matching_ids(db, "zebrafish") == []
@@ -169,13 +170,13 @@ def test_risk_queue_walks_undecided_riskiest_first(proj):
 def test_add_by_hand_checks_values_and_logs_creation(proj):
     db = proj.db
     before = len(all_ids(db))
-    with pytest.raises(review.ReviewError, match="letters A, B, C, D"):
+    with pytest.raises(ReviewError, match="letters A, B, C, D"):
         add_instruction(db, 1, "multiple_choice", "en", "Which?", "E", ["a", "b", "c", "d"])
-    with pytest.raises(review.ReviewError, match="four options"):
+    with pytest.raises(ReviewError, match="four options"):
         add_instruction(db, 1, "multiple_choice", "en", "Which?", "A", ["a", "b"])
-    with pytest.raises(review.ReviewError, match="does not exist"):
+    with pytest.raises(ReviewError, match="does not exist"):
         add_instruction(db, 9999, "judgement", "en", "Is it?", "yes")
-    with pytest.raises(review.ReviewError, match="empty"):
+    with pytest.raises(ReviewError, match="empty"):
         add_instruction(db, 1, "judgement", "en", "   ", "yes")
     assert len(all_ids(db)) == before
     new = add_instruction(db, 2, "multiple_choice", "en", " Which colour? ", "b",

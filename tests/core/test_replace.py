@@ -12,6 +12,7 @@ from core import replace
 from core.cli import main
 from core.store import review
 from core.store.browse import ImageQuery
+from core.store.review_change import EditConflict
 from tests.review_data import populate
 
 
@@ -128,7 +129,7 @@ def test_many_captions_are_one_batch_and_undo_exactly(project):
     db = project.db
     before = _texts(db)
     plan = replace.plan(db, ImageQuery(), "white", "pale", fields=["caption"])
-    assert len(plan.valid) >= 64  # the batched path (review._BATCH_MIN)
+    assert len(plan.valid) >= 64  # the batched path (core.store.review_apply._BATCH_MIN)
     changes = replace.apply(db, plan, backup=False)
     assert (
         db.scalar("SELECT count(*) FROM captions WHERE is_current AND contains(text, 'white')") == 0
@@ -139,5 +140,5 @@ def test_many_captions_are_one_batch_and_undo_exactly(project):
     assert "white" in logged[0][0] and "pale" in logged[0][1]
     review.apply_changes(db, review.inverse(changes))
     assert _texts(db) == before
-    with pytest.raises(review.EditConflict):
+    with pytest.raises(EditConflict):
         review.apply_changes(db, review.inverse(changes))  # already undone: refused

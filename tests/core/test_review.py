@@ -1,7 +1,7 @@
 import pytest
 
 from core.store import browse, review
-from core.store.review import Change, EditConflict, ReviewError
+from core.store.review_change import Change, EditConflict, ReviewError
 from core.store.review_stats import review_stats
 from tests.review_data import populate
 

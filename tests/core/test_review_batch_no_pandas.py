@@ -5,8 +5,9 @@ undo's worker thread, a stall of the window."""
 
 from __future__ import annotations
 
-from core.store import review
-from core.store.review import Change
+from core.store import review, review_apply
+from core.store.review_apply import _BATCH_MIN
+from core.store.review_change import Change, EditConflict
 from tests.child import run_script
 from tests.review_data import populate
 
@@ -19,10 +20,10 @@ def _status_changes(db, new: str) -> list[Change]:
 def test_batches_over_several_slices_apply_and_undo(project, monkeypatch):
     populate(project, n_images=40, files=False)
     db = project.db
-    monkeypatch.setattr(review, "_SLICE", 7)
+    monkeypatch.setattr(review_apply, "_SLICE", 7)
     before = db.fetchall("SELECT id, status FROM instructions ORDER BY id")
     changes = _status_changes(db, "accepted")
-    assert len(changes) >= review._BATCH_MIN
+    assert len(changes) >= _BATCH_MIN
     review.apply_changes(db, changes, "ana")
     assert db.fetchall("SELECT DISTINCT status FROM instructions") == [("accepted",)]
     logged = db.scalar("SELECT count(*) FROM revisions WHERE field = 'status'")
@@ -34,7 +35,7 @@ def test_batches_over_several_slices_apply_and_undo(project, monkeypatch):
     try:
         review.apply_changes(db, changes, "ana")
         raise AssertionError("the conflict was not refused")
-    except review.EditConflict:
+    except EditConflict:
         pass
     assert db.scalar("SELECT count(*) FROM instructions WHERE status = 'accepted'") == 0
 
