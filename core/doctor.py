@@ -230,7 +230,8 @@ def check(project: Project, *, fix: bool = False, quick: bool = False) -> Doctor
 
 
 def _remake(project: Project, sha: str, media: Path, settings: dict) -> str | None:
-    from core.library.worker import Reject, remake_thumbnail
+    from core.library.limits import Reject
+    from core.library.worker import remake_thumbnail
 
     try:
         return remake_thumbnail(

@@ -65,6 +65,14 @@ REASONS: dict[str, str] = {
 }
 
 
+class Reject(Exception):
+    """A file refused with one of REASONS' codes, and a detail for the import's report."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason, detail)
+        self.reason, self.detail = reason, detail
+
+
 def is_ignored_name(name: str) -> bool:
     low = name.lower()
     return low in IGNORED_NAMES or low.startswith(IGNORED_PREFIXES)

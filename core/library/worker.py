@@ -1,4 +1,5 @@
-"""The per-file work, run in worker processes: read once, hash, decode once, thumbnail.
+"""The per-file work, run in worker processes: read once (core.library.reader), hash,
+decode once, thumbnail.
 
 Workers never open the database. Each returns an `Outcome` (plain data) to the parent, which
 decides about duplicates and writes rows. Files are written under a temporary name and then
@@ -14,17 +15,15 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import re
-import stat
 import threading
 import warnings
-import zipfile
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from core.library.limits import FORMAT_EXT, MAX_FILE_BYTES, OPEN_FORMATS
+from core.library import reader
+from core.library.limits import FORMAT_EXT, MAX_FILE_BYTES, OPEN_FORMATS, Reject
 from core.library.phash import phash
 from core.library.scan import Task
 
@@ -82,14 +81,7 @@ class Outcome:
     copied: bool = False
 
 
-class Reject(Exception):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(reason, detail)
-        self.reason, self.detail = reason, detail
-
-
 _config: WorkerConfig | None = None
-_zips: dict[str, zipfile.ZipFile] = {}
 _made_dirs: set[str] = set()
 # Temp names: pid + a counter is unique among live writers (a crashed one leaves *.tmp,
 # which the next import removes), without a urandom call per file.
@@ -99,9 +91,7 @@ _tmp_seq = itertools.count()
 def init_worker(config: WorkerConfig) -> None:
     global _config
     _config = config
-    for zf in _zips.values():
-        zf.close()
-    _zips.clear()
+    reader.close_archives()
     _made_dirs.clear()
     parent = multiprocessing.parent_process()
     if parent is not None:
@@ -125,7 +115,7 @@ def process(task: Task, force: bool = False) -> Outcome:
     assert cfg is not None, "init_worker() first"
     out = Outcome(task.key)
     try:
-        data = _read(task, cfg)
+        data = reader.read(task, cfg.max_bytes)
         out.bytes = len(data)
         out.sha256 = hashlib.sha256(data).hexdigest()
         if not force and (
@@ -173,79 +163,6 @@ def _is_known(known: np.ndarray, sha: str) -> bool:
     v = np.uint64(sha_prefix(sha))
     i = int(np.searchsorted(known, v))
     return i < len(known) and known[i] == v
-
-
-# reading ------------------------------------------------------------------------------
-def _read(task: Task, cfg: WorkerConfig) -> bytes:
-    if task.member is not None:
-        return _read_member(task, cfg)
-    try:
-        # O_NONBLOCK: a FIFO that appeared since the scan must not block the worker forever.
-        fd = os.open(task.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise Reject(
-            "not_found" if isinstance(exc, FileNotFoundError) else "unreadable",
-            exc.strerror or str(exc),
-        ) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Reject("not_a_file", "not a regular file")
-        if st.st_size > cfg.max_bytes:
-            raise Reject("too_large", f"{st.st_size} bytes")
-        try:
-            data = _read_fd(fd, st.st_size, cfg.max_bytes + 1)
-        except OSError as exc:
-            raise Reject("unreadable", exc.strerror or str(exc)) from None
-    finally:
-        os.close(fd)
-    if len(data) > cfg.max_bytes:
-        raise Reject("too_large", f"more than {cfg.max_bytes} bytes")
-    if not data:
-        raise Reject("empty", "zero bytes")
-    return data
-
-
-def _read_fd(fd: int, size: int, limit: int) -> bytes:
-    """At most `limit` bytes of `fd`, asked for by the size fstat gave. A buffered
-    read(limit) allocates `limit` (1 GiB) up front and faults in fresh pages for every file:
-    0.3 ms per 400 kB JPEG against 0.05 ms here. The loop covers short reads and a file that
-    grew since fstat (one more byte than the limit is enough to refuse it)."""
-    parts = []
-    want = min(size + 1, limit)  # +1: reaching EOF in the first read is the common case
-    total = 0
-    while total < limit:
-        chunk = os.read(fd, min(want, limit - total))
-        if not chunk:
-            break
-        parts.append(chunk)
-        total += len(chunk)
-        want = 1 << 20
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _read_member(task: Task, cfg: WorkerConfig) -> bytes:
-    try:
-        zf = _zips.get(task.path)
-        if zf is None:
-            if len(_zips) >= 4:
-                _zips.pop(next(iter(_zips))).close()
-            zf = _zips[task.path] = zipfile.ZipFile(task.path)
-        info = zf.infolist()[task.member]
-        with zf.open(info) as f:
-            # The declared size can lie: bound the read itself.
-            data = f.read(cfg.max_bytes + 1)
-    except RuntimeError as exc:  # zipfile's "password required"
-        raise Reject("encrypted", str(exc)) from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-        raise Reject("bad_archive", f"{type(exc).__name__}: {exc}") from None
-    except IndexError:
-        raise Reject("bad_archive", "the archive changed during the import") from None
-    if len(data) > cfg.max_bytes:
-        raise Reject("too_large", f"more than {cfg.max_bytes} bytes uncompressed")
-    if not data:
-        raise Reject("empty", "zero bytes")
-    return data
 
 
 # decoding -----------------------------------------------------------------------------
