@@ -13,6 +13,7 @@ from core.pipeline.options import (  # noqa: F401  (re-exported: the stages' one
     StageOptions,
 )
 from core.pipeline.prompts import DomainInfo, Prior
+from core.store import ocr as ocr_store
 from core.store import pipeline as store
 from core.store.domains import get_domain
 
@@ -57,4 +58,4 @@ class ModelStage(Stage):
         return DomainInfo(row.name, row.title, row.description)
 
     def prior(self, img) -> Prior:
-        return Prior(ocr_text=store.ocr_text(self.db, img.id), tags=img.tags, title=img.title)
+        return Prior(ocr_text=ocr_store.ocr_text(self.db, img.id), tags=img.tags, title=img.title)

@@ -24,7 +24,7 @@ from core import itypes
 from core.errors import StudioError
 from core.paths import resources_dir
 from core.pipeline.items import LETTERS, NO, YES, check_lang
-from core.store import pipeline as store
+from core.store import prompt_overrides
 
 _SLOT = re.compile(r"\{([a-z_]+)\}")
 
@@ -101,7 +101,7 @@ def template_names() -> list[str]:
 def get_template(db, name: str, lang: str, domain: str = "") -> Template:
     check_lang(lang)
     if db is not None:
-        found = store.get_prompt_override(db, name, lang, domain)
+        found = prompt_overrides.get_prompt_override(db, name, lang, domain)
         if found is not None:
             text, owner = found
             return Template(name, lang, text, f"project:{owner}" if owner else "project")

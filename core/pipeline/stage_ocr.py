@@ -14,12 +14,13 @@ from core.pipeline.options import OcrOptions
 from core.pipeline.prompts import simple_prompt
 from core.pipeline.results import OcrResult
 from core.pipeline.stages import DirectRun, EngineRun, StageSpec, register
+from core.store import ocr as ocr_store
 from core.store import pipeline as store
 from core.store.changes import selection_changes
 
 
 def images_needing_ocr(project, opts, engine: str):
-    done = set() if opts.force else store.images_with_ocr(project.db, engine)
+    done = set() if opts.force else ocr_store.images_with_ocr(project.db, engine)
     chosen = store.select_images(project.db, opts.domain, opts.limit, ids=opts.image_ids)
     return [img for img in chosen if img.id not in done], len(chosen)
 
@@ -34,7 +35,7 @@ def run_local_ocr(project, opts, progress=None, threads: int | None = None) -> d
         except OSError as exc:  # a file moved or unreadable: report it, keep going
             failed.append({"image_id": img.id, "reason": f"{type(exc).__name__}: {exc}"})
             continue
-        store.save_ocr(
+        ocr_store.save_ocr(
             project.db, img.id, opts.ocr_engine, [ln.to_json() for ln in lines], lines_text(lines)
         )
         with_text += bool(lines)
@@ -67,7 +68,7 @@ class VlmOcrStage(ModelStage):
     def store_many(self, db, results):
         for item, lines, ctx in results:
             text = "\n".join(ln["text"] for ln in lines)
-            store.save_ocr(db, item.payload["image_id"], f"vlm:{ctx.model}", lines, text)
+            ocr_store.save_ocr(db, item.payload["image_id"], f"vlm:{ctx.model}", lines, text)
 
 
 def plan_vlm_ocr(project, opts, model: str) -> tuple[list[tuple[str, dict]], dict]:

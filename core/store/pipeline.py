@@ -1,5 +1,6 @@
-"""Typed queries for the pipeline stages: prompt overrides, OCR lines, captions (versioned),
-generated instructions, check results and verify verdicts.
+"""Typed queries for the pipeline stages: the images they work on, captions (versioned),
+generated instructions, check results and verify verdicts. Prompt overrides live in
+core.store.prompt_overrides, OCR results in core.store.ocr.
 
 Check and verify never overwrite a person's decision: they change `status` only while it is
 one of the machine states (new, ok, needs_review).
@@ -7,7 +8,6 @@ one of the machine states (new, ok, needs_review).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,50 +20,6 @@ CAPTION_FLAG = "caption_disagree"
 UNTELLABLE_FLAG = "caption_untellable"
 BLIND_FLAG = "answerable_blind"
 MODEL_FLAGS = (VERIFY_FLAG, CAPTION_FLAG, UNTELLABLE_FLAG, BLIND_FLAG)
-
-
-# Prompt overrides ------------------------------------------------------------------------
-
-
-def get_prompt_override(
-    db: Database, name: str, lang: str, domain: str = ""
-) -> tuple[str, str] | None:
-    """(text, domain) of the project's template: the domain's own first, then the one for
-    every domain (domain '')."""
-    row = db.fetchone(
-        "SELECT text, domain FROM prompts WHERE name = ? AND lang = ? AND domain IN (?, '') "
-        "ORDER BY domain = '' LIMIT 1",
-        [name, lang, domain or ""],
-    )
-    return (row[0], row[1]) if row else None
-
-
-def set_prompt(db: Database, name: str, lang: str, text: str, domain: str = "") -> None:
-    with db.tx() as cur:
-        cur.execute(
-            "DELETE FROM prompts WHERE name = ? AND lang = ? AND domain = ?", [name, lang, domain]
-        )
-        cur.execute(
-            "INSERT INTO prompts (name, lang, domain, text) VALUES (?, ?, ?, ?)",
-            [name, lang, domain, text],
-        )
-
-
-def delete_prompt(db: Database, name: str, lang: str, domain: str = "") -> bool:
-    with db.tx() as cur:
-        n = cur.execute(
-            "SELECT count(*) FROM prompts WHERE name = ? AND lang = ? AND domain = ?",
-            [name, lang, domain],
-        ).fetchone()[0]
-        cur.execute(
-            "DELETE FROM prompts WHERE name = ? AND lang = ? AND domain = ?", [name, lang, domain]
-        )
-    return n > 0
-
-
-def list_prompt_overrides(db: Database) -> list[tuple[str, str, str, str]]:
-    """(name, lang, domain, text) of every override, sorted."""
-    return db.fetchall("SELECT name, lang, domain, text FROM prompts ORDER BY ALL")
 
 
 # Images as the stages see them -------------------------------------------------------------
@@ -125,34 +81,6 @@ def missing_instruction_ids(db: Database, ids: Sequence[int]) -> list[int]:
         [list(ids)],
     )
     return [r[0] for r in rows]
-
-
-# OCR ---------------------------------------------------------------------------------------
-
-
-def save_ocr(db: Database, image_id: int, engine: str, lines: list[dict], text: str) -> None:
-    """Replace the image's OCR result from `engine`."""
-    with db.tx() as cur:
-        cur.execute("DELETE FROM ocr WHERE image_id = ? AND engine = ?", [image_id, engine])
-        cur.execute(
-            "INSERT INTO ocr (image_id, engine, lines, text) VALUES (?, ?, ?, ?)",
-            [image_id, engine, json.dumps(lines, ensure_ascii=False), text],
-        )
-
-
-def ocr_text(db: Database, image_id: int) -> str | None:
-    """The most recent OCR text of an image (any engine), or None when it has none."""
-    row = db.fetchone(
-        "SELECT text FROM ocr WHERE image_id = ? ORDER BY created_at DESC LIMIT 1", [image_id]
-    )
-    return row[0] if row else None
-
-
-def ocr_lines(db: Database, image_id: int) -> list[dict]:
-    row = db.fetchone(
-        "SELECT lines FROM ocr WHERE image_id = ? ORDER BY created_at DESC LIMIT 1", [image_id]
-    )
-    return json.loads(row[0]) if row and row[0] else []
 
 
 # Captions ------------------------------------------------------------------------------------
@@ -423,9 +351,3 @@ def expanded_parents(db: Database, mode: str) -> set[int]:
         f"WHERE c.origin = 'expanded' AND c.lang {same} p.lang"
     )
     return {r[0] for r in rows}
-
-
-def images_with_ocr(db: Database, engine: str) -> set[int]:
-    return {
-        r[0] for r in db.fetchall("SELECT DISTINCT image_id FROM ocr WHERE engine = ?", [engine])
-    }

@@ -8,6 +8,7 @@ import pytest
 from core.backends import BackendConfig
 from core.backends.settings import add_backend
 from core.store import jobs as js
+from core.store import ocr as ocr_store
 from core.store import pipeline as sp
 from tests.desktop.test_screenshots import save
 from tests.fixtures_loopback import loopback  # noqa: F401  (fixture)
@@ -322,7 +323,9 @@ def test_embedded_ocr_then_caption_with_its_retry_job(qtbot, make_panel, server,
         panel.form.start_button.click()
     outcome = ended.args[1]
     assert (outcome.status, outcome.result.images, outcome.result.with_text) == ("done", 4, 4)
-    bakery = next(i.id for i in sp.select_images(db) if "FRESH" in (sp.ocr_text(db, i.id) or ""))
+    bakery = next(
+        i.id for i in sp.select_images(db) if "FRESH" in (ocr_store.ocr_text(db, i.id) or "")
+    )
     assert job_row(panel).direct and job_row(panel).status == "done"
 
     started = []

@@ -212,7 +212,7 @@ def test_seed_questions_list_add_edit_delete(qtbot, dialog, seeded_project):
 
 def test_prompt_override_saved_refused_and_reverted(qtbot, dialog, seeded_project):
     from core.pipeline.prompts import get_template
-    from core.store.pipeline import get_prompt_override
+    from core.store.prompt_overrides import get_prompt_override
 
     db = seeded_project.db
     page = dialog.prompts

@@ -9,6 +9,7 @@ import pytest
 from core.jobs import Limits
 from core.pipeline.common import StageOptions
 from core.pipeline.run import PipelineError, dry_run, run_stage
+from core.store import ocr as ocr_store
 from core.store import pipeline as sp
 from core.store.pipeline_metrics import pipeline_metrics
 from tests.pipeline.scripted import reply
@@ -27,7 +28,9 @@ def test_full_pipeline_through_loopback(demo_project, scripted, lb_backend):
     ocr = run_stage(project, "ocr", StageOptions(domain="ocr", threads=1)).to_json()
     assert ocr["images"] == 2 and ocr["with_text"] == 2
     bakery = next(
-        i for i in sp.select_images(db, domain="ocr") if "FRESH" in (sp.ocr_text(db, i.id) or "")
+        i
+        for i in sp.select_images(db, domain="ocr")
+        if "FRESH" in (ocr_store.ocr_text(db, i.id) or "")
     )
 
     cap = run_stage(project, "caption", StageOptions(), lb_backend, limits).to_json()

@@ -7,6 +7,7 @@ import pytest
 from core.pipeline.common import StageOptions
 from core.pipeline.ocr import OcrLine, parse_vlm_transcript, reading_order
 from core.pipeline.run import run_stage
+from core.store import ocr as ocr_store
 from core.store import pipeline as sp
 from tests.pipeline.conftest import sign_image
 from tests.pipeline.scripted import reply
@@ -42,7 +43,9 @@ def test_blank_image_has_no_lines(tmp_path):
 def test_ocr_stage_stores_lines_and_skips_done_images(demo_project):
     first = run_stage(demo_project, "ocr", StageOptions(threads=1)).to_json()
     assert first["images"] == 4 and first["with_text"] == 4 and not first["failed"]
-    texts = [sp.ocr_text(demo_project.db, img.id) for img in sp.select_images(demo_project.db)]
+    texts = [
+        ocr_store.ocr_text(demo_project.db, img.id) for img in sp.select_images(demo_project.db)
+    ]
     assert any("FRESH BREAD" in t for t in texts) and any("JAZZ" in t for t in texts)
     again = run_stage(demo_project, "ocr", StageOptions(threads=1)).to_json()
     assert again["images"] == 0 and again["skipped"] == 4
@@ -62,7 +65,7 @@ def test_vlm_engine_through_a_backend(demo_project, loopback, lb_backend):
     ).to_json()
     assert (result["done"], result["failed"]) == (2, 0)
     image = sp.select_images(demo_project.db, domain="ocr")[0].id
-    assert sp.ocr_lines(demo_project.db, image) == [
+    assert ocr_store.ocr_lines(demo_project.db, image) == [
         {"text": "FRESH BREAD", "score": None, "box": None},
         {"text": "OPEN 7-19", "score": None, "box": None},
     ]

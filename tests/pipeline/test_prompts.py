@@ -17,7 +17,7 @@ from core.pipeline.prompts import (
     prompt_hash,
     validate_template,
 )
-from core.store.pipeline import delete_prompt, list_prompt_overrides, set_prompt
+from core.store.prompt_overrides import delete_prompt, list_prompt_overrides, set_prompt
 
 DOM = DomainInfo("ocr", "Text in images", "Signs, labels and documents.")
 

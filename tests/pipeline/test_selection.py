@@ -11,6 +11,7 @@ from core.cli import main
 from core.jobs import Limits
 from core.pipeline.common import StageOptions
 from core.pipeline.run import PipelineError, dry_run, run_stage
+from core.store import ocr as ocr_store
 from core.store import pipeline as sp
 from tests.pipeline.scripted import reply
 
@@ -47,7 +48,7 @@ def test_every_planner_keeps_to_the_chosen_images(demo_project, scripted, lb_bac
 
     ocr = run_stage(project, "ocr", sel(threads=1)).to_json()
     assert (ocr["images"], ocr["skipped"]) == (2, 0)
-    assert sp.images_with_ocr(db, "rapidocr") == set(chosen)
+    assert ocr_store.images_with_ocr(db, "rapidocr") == set(chosen)
 
     cap = run_stage(project, "caption", sel(), lb_backend, limits).to_json()
     assert (cap["items"], cap["done"], cap["failed"]) == (2, 2, 0)

@@ -3,6 +3,7 @@ overrule a person, OCR results replace their own engine's earlier ones."""
 
 from __future__ import annotations
 
+from core.store import ocr as ocr_store
 from core.store import pipeline as sp
 from core.store.pipeline import NewInstruction
 
@@ -75,8 +76,8 @@ def test_conversation_grouping_numbers_rounds(demo_project):
 
 def test_ocr_rows_replace_their_engine_only(demo_project):
     db, image = demo_project.db, _image_id(demo_project)
-    sp.save_ocr(db, image, "rapidocr", [{"text": "OLD"}], "OLD")
-    sp.save_ocr(db, image, "rapidocr", [{"text": "FRESH BREAD"}], "FRESH BREAD")
-    assert sp.ocr_text(db, image) == "FRESH BREAD"
-    assert sp.ocr_lines(db, image) == [{"text": "FRESH BREAD"}]
+    ocr_store.save_ocr(db, image, "rapidocr", [{"text": "OLD"}], "OLD")
+    ocr_store.save_ocr(db, image, "rapidocr", [{"text": "FRESH BREAD"}], "FRESH BREAD")
+    assert ocr_store.ocr_text(db, image) == "FRESH BREAD"
+    assert ocr_store.ocr_lines(db, image) == [{"text": "FRESH BREAD"}]
     assert db.scalar("SELECT count(*) FROM ocr WHERE image_id = ?", [image]) == 1

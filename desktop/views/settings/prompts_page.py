@@ -124,7 +124,7 @@ class PromptsPage(QWidget):
 
     def save(self) -> bool:
         from core.pipeline.prompts import validate_template
-        from core.store.pipeline import set_prompt
+        from core.store.prompt_overrides import set_prompt
 
         name, lang, domain = self.key()
         text = self.text.toPlainText()
@@ -151,7 +151,7 @@ class PromptsPage(QWidget):
         return True
 
     def revert(self) -> None:
-        from core.store.pipeline import delete_prompt
+        from core.store.prompt_overrides import delete_prompt
 
         name, lang, domain = self.key()
         if delete_prompt(self.db, name, lang, domain):
