@@ -39,10 +39,11 @@ def _options_sql(col: str) -> str:
     return "coalesce(" + " || ".join(parts) + ", '')"
 
 
-def rows_sql(where: str = "TRUE") -> str:
+def rows_sql(where: str = "TRUE", texts: str = "instructions") -> str:
     """One row per selected instruction (`where` filters export_sel as s) with everything a
     record shape needs: keys, image, the question as exported (option lines, the answer-format
-    suffix unless the question already ends with it; or its escaped text) and the answer."""
+    suffix unless the question already ends with it; or its escaped text) and the answer.
+    `texts`: the table the instructions' texts are read from (a pass's own copy of them)."""
     return f"""
     SELECT t.* EXCLUDE (question, options, answer0),
            coalesce(e.q, t.question || {_options_sql("t.options")}
@@ -59,7 +60,7 @@ def rows_sql(where: str = "TRUE") -> str:
               LEFT JOIN export_suffixes x ON x.id = s.pick
               LEFT JOIN export_picked y ON y.nid = s.nid WHERE {where}) s
         JOIN export_imgs m ON m.ord = s.ord
-        JOIN instructions n ON n.id = s.nid
+        JOIN {texts} n ON n.id = s.nid
     ) t LEFT JOIN export_text e ON e.nid = t.nid
     """
 
@@ -100,14 +101,16 @@ def _columns(fmt: str, grouped: bool) -> str:
     }[fmt]
 
 
-def record_query(fmt: str, split: str, grouped: bool, extra: str = "") -> str:
+def record_query(
+    fmt: str, split: str, grouped: bool, extra: str = "", texts: str = "instructions"
+) -> str:
     """The records of one split in export order: by image sha256 (`ord`), then by the record's
     first instruction, an order that depends on content only (so an imported copy of the data
     exports in the same order). `grouped`: the split holds multi-turn records."""
     if grouped:  # the split's rows, already joined (core/store/exports.py record_passes)
         rows = f"SELECT * FROM export_rows r WHERE TRUE {extra}"
     else:
-        rows = f"SELECT * FROM ({rows_sql()}) r WHERE r.split = '{split}' {extra}"
+        rows = f"SELECT * FROM ({rows_sql(texts=texts)}) r WHERE r.split = '{split}' {extra}"
     if not grouped:
         # The sort carries the plain columns; the records are built above it by a SELECT,
         # which keeps the order of its one subquery (DuckDB's order preservation).

@@ -158,7 +158,7 @@ def _chunks(job, split: str) -> Iterator:
     blobs: list[bytes] = []  # the open chunk's image bytes, in order
     paths: list[str] = []  # and their paths in the export (ab/<sha256>.<ext>)
     size, part, last = 0, None, None
-    for images, batch in _store().record_batches(job.cur, "hf", split):
+    for images, batch in _passes().record_batches(job.cur, "hf", split):
         n = len(batch)
         if not n:
             continue
@@ -242,8 +242,8 @@ def _materialize(img: object, ctx: ReadContext) -> Path:
     return cache_image(data, name, ctx)
 
 
-def _store():
+def _passes():
     # Imported on first use: readers (the trainer's environment) must not need DuckDB.
-    from core.store import exports
+    from core.store import export_passes
 
-    return exports
+    return export_passes

@@ -12,7 +12,7 @@ class JsonFormat(Format):
         names = []
         for split in job.splits:
             name = self.data_file(split)
-            _store().copy_records(
+            _passes().copy_records(
                 job.cur,
                 self.records or self.name,
                 split,
@@ -24,8 +24,8 @@ class JsonFormat(Format):
         return names
 
 
-def _store():
+def _passes():
     # Imported on first use: readers (the trainer's environment) must not need DuckDB.
-    from core.store import exports
+    from core.store import export_passes
 
-    return exports
+    return export_passes

@@ -41,7 +41,7 @@ class WebdatasetFormat(Format):
         return sorted(p for p in folder.glob("*.tar") if p.is_file())
 
     def write(self, job) -> list[str]:
-        from core.store import exports
+        from core.store import export_passes
 
         size = job.options.shard_size or DEFAULT_SHARD_SIZE
         names: list[str] = []
@@ -51,7 +51,7 @@ class WebdatasetFormat(Format):
             # are read once, at its first record, and held until the next image.
             held, data, ext = None, b"", ""
             try:
-                for images, batch in exports.stream_records(job.cur, "webdataset", split):
+                for images, batch in export_passes.stream_records(job.cur, "webdataset", split):
                     for key, text, o, _part in batch:
                         if shard is None or count == size:
                             if shard is not None:
