@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-EXPORT_MEMORY_MB = 100  # measured: 1M instructions export with ~370 MB peak RSS in all
+EXPORT_MEMORY_MB = 100
 
 
 @contextmanager

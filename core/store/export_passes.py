@@ -1,12 +1,11 @@
 """A split's records, written in passes of whole images (the selection is core/store/exports.py).
 
-A plain pass (one question-answer pair per record) covers whole images of about PASS_ROWS
-instructions in export order: first the texts of exactly its instructions are copied into the
-small temp table `export_pass`, then one query joins, sorts and shapes its records
-(core/store/export_records.py). Joining the whole `instructions` table in that query instead held
-~90 MB outside DuckDB's budget at 1M instructions (peak RSS 269 MB against 165 MB at 100k),
-whatever the pass size. Multi-turn splits are joined once into a sorted table and grouped in
-passes of GROUP_ROWS.
+A pass covers whole images of about PASS_ROWS instructions in export order (GROUP_ROWS where
+the split holds multi-turn records, which a GROUP BY builds): first the texts of exactly its
+instructions are copied into the small temp table `export_pass`, then one query joins, sorts
+and shapes its records (core/store/export_records.py). Joining the whole `instructions` table
+in that query instead held ~90 MB outside DuckDB's budget at 1M instructions whatever the pass
+size, and the split-wide sorted table multi-turn passes read before ran out of the budget at 1M.
 """
 
 from __future__ import annotations
@@ -18,13 +17,18 @@ from pathlib import Path
 
 import duckdb
 
-from core.store.export_records import record_query, rows_sql
+from core.store.export_records import record_query
 from core.store.exports import SPLITS
 
 # Multi-turn records are grouped in passes of whole images of about this many instructions:
 # DuckDB's GROUP BY and ORDER BY of 50k nested records ran out of a 100 MB budget.
 GROUP_ROWS = 10_000
 PASS_ROWS = 100_000  # records of one plain pass (one sort); see record_passes
+# ... and at most about this many bytes of question, option and answer text: a pass of 100k
+# answers of ~1 KB (long VQA) ran out of the 100 MB budget in every format, 25k of them did
+# not; multi-turn passes of 10k such rows ran out of it for TRL.
+PASS_BYTES = 16 << 20
+GROUP_BYTES = 4 << 20
 COPY_BLOCK = 1 << 20  # bytes of a part file held at a time while appending it
 PASS_TEXTS = "export_pass"  # the texts of one plain pass's instructions
 
@@ -41,19 +45,17 @@ class Pass:
     split: str
     first: int
     last: int
-    plain: bool  # its query reads PASS_TEXTS, which open_pass fills
 
     def open(self, cur: duckdb.DuckDBPyConnection) -> str:
-        """Make the pass ready to run on `cur`; its query."""
-        if self.plain:
-            cur.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {PASS_TEXTS} AS
+        """Copy the texts of the pass's instructions into PASS_TEXTS; the query that reads them."""
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {PASS_TEXTS} AS
                     SELECT n.id, n.itype, n.lang, n.question, n.options, n.answer
                     FROM instructions n WHERE n.id IN (
                         SELECT s.nid FROM export_sel s JOIN export_imgs m USING (ord)
                         WHERE m.split = ? AND s.ord BETWEEN ? AND ?)""",
-                [self.split, self.first, self.last],
-            )
+            [self.split, self.first, self.last],
+        )
         return self.query
 
 
@@ -66,52 +68,38 @@ def record_passes(cur: duckdb.DuckDBPyConnection, fmt: str, split: str) -> list[
         "WHERE m.split = ?",
         [split],
     ).fetchall()[0][0]
-    if not multi:
-        # Passes of whole images of about PASS_ROWS instructions: one sort of a million wide
-        # rows (trl, hf) ran out of the 100 MB budget. The ranges are of `ord`, so each pass's
-        # join only builds on its own rows.
-        return [
-            Pass(
-                record_query(
-                    fmt,
-                    split,
-                    grouped=False,
-                    extra=f"AND r.ord BETWEEN {a} AND {b}",
-                    texts=PASS_TEXTS,
-                ),
-                split,
-                a,
-                b,
-                plain=True,
-            )
-            for a, b in _ranges(cur, split, PASS_ROWS)
-        ]
-    # Multi-turn: the split's rows, texts joined, once into a table sorted by image, so that
-    # each pass (whole images of about GROUP_ROWS instructions) reads only its own rows.
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE export_rows AS
-            SELECT * FROM ({rows_sql()}) r WHERE r.split = ? ORDER BY r.ord, r.first_nid, r.turn""",
-        [split],
-    )
+    # Whole images of about PASS_ROWS instructions a pass: one sort of a million wide rows
+    # (trl, hf) ran out of the 100 MB budget. Multi-turn records group in smaller passes:
+    # DuckDB's GROUP BY and ORDER BY of 50k nested records ran out of it too. The ranges are
+    # of `ord`, so each pass's joins only build on its own rows.
+    rows, text_bytes = (GROUP_ROWS, GROUP_BYTES) if multi else (PASS_ROWS, PASS_BYTES)
     return [
         Pass(
-            record_query(fmt, split, grouped=True, extra=f"AND r.ord BETWEEN {a} AND {b}"),
+            record_query(fmt, split, multi, f"AND r.ord BETWEEN {a} AND {b}", PASS_TEXTS),
             split,
             a,
             b,
-            plain=False,
         )
-        for a, b in _ranges(cur, split, GROUP_ROWS)
+        for a, b in _ranges(cur, split, rows, text_bytes)
     ]
 
 
-def _ranges(cur: duckdb.DuckDBPyConnection, split: str, rows: int) -> list[tuple[int, int]]:
-    """(first, last) `ord` of runs of whole images of about `rows` instructions of a split."""
+def _ranges(
+    cur: duckdb.DuckDBPyConnection, split: str, rows: int, text_bytes: int
+) -> list[tuple[int, int]]:
+    """(first, last) `ord` of runs of whole images of a split, each of about `rows`
+    instructions or `text_bytes` bytes of their texts, whichever comes first (an image that
+    alone is over either is a run of its own)."""
+    # Integer weights (rows scaled by text_bytes, bytes by rows), so the run boundaries are
+    # exact: the same selection always gives the same passes.
     bounds = cur.execute(
         f"""SELECT min(ord), max(ord) FROM (
-                SELECT ord, (sum(n) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) - n)
-                            // {int(rows)} AS pass
-                FROM export_imgs WHERE split = ?) GROUP BY pass ORDER BY 1""",
+                SELECT ord, (sum(w) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) - w)
+                            // {int(rows) * int(text_bytes)} AS pass
+                FROM (SELECT ord, greatest(n::HUGEINT * {int(text_bytes)},
+                                           tb::HUGEINT * {int(rows)}) AS w
+                      FROM export_imgs WHERE split = ?))
+            GROUP BY pass ORDER BY 1""",
         [split],
     ).fetchall()
     return [(int(a), int(b)) for a, b in bounds]

@@ -1,11 +1,10 @@
 """Per-format record queries of an export, over the narrow `export_sel` / `export_imgs` tables
-(core/store/exports.py) with the texts joined from `instructions` in the same pass.
+(core/store/exports.py) with the texts joined from a pass's own copy of them
+(core/store/export_passes.py).
 
 A record with one question-answer pair (the usual case) is a plain projection of its row;
-only multi-turn records go through a GROUP BY. A split without multi-turn records is one
-query: one join, one sort on integer keys, and the rows go straight to the writer. A split with
-them is one query per part (whole images of about PART_ROWS instructions), so that what the
-GROUP BY holds stays bounded.
+only multi-turn records go through a GROUP BY. Each query covers one pass: one join, one sort
+on integer keys, and the rows go straight to the writer.
 """
 
 from __future__ import annotations
@@ -19,11 +18,13 @@ _TURN = "{'itype': itype, 'lang': lang, 'suffix': suffix}"
 _PAIRS = {
     "llava": f"[{{'from': 'human', 'value': {_IMG_Q}}}, {{'from': 'gpt', 'value': answer}}]",
     "sharegpt": f"[{{'role': 'user', 'content': {_IMG_Q}}}, {{'role': 'assistant', 'content': answer}}]",
+    # TRL's content parts as MAPs, which serialise as the same JSON objects: json_object()
+    # values live in an arena until the pass ends, and a pass of 8k long answers ran out of
+    # the export's 100 MB budget with them
     "trl": """[{'role': 'user', 'content':
-                 CASE WHEN turn = 1 THEN [json_object('type', 'image'),
-                                          json_object('type', 'text', 'text', q)]
-                      ELSE [json_object('type', 'text', 'text', q)] END},
-               {'role': 'assistant', 'content': [json_object('type', 'text', 'text', answer)]}]""",
+                 CASE WHEN turn = 1 THEN [MAP {'type': 'image'}, MAP {'type': 'text', 'text': q}]
+                      ELSE [MAP {'type': 'text', 'text': q}] END},
+               {'role': 'assistant', 'content': [MAP {'type': 'text', 'text': answer}]}]""",
 }
 _PAIRS["hf"] = _PAIRS["sharegpt"]
 _PAIRS["webdataset"] = _PAIRS["llava"]
@@ -107,10 +108,7 @@ def record_query(
     """The records of one split in export order: by image sha256 (`ord`), then by the record's
     first instruction, an order that depends on content only (so an imported copy of the data
     exports in the same order). `grouped`: the split holds multi-turn records."""
-    if grouped:  # the split's rows, already joined (core/store/exports.py record_passes)
-        rows = f"SELECT * FROM export_rows r WHERE TRUE {extra}"
-    else:
-        rows = f"SELECT * FROM ({rows_sql(texts=texts)}) r WHERE r.split = '{split}' {extra}"
+    rows = f"SELECT * FROM ({rows_sql(texts=texts)}) r WHERE r.split = '{split}' {extra}"
     if not grouped:
         # The sort carries the plain columns; the records are built above it by a SELECT,
         # which keeps the order of its one subquery (DuckDB's order preservation).

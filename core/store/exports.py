@@ -20,6 +20,12 @@ SPLITS = ("train", "val")
 # them (and so the parquet files stay as they were).
 PART_ROWS = 50_000
 
+# The bytes of an instruction's texts (options with their "A. " and line break), which bound
+# a record pass as much as the number of instructions does (core/store/export_passes.py).
+_TEXT_BYTES = (
+    "(strlen(n.question) + strlen(n.answer)"
+    " + coalesce(list_sum(list_transform(n.options, lambda o: strlen(o) + 4)), 0))::INTEGER"
+)
 _EXT = (
     "coalesce(nullif(lower(regexp_extract(i.path, '\\.([A-Za-z0-9]{1,8})$', 1)), ''), "
     "CASE lower(i.format) WHEN 'jpeg' THEN 'jpg' ELSE lower(i.format) END, 'bin')"
@@ -67,11 +73,12 @@ def build_selection(
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
            WITH imgs AS (
-               SELECT i.*, row_number() OVER (PARTITION BY coalesce(i.domain, '')
+               SELECT i.id, i.sha256, i.path, i.format, i.storage, i.domain, i.license,
+                      row_number() OVER (PARTITION BY coalesce(i.domain, '')
                                               ORDER BY md5(? || ':' || i.sha256)) AS r,
                       count(*) OVER (PARTITION BY coalesce(i.domain, '')) AS dn
                FROM images i WHERE i.id IN (
-                   SELECT n.image_id FROM instructions n JOIN images i ON i.id = n.image_id
+                   SELECT DISTINCT n.image_id FROM instructions n JOIN images i ON i.id = n.image_id
                    WHERE {cond})
            )
            SELECT i.id AS image_id, i.sha256, {_EXT} AS ext,
@@ -100,16 +107,16 @@ def build_selection(
     sql = f"""
     CREATE OR REPLACE TEMP TABLE export_sel AS
     WITH base AS (
-        SELECT n.id AS nid, m.ord, {gkey} AS gkey, {pick} AS pick
+        SELECT n.id AS nid, m.ord, {gkey} AS gkey, {pick} AS pick, {_TEXT_BYTES} AS tb
         FROM instructions n JOIN images i ON i.id = n.image_id
         JOIN export_imgs m ON m.image_id = n.image_id {variants_join}
         WHERE {cond}
     ), grouped AS (
         -- A lone question (no group) is a record of one turn: no window has to sort it.
-        SELECT nid, ord, pick, nid AS first_nid, 1 AS nturns, 1 AS turn
+        SELECT nid, ord, pick, tb, nid AS first_nid, 1 AS nturns, 1 AS turn
         FROM base WHERE gkey IS NULL
         UNION ALL
-        SELECT nid, ord, pick,
+        SELECT nid, ord, pick, tb,
                min(nid) OVER (PARTITION BY ord, gkey) AS first_nid,
                count(*) OVER (PARTITION BY ord, gkey)::INTEGER AS nturns,
                row_number() OVER (PARTITION BY ord, gkey ORDER BY nid)::INTEGER AS turn
@@ -133,11 +140,11 @@ def build_selection(
         if variants_join:
             cur.execute("DROP TABLE IF EXISTS export_variants")
     # `part`: whole images of about PART_ROWS instructions, in export order within a split
-    # (the HF writer's row groups end with them)
+    # (the HF writer's row groups end with them); `tb`: the bytes of their texts
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE export_imgs AS
-           WITH c AS (SELECT ord, count(*) AS n FROM export_sel GROUP BY ord)
-           SELECT m.*, c.n,
+           WITH c AS (SELECT ord, count(*) AS n, sum(tb) AS tb FROM export_sel GROUP BY ord)
+           SELECT m.*, c.n, c.tb,
                   (sum(c.n) OVER (PARTITION BY m.split ORDER BY m.ord ROWS UNBOUNDED PRECEDING)
                    - c.n) // {PART_ROWS} AS part
            FROM export_imgs m JOIN c USING (ord)"""
@@ -220,7 +227,7 @@ def selection_size(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def drop_selection(cur: duckdb.DuckDBPyConnection) -> None:
-    tables = ("export_sel", "export_imgs", "export_rows", "export_pass", "export_variants")
+    tables = ("export_sel", "export_imgs", "export_pass", "export_variants")
     for table in (*tables, *(t.split()[0] for t in _SIDE_TABLES)):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
 

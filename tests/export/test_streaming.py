@@ -106,3 +106,54 @@ def test_hf_export_does_not_import_pandas(tmp_path):
     for row in rows:  # every record carries its own image's bytes under its own name
         (image,) = row["images"]
         assert image["bytes"] == media[image["path"].rsplit("/", 1)[-1]]
+
+
+@pytest.fixture(scope="module")
+def long_texts(tmp_path_factory):
+    """40k instructions over 200 images with ~1 KB answers (long VQA): 40 MB of text. With
+    passes bounded by rows only, every format ran out of the export's 100 MB DuckDB budget
+    here (a plain pass held all 40k, a multi-turn pass 10k of 200-turn records)."""
+    p = Project.create(tmp_path_factory.mktemp("long") / "p")
+    images = [add_image(p, k, "nature") for k in range(200)]
+    p.db.execute(
+        "INSERT INTO instructions (image_id, itype, lang, question, answer, status) "
+        "SELECT ?[1 + (r % 200)::INT], 'long_vqa', 'en', "
+        "'Question ' || r || ': describe the picture at length, every part of it?', "
+        "repeat('Answer ' || r || ' says more. ', 40), 'accepted' FROM range(40000) t(r)",
+        [images],
+    )
+    yield p
+    p.close(backup_on_close=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("multi_turn", [False, True], ids=["per-qa", "multi-turn"])
+@pytest.mark.parametrize("fmt", ["llava", "trl", "hf", "webdataset"])
+def test_long_texts_export_within_the_budget(long_texts, tmp_path, fmt, multi_turn):
+    from core.store import export_passes, exports
+
+    out = tmp_path / "o"
+    r = export_project(long_texts, out, ExportOptions(fmt, multi_turn=multi_turn, suffix=None))
+    assert r.manifest["counts"]["records"] == (200 if multi_turn else 40_000)
+    assert r.manifest["counts"]["instructions"] == 40_000
+    # every record came back whole, in order, with its ~1 KB answer
+    convs = list(iter_conversations(out, cache_dir=tmp_path / "c"))
+    assert sum(len(c.messages) for c in convs) == 80_000
+    assert all(len(a) > 700 for c in convs for _q, a in c.pairs())
+    # the passes were cut by bytes: none holds much more than its bound of text
+    cur = long_texts.db.cursor()
+    try:
+        exports.build_selection(
+            cur, statuses=["accepted"], domains=None, itypes=None, langs=None,
+            val_fraction=0.0, seed=0, multi_turn=multi_turn, suffix_fn=None,
+        )  # fmt: skip
+        passes = export_passes.record_passes(cur, fmt, "train")
+        bound = export_passes.GROUP_BYTES if multi_turn else export_passes.PASS_BYTES
+        for one in passes:
+            (held,) = cur.execute(
+                "SELECT sum(tb) FROM export_imgs WHERE ord BETWEEN ? AND ?", [one.first, one.last]
+            ).fetchone()
+            assert held <= bound + 220_000, (one.first, one.last, held)  # + one image's texts
+        assert len(passes) >= 40e6 / bound * 0.9
+    finally:
+        exports.drop_selection(cur)
