@@ -1,12 +1,13 @@
 """Typed queries of the export and import of training data (core/export).
 
 An export first builds two narrow temp tables: `export_sel`, one row of ids and keys per
-selected instruction (its split, its record, its turn in that record, its answer-format pick),
-and `export_imgs`, one row per selected image (its export order, file name, part). The texts
-stay in `instructions`: each record query (core/store/export_records.py) joins them once, in
-the one pass that writes the records, so no table of a million questions and answers is ever
-built, sorted and read back. Memory stays flat: DuckDB runs within its export budget and
-spills the sort of the pass; Python holds one batch at a time.
+selected instruction (its split, its record, its turn in that record, its answer-format pick,
+the bytes of its texts), and `export_imgs`, one row per selected image (its export order, file
+name, part, instruction count and text bytes). The texts stay in `instructions`: each record
+pass (core/store/export_passes.py) copies those of its own instructions and writes its records
+from them, so no table of a million questions and answers is ever built, sorted and read back.
+Memory stays flat: DuckDB runs within its export budget and spills the sort of the pass;
+Python holds one batch at a time.
 """
 
 from __future__ import annotations
