@@ -20,16 +20,35 @@ EXPORT_MEMORY_MB = 100
 SELECTION_THREADS = 2
 
 
+def _literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 @contextmanager
-def export_settings(cur, restore_memory_mb: int):
-    old_threads = cur.execute("SELECT current_setting('threads')").fetchone()[0]
-    old_order = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    cur.execute(f"SET memory_limit = '{min(EXPORT_MEMORY_MB, restore_memory_mb)}MB'")
-    cur.execute(f"SET threads = {max(1, min(SELECTION_THREADS, int(old_threads)))}")
-    cur.execute("SET preserve_insertion_order = false")
+def duckdb_settings(cur, **values):
+    """DuckDB settings for the length of a block; the old values are put back however it ends
+    (they are the database instance's, not the cursor's)."""
+    old = {k: cur.execute(f"SELECT current_setting('{k}')").fetchone()[0] for k in values}
+    for name, value in values.items():
+        cur.execute(f"SET {name} = {_literal(value)}")
     try:
         yield
     finally:
-        cur.execute(f"SET memory_limit = '{int(restore_memory_mb)}MB'")
-        cur.execute(f"SET threads = {int(old_threads)}")
-        cur.execute(f"SET preserve_insertion_order = {'true' if old_order else 'false'}")
+        for name, value in reversed(old.items()):
+            cur.execute(f"SET {name} = {_literal(value)}")
+
+
+@contextmanager
+def export_settings(cur, restore_memory_mb: int):
+    threads = cur.execute("SELECT current_setting('threads')").fetchone()[0]
+    selection_threads = max(1, min(SELECTION_THREADS, int(threads)))
+    with duckdb_settings(cur, threads=selection_threads, preserve_insertion_order=False):
+        cur.execute(f"SET memory_limit = '{min(EXPORT_MEMORY_MB, restore_memory_mb)}MB'")
+        try:
+            yield
+        finally:  # the project's own budget, which the open project set
+            cur.execute(f"SET memory_limit = '{int(restore_memory_mb)}MB'")

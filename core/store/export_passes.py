@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.store.dbtune import duckdb_settings
 from core.store.export_records import record_query
 from core.store.exports import SPLITS
 
@@ -110,15 +111,8 @@ def _in_order(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Insertion order kept while records are written: the plain pass sorts in a subquery and
     builds the records in the SELECT above it, whose order DuckDB keeps only with this on.
     One thread: with two, the first pass of a 1M export ran out of the budget."""
-    old = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    threads = cur.execute("SELECT current_setting('threads')").fetchone()[0]
-    cur.execute("SET preserve_insertion_order = true")
-    cur.execute("SET threads = 1")
-    try:
+    with duckdb_settings(cur, preserve_insertion_order=True, threads=1):
         yield
-    finally:
-        cur.execute(f"SET threads = {int(threads)}")
-        cur.execute(f"SET preserve_insertion_order = {'true' if old else 'false'}")
 
 
 def copy_records(
